@@ -16,6 +16,8 @@ from prioritizer.paths import PANELS_DIR, SAMPLE_DATA_DIR  # noqa: E402
 
 
 def main() -> int:
+    # Start from the built-in dictionary so metadata edits in refresh.INDICATORS reach indicators.csv.
+    refresh.write_csv(refresh.default_dictionary(), SAMPLE_DATA_DIR / "indicators.csv")
     written = refresh.refresh(PANELS_DIR, SAMPLE_DATA_DIR)
     written["constructs"] = refresh.write_csv(refresh.build_constructs(), SAMPLE_DATA_DIR / "constructs.csv")
     for role, path in written.items():
