@@ -1,0 +1,214 @@
+"""refresh: rebuilding sample_data from the shipped panels reproduces the shipped tables exactly."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from prioritizer import refresh
+from prioritizer.paths import PANELS_DIR, SAMPLE_DATA_DIR
+
+OUTPUTS = ["partners.csv", "indicators.csv", "priority_proxy.csv", "priority_neutral.csv", "funding_baseline.csv"]
+GEOGRAPHIC = set(refresh.COMMANDS)
+
+
+@pytest.fixture(scope="module")
+def rebuilt(tmp_path_factory) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("refresh")
+    return refresh.refresh(PANELS_DIR, out)
+
+
+@pytest.fixture(scope="module")
+def partners() -> pd.DataFrame:
+    return pd.read_csv(SAMPLE_DATA_DIR / "partners.csv")
+
+
+@pytest.fixture(scope="module")
+def dictionary() -> pd.DataFrame:
+    return pd.read_csv(SAMPLE_DATA_DIR / "indicators.csv")
+
+
+@pytest.mark.parametrize("name", OUTPUTS)
+def test_refresh_reproduces_shipped_files(rebuilt, name):
+    path = rebuilt[name.removesuffix(".csv")]
+    assert path.name == name
+    pd.testing.assert_frame_equal(pd.read_csv(path), pd.read_csv(SAMPLE_DATA_DIR / name))
+    assert path.read_bytes() == (SAMPLE_DATA_DIR / name).read_bytes()
+
+
+def test_refresh_keeps_existing_dictionary_text(tmp_path):
+    shipped = SAMPLE_DATA_DIR / "indicators.csv"
+    (tmp_path / "indicators.csv").write_bytes(shipped.read_bytes())
+    refresh.refresh(PANELS_DIR, tmp_path)
+    assert (tmp_path / "indicators.csv").read_bytes() == shipped.read_bytes()
+
+
+def test_constructs_match_builtin():
+    pd.testing.assert_frame_equal(pd.read_csv(SAMPLE_DATA_DIR / "constructs.csv"), refresh.build_constructs())
+
+
+def test_partner_universe(partners):
+    assert len(partners) >= 190
+    assert partners["partner_id"].is_unique
+    assert list(partners["partner_id"]) == sorted(partners["partner_id"])
+    assert set(partners["command"]) <= GEOGRAPHIC
+    assert partners["command"].notna().all()
+    assert "GRL" not in set(partners["partner_id"])
+    assert {"VAT", "PSE", "XKX", "TWN"} <= set(partners["partner_id"])
+    assert (partners["partner_type"] == "state").all()
+
+
+def test_column_layout(partners, dictionary):
+    assert list(partners.columns) == refresh.partner_columns(dictionary["indicator_id"])
+    assert list(partners.columns[:6]) == refresh.BASE_COLUMNS
+    assert list(dictionary.columns) == refresh.DICTIONARY_COLUMNS
+
+
+def test_every_indicator_in_dictionary_and_covered(partners, dictionary):
+    constructs = pd.read_csv(SAMPLE_DATA_DIR / "constructs.csv")
+    assert set(dictionary["indicator_id"]) == set(refresh.INDICATOR_IDS)
+    assert set(dictionary["construct"]) <= set(constructs["construct_id"])
+    assert set(dictionary["direction"]) <= {1, -1}
+    assert set(dictionary["transform"]) <= {"none", "log", "log1p"}
+    for ind in dictionary["indicator_id"]:
+        assert partners[ind].notna().mean() >= 0.6, ind
+    for col in ("source", "citation", "licence", "unit", "label"):
+        assert dictionary[col].fillna("").str.len().gt(0).all(), col
+
+
+def test_years_present_exactly_where_values_present(partners, dictionary):
+    for ind in dictionary["indicator_id"]:
+        has_value = partners[ind].notna()
+        has_year = partners[f"{ind}_year"].notna()
+        assert (has_value == has_year).all(), ind
+        assert (partners.loc[has_year, f"{ind}_year"] >= refresh.MIN_YEAR).all(), ind
+    for ind in refresh.SE_INDICATORS:
+        assert (partners[f"{ind}_se"].notna() == partners[ind].notna()).all(), ind
+
+
+def test_dictionary_year_is_most_common(partners, dictionary):
+    d = dictionary.set_index("indicator_id")
+    assert d.at["wgi_rule_of_law", "year"] == 2023
+    assert d.at["fsi_total", "year"] == 2023
+    for ind in d.index:
+        assert d.at[ind, "year"] == partners[f"{ind}_year"].mode().max(), ind
+
+
+def test_log_transforms_have_valid_domain(partners, dictionary):
+    for _, row in dictionary.iterrows():
+        x = partners[row["indicator_id"]].dropna()
+        if row["transform"] == "log":
+            assert (x > 0).all(), row["indicator_id"]
+        elif row["transform"] == "log1p":
+            assert (x >= 0).all(), row["indicator_id"]
+
+
+def _panel(name: str) -> pd.DataFrame:
+    return pd.read_csv(PANELS_DIR / name)
+
+
+def test_spot_check_wgi_against_panel(partners):
+    p = partners.set_index("partner_id")
+    wgi = _panel(refresh.F_WGI)
+    row = wgi[(wgi["iso3"] == "DEU") & (wgi["year"] == 2023) & (wgi["indicator"] == "rl")].iloc[0]
+    assert p.at["DEU", "wgi_rule_of_law"] == pytest.approx(row["estimate"])
+    assert p.at["DEU", "wgi_rule_of_law_se"] == pytest.approx(row["stddev"])
+    assert p.at["DEU", "wgi_rule_of_law_year"] == 2023
+    # WGI uses ZAR for DR Congo; the alias must map it to COD.
+    zar = wgi[(wgi["iso3"] == "ZAR") & (wgi["year"] == 2023) & (wgi["indicator"] == "ge")].iloc[0]
+    assert p.at["COD", "wgi_gov_effectiveness"] == pytest.approx(zar["estimate"])
+
+
+def test_spot_check_other_panels(partners):
+    p = partners.set_index("partner_id")
+    vdem = _panel(refresh.F_VDEM)
+    v = vdem[(vdem["iso3"] == "IND") & (vdem["year"] == 2024)].iloc[0]
+    assert p.at["IND", "vdem_polyarchy"] == pytest.approx(v["v2x_polyarchy"])
+    fsi = _panel(refresh.F_FSI).set_index("iso3")
+    assert p.at["SOM", "fsi_total"] == pytest.approx(fsi.at["SOM", "fsi_total"])
+    sipri = _panel(refresh.F_SIPRI)
+    s = sipri[(sipri["iso3"] == "POL") & (sipri["year"] == 2023)].iloc[0]
+    assert p.at["POL", "sipri_milex_pct_gdp"] == pytest.approx(100 * s["milex_share_gdp"])
+    # Freedom House: Cyprus is the Republic of Cyprus row, not Northern Cyprus.
+    fh = _panel(refresh.F_FH)
+    cyp = fh[(fh["fh_country"] == "Cyprus") & (fh["year"] == 2024)].iloc[0]
+    assert p.at["CYP", "fh_total_reversed"] == cyp["fh_total_reversed"] == 14 - (cyp["pr"] + cyp["cl"])
+    # UN voting distance is 0-based absolute difference to the US in the same year.
+    unga = _panel(refresh.F_UNGA).set_index(["iso3", "year"])
+    expected = abs(unga.at[("FRA", 2023), "idealpointall"] - unga.at[("USA", 2023), "idealpointall"])
+    assert p.at["FRA", "unga_distance_to_us"] == pytest.approx(expected)
+    assert p.at["GBR", "atop_us_defense_pact"] == 1
+    assert p.at["CHN", "atop_us_defense_pact"] == 0
+
+
+def test_ucdp_zero_when_absent(partners):
+    p = partners.set_index("partner_id")
+    assert p["ucdp_conflict_years_2020_2024"].between(0, 5).all()
+    assert p.at["ISL", "ucdp_conflict_years_2020_2024"] == 0
+    assert p.at["UKR", "ucdp_conflict_years_2020_2024"] >= 3
+
+
+def test_fmf_negative_years_clipped(partners):
+    ds = _panel(refresh.F_DSCA).dropna(subset=["iso3"]).set_index("iso3")
+    cols = [f"fmf_fy{y}" for y in range(2020, 2025)]
+    assert (ds[cols] < 0).any(axis=None), "the panel has negative FMF adjustments to test against"
+    expected = ds[cols].fillna(0).clip(lower=0).mean(axis=1) / 1e6  # blank cells = no sales
+    p = partners.set_index("partner_id")
+    common = p.index.intersection(expected.index).drop("USA", errors="ignore")
+    np.testing.assert_allclose(p.loc[common, "fmf_fy2020_2024_mean_usd_m"], expected[common], rtol=1e-8)
+    assert (p["fmf_fy2020_2024_mean_usd_m"].dropna() >= 0).all()
+    # AFG has only negative FMF adjustments in FY2020-24 → 0 after clipping.
+    assert (ds.loc["AFG", cols] <= 0).all() and p.at["AFG", "fmf_fy2020_2024_mean_usd_m"] == 0
+
+
+def test_us_relational_indicators_not_applicable_to_usa(partners):
+    us = partners.set_index("partner_id").loc["USA"]
+    for ind in refresh.US_RELATIONAL:
+        assert pd.isna(us[ind]) and pd.isna(us[f"{ind}_year"]), ind
+
+
+def test_priority_proxy():
+    prio = pd.read_csv(SAMPLE_DATA_DIR / "priority_proxy.csv")
+    assert list(prio.columns) == ["partner_id", "priority", "basis"]
+    assert pd.api.types.is_integer_dtype(prio["priority"])
+    assert prio["priority"].between(1, 5).all()
+    assert prio["basis"].str.startswith("public-facts proxy").all()
+    assert prio["priority"].nunique() >= 4
+    p = prio.set_index("partner_id")
+    assert p.at["GBR", "priority"] >= 3  # NATO ally
+    assert "defense pact" in p.at["GBR", "basis"]
+    neutral = pd.read_csv(SAMPLE_DATA_DIR / "priority_neutral.csv")
+    assert (neutral["priority"] == 3).all()
+    assert (neutral["basis"] == "neutral default: planners set priorities").all()
+
+
+def test_funding_baseline(partners):
+    f = pd.read_csv(SAMPLE_DATA_DIR / "funding_baseline.csv")
+    assert list(f.columns) == ["partner_id", "fmf_fy2020_2024_mean_usd_m", "us_aid_fy2020_2024_mean_usd_m",
+                               "baseline_usd_m", "baseline_basis"]
+    assert list(f["partner_id"]) == list(partners["partner_id"])
+    assert f[["fmf_fy2020_2024_mean_usd_m", "us_aid_fy2020_2024_mean_usd_m", "baseline_usd_m"]].ge(0).all(axis=None)
+    assert (f["baseline_usd_m"] == f["fmf_fy2020_2024_mean_usd_m"]).all()
+    assert f["baseline_basis"].str.contains("proxy|not applicable").all()
+    isr = f.set_index("partner_id").loc["ISR"]
+    assert isr["baseline_usd_m"] > 1000
+
+
+def test_no_shared_paths_in_runtime_code():
+    src = Path(refresh.__file__).read_text()
+    assert "shared" not in src.replace("shared_interests", "")
+
+
+def test_world_map_has_iso3():
+    path = SAMPLE_DATA_DIR / "world-110m.json"
+    if not path.exists():
+        pytest.skip("world-110m.json not built")
+    topo = json.loads(path.read_text())
+    geoms = topo["objects"]["countries"]["geometries"]
+    iso3 = {g["properties"].get("iso3") for g in geoms}
+    assert len(geoms) >= 170
+    assert {"USA", "FRA", "CHN", "BRA", "NGA"} <= iso3
