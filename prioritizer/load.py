@@ -1,0 +1,484 @@
+"""Load and validate the partners table, indicator dictionary, priority and funding files.
+
+Every problem is raised as :class:`~prioritizer.errors.InputError` naming the file, the spreadsheet
+row (header = row 1) and the column, so a planner can fix the cell and reload.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from prioritizer.errors import InputError
+from prioritizer.paths import SAMPLE_DATA_DIR
+
+COMMANDS = ("AFRICOM", "CENTCOM", "EUCOM", "INDOPACOM", "NORTHCOM", "SOUTHCOM")
+PARTNER_TYPES = ("state", "non-state")
+BASE_COLUMNS = ("partner_id", "name", "partner_type", "command", "region", "subregion")
+DICTIONARY_COLUMNS = (
+    "indicator_id", "label", "construct", "category", "direction", "unit", "transform",
+    "source", "citation", "licence", "year",
+)
+CONSTRUCT_COLUMNS = ("construct_id", "construct_label", "category_id", "category_label", "evidence")
+TRANSFORMS = ("none", "log", "log1p")
+MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", ".."})
+STATE_ID = re.compile(r"^[A-Z]{3}$")
+NON_STATE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{1,62}$")
+
+SAMPLE_FILES = {
+    "partners": "partners.csv",
+    "dictionary": "indicators.csv",
+    "constructs": "constructs.csv",
+    "priority": "priority_proxy.csv",
+    "funding": "funding_baseline.csv",
+}
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Everything the scorer and optimizer read, validated. Indexed by ``partner_id``."""
+
+    partners: pd.DataFrame
+    years: pd.DataFrame
+    std_errors: pd.DataFrame
+    dictionary: pd.DataFrame
+    constructs: pd.DataFrame
+    priority: pd.Series
+    funding: pd.DataFrame
+    files: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def indicator_ids(self) -> list[str]:
+        """Indicator ids in dictionary order."""
+        return list(self.dictionary.index)
+
+    @property
+    def raw(self) -> pd.DataFrame:
+        """Raw indicator values (source units), partners × indicators."""
+        return self.partners[self.indicator_ids]
+
+    def with_priority(self, priority: pd.Series) -> Dataset:
+        """A copy with another priority series (1–5)."""
+        return replace(self, priority=priority)
+
+    def with_funding(self, funding: pd.DataFrame) -> Dataset:
+        """A copy with another baseline funding table."""
+        return replace(self, funding=funding)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read_table(source: str | Path | bytes, name: str | None = None) -> pd.DataFrame:
+    """Read a CSV or XLSX file as text cells (no type guessing), with clear errors.
+
+    ``source`` is a path or raw bytes (an upload); ``name`` is the file name shown in errors and,
+    for bytes, decides the format by its extension.
+    """
+    if isinstance(source, bytes):
+        data, label = source, name or "upload"
+    else:
+        path = Path(source)
+        label = name or str(path)
+        if not path.exists():
+            raise InputError("file not found", file=label)
+        if path.is_dir():
+            raise InputError("is a folder, not a file", file=label)
+        data = path.read_bytes()
+    if not data.strip():
+        raise InputError("the file is empty", file=label)
+    if label.lower().endswith((".xlsx", ".xlsm")):
+        return _read_xlsx(data, label)
+    if data[:4] == b"PK\x03\x04":
+        raise InputError("this looks like an Excel workbook; give it a .xlsx name or save as CSV", file=label)
+    if b"\x00" in data[:8192]:
+        raise InputError("binary content, not a CSV text file", file=label)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(
+            f"not UTF-8 text (byte 0x{data[exc.start]:02X} on line {line}); save the file as UTF-8 CSV",
+            file=label,
+            row=line,
+        ) from None
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=True
+        )
+    except pd.errors.EmptyDataError:
+        raise InputError("the file has no header row", file=label) from None
+    except pd.errors.ParserError as exc:
+        match = re.search(r"line (\d+)", str(exc))
+        row = int(match.group(1)) if match else None
+        raise InputError(f"not a well-formed CSV ({exc})", file=label, row=row) from None
+    return _clean_header(frame, label)
+
+
+def _read_xlsx(data: bytes, label: str) -> pd.DataFrame:
+    try:
+        frame = pd.read_excel(io.BytesIO(data), dtype=str, keep_default_na=False, engine="openpyxl")
+    except Exception as exc:  # openpyxl raises many types for corrupt files
+        raise InputError(f"cannot read as an Excel workbook ({type(exc).__name__})", file=label) from None
+    return _clean_header(frame, label)
+
+
+def _clean_header(frame: pd.DataFrame, label: str) -> pd.DataFrame:
+    frame.columns = [str(c).strip() for c in frame.columns]
+    for col in frame.columns:
+        if col == "" or col.startswith("Unnamed:"):
+            raise InputError("a column has no header", file=label, row=1)
+    dupes = pd.Index(frame.columns)[pd.Index(frame.columns).duplicated()]
+    if len(dupes):
+        raise InputError("column header appears twice", file=label, row=1, column=dupes[0])
+    if frame.empty:
+        raise InputError("the file has a header but no data rows", file=label)
+    return frame.apply(lambda s: s.str.strip() if s.dtype == object else s)
+
+
+# --------------------------------------------------------------------------- cell checks
+
+
+def _is_missing(cells: pd.Series) -> pd.Series:
+    return cells.fillna("").astype(str).str.strip().str.lower().isin(MISSING_TOKENS)
+
+
+def to_numeric_column(cells: pd.Series, *, file: str, column: str) -> pd.Series:
+    """Convert a text column to floats; missing tokens become NaN, anything else non-numeric errors."""
+    missing = _is_missing(cells)
+    text = cells.where(~missing, None).astype(object)
+    values = pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce")
+    bad = values.isna() & ~missing
+    if bad.any():
+        pos = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(f"not a number ({cells.iloc[pos]!r})", file=file, row=pos + 2, column=column)
+    infinite = np.isinf(values.to_numpy(dtype=float))
+    if infinite.any():
+        pos = int(np.flatnonzero(infinite)[0])
+        raise InputError("infinite value", file=file, row=pos + 2, column=column)
+    return values.astype(float)
+
+
+def _require_columns(frame: pd.DataFrame, required: tuple[str, ...], file: str) -> None:
+    for col in required:
+        if col not in frame.columns:
+            raise InputError(f"required column is missing (expected: {', '.join(required)})", file=file,
+                             column=col)
+
+
+def _reject_extra(frame: pd.DataFrame, allowed: set[str], file: str, hint: str) -> None:
+    for col in frame.columns:
+        if col not in allowed:
+            raise InputError(f"unexpected column; {hint}", file=file, row=1, column=col)
+
+
+def _check_ids(ids: pd.Series, file: str, known: pd.Index | None = None) -> None:
+    empty = ids.fillna("").astype(str).str.strip() == ""
+    if empty.any():
+        pos = int(np.flatnonzero(empty.to_numpy())[0])
+        raise InputError("partner id is empty", file=file, row=pos + 2, column="partner_id")
+    dup = ids.duplicated()
+    if dup.any():
+        pos = int(np.flatnonzero(dup.to_numpy())[0])
+        first = int(np.flatnonzero((ids == ids.iloc[pos]).to_numpy())[0])
+        raise InputError(f"duplicate partner id {ids.iloc[pos]!r} (first on row {first + 2})", file=file,
+                         row=pos + 2, column="partner_id")
+    if known is not None:
+        unknown = ~ids.isin(known)
+        if unknown.any():
+            pos = int(np.flatnonzero(unknown.to_numpy())[0])
+            raise InputError(f"unknown partner id {ids.iloc[pos]!r} (not in the partners table)", file=file,
+                             row=pos + 2, column="partner_id")
+
+
+# --------------------------------------------------------------------------- validators
+
+
+def validate_constructs(frame: pd.DataFrame, file: str = "constructs.csv") -> pd.DataFrame:
+    """Validate the construct → category table; index construct_id."""
+    _require_columns(frame, CONSTRUCT_COLUMNS, file)
+    _reject_extra(frame, set(CONSTRUCT_COLUMNS), file, "the construct table has fixed columns")
+    dup = frame["construct_id"].duplicated()
+    if dup.any():
+        pos = int(np.flatnonzero(dup.to_numpy())[0])
+        raise InputError("duplicate construct id", file=file, row=pos + 2, column="construct_id")
+    return frame.set_index("construct_id")
+
+
+def validate_dictionary(
+    frame: pd.DataFrame, constructs: pd.DataFrame, file: str = "indicators.csv"
+) -> pd.DataFrame:
+    """Validate the indicator dictionary; index indicator_id, direction ±1 (int), year (Int64)."""
+    _require_columns(frame, DICTIONARY_COLUMNS, file)
+    _reject_extra(frame, set(DICTIONARY_COLUMNS), file, "the indicator dictionary has fixed columns")
+    dup = frame["indicator_id"].duplicated()
+    if dup.any():
+        pos = int(np.flatnonzero(dup.to_numpy())[0])
+        raise InputError("duplicate indicator id", file=file, row=pos + 2, column="indicator_id")
+    direction = to_numeric_column(frame["direction"], file=file, column="direction")
+    for pos, value in enumerate(direction):
+        if value not in (1.0, -1.0):
+            raise InputError("direction must be +1 (higher is better) or -1 (lower is better)",
+                             file=file, row=pos + 2, column="direction")
+    for pos, (transform, construct, category) in enumerate(
+        zip(frame["transform"], frame["construct"], frame["category"], strict=True)
+    ):
+        if transform not in TRANSFORMS:
+            raise InputError(f"transform must be one of {', '.join(TRANSFORMS)} (got {transform!r})",
+                             file=file, row=pos + 2, column="transform")
+        if construct not in constructs.index:
+            raise InputError(f"unknown construct {construct!r} (not in constructs.csv)", file=file,
+                             row=pos + 2, column="construct")
+        if constructs.at[construct, "category_id"] != category:
+            raise InputError(
+                f"construct {construct!r} belongs to category {constructs.at[construct, 'category_id']!r}, "
+                f"not {category!r}", file=file, row=pos + 2, column="category")
+    out = frame.copy()
+    out["direction"] = direction.astype(int).to_numpy()
+    out["year"] = to_numeric_column(frame["year"], file=file, column="year").astype("Int64").to_numpy()
+    return out.set_index("indicator_id")
+
+
+def validate_partners(
+    frame: pd.DataFrame, dictionary: pd.DataFrame, file: str = "partners.csv"
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Validate a partners table; return (partners, years, std_errors), each indexed by partner_id.
+
+    Allowed columns: the base columns, dictionary indicators ``X``, and their ``X_year`` / ``X_se``.
+    A dictionary indicator absent from the file is treated as missing for every partner.
+    """
+    _require_columns(frame, BASE_COLUMNS, file)
+    indicators = list(dictionary.index)
+    allowed = set(BASE_COLUMNS) | set(indicators)
+    allowed |= {f"{i}_year" for i in indicators} | {f"{i}_se" for i in indicators}
+    _reject_extra(frame, allowed, file,
+                  "it is not a base column nor an indicator in the dictionary (indicators.csv)")
+    _check_ids(frame["partner_id"], file)
+    for pos, (pid, ptype, command, name) in enumerate(
+        zip(frame["partner_id"], frame["partner_type"], frame["command"], frame["name"], strict=True)
+    ):
+        row = pos + 2
+        if ptype not in PARTNER_TYPES:
+            raise InputError(f"partner type must be 'state' or 'non-state' (got {ptype!r})", file=file,
+                             row=row, column="partner_type")
+        if ptype == "state" and not STATE_ID.match(pid):
+            raise InputError(f"a state's partner id must be its ISO3 code, e.g. 'KEN' (got {pid!r})",
+                             file=file, row=row, column="partner_id")
+        if ptype == "non-state" and not NON_STATE_ID.match(pid):
+            raise InputError(f"a non-state partner id must be a lower-case slug, e.g. 'kurdish-peshmerga' "
+                             f"(got {pid!r})", file=file, row=row, column="partner_id")
+        if command not in COMMANDS:
+            raise InputError(f"unknown combatant command {command!r} (expected one of {', '.join(COMMANDS)})",
+                             file=file, row=row, column="command")
+        if not str(name).strip():
+            raise InputError("name is empty", file=file, row=row, column="name")
+
+    index = pd.Index(frame["partner_id"], name="partner_id")
+    partners = pd.DataFrame({c: frame[c].to_numpy() for c in BASE_COLUMNS[1:]}, index=index)
+    values, years, errors = {}, {}, {}
+    for ind in indicators:
+        if ind in frame.columns:
+            col = to_numeric_column(frame[ind], file=file, column=ind)
+            _check_transform_domain(col, dictionary.at[ind, "transform"], file, ind)
+            values[ind] = col.to_numpy()
+        else:
+            values[ind] = np.full(len(frame), np.nan)
+        ycol = f"{ind}_year"
+        years[ind] = (to_numeric_column(frame[ycol], file=file, column=ycol).to_numpy()
+                      if ycol in frame.columns else np.full(len(frame), np.nan))
+        secol = f"{ind}_se"
+        if secol in frame.columns:
+            errors[ind] = to_numeric_column(frame[secol], file=file, column=secol).to_numpy()
+    partners = pd.concat([partners, pd.DataFrame(values, index=index)], axis=1)
+    years_frame = pd.DataFrame(years, index=index).astype("Int64")
+    se_frame = pd.DataFrame(errors, index=index, dtype=float)
+    return partners, years_frame, se_frame
+
+
+def _check_transform_domain(values: pd.Series, transform: str, file: str, column: str) -> None:
+    if transform == "log":
+        bad = values <= 0
+        need = "> 0 (it is log-transformed)"
+    elif transform == "log1p":
+        bad = values < 0
+        need = ">= 0 (it is log(1+x)-transformed)"
+    else:
+        return
+    if bad.any():
+        pos = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(f"value {values.iloc[pos]:g} must be {need}", file=file, row=pos + 2, column=column)
+
+
+def validate_priority(frame: pd.DataFrame, partner_ids: pd.Index, file: str = "priority.csv") -> pd.Series:
+    """Validate a priority file (partner_id, priority 1–5, optional basis); partners not listed get 3.
+
+    Returns a float Series indexed by partner_id whose ``attrs['basis']`` holds each row's basis text.
+    """
+    _require_columns(frame, ("partner_id", "priority"), file)
+    _reject_extra(frame, {"partner_id", "priority", "basis", "name"}, file,
+                  "a priority file has columns partner_id, priority and optionally basis, name")
+    _check_ids(frame["partner_id"], file, known=partner_ids)
+    values = to_numeric_column(frame["priority"], file=file, column="priority")
+    for pos, value in enumerate(values):
+        if np.isnan(value) or not 1 <= value <= 5:
+            raise InputError("priority must be a number from 1 (low) to 5 (critical)", file=file,
+                             row=pos + 2, column="priority")
+    series = pd.Series(values.to_numpy(), index=pd.Index(frame["partner_id"], name="partner_id"),
+                       name="priority").reindex(partner_ids)
+    basis = (frame["basis"] if "basis" in frame.columns else pd.Series([""] * len(frame)))
+    basis = pd.Series(basis.to_numpy(), index=frame["partner_id"]).reindex(partner_ids)
+    unlisted = series.isna()
+    basis[unlisted] = "not in priority file: neutral default 3"
+    series = series.fillna(3.0)
+    series.attrs["basis"] = basis.fillna("").to_dict()
+    series.attrs["file"] = str(file)
+    return series
+
+
+def validate_funding(frame: pd.DataFrame, partner_ids: pd.Index, file: str = "funding.csv") -> pd.DataFrame:
+    """Validate baseline funding (US$ M/yr, ≥ 0); partners not listed get 0 and a basis saying so."""
+    _require_columns(frame, ("partner_id", "baseline_usd_m"), file)
+    _check_ids(frame["partner_id"], file, known=partner_ids)
+    out = pd.DataFrame(index=pd.Index(frame["partner_id"], name="partner_id"))
+    for col in frame.columns:
+        if col == "partner_id":
+            continue
+        if col.endswith("_usd_m"):
+            values = to_numeric_column(frame[col], file=file, column=col)
+            neg = values < 0
+            if neg.any():
+                pos = int(np.flatnonzero(neg.to_numpy())[0])
+                raise InputError("funding cannot be negative (US$ M per year)", file=file, row=pos + 2,
+                                 column=col)
+            out[col] = values.to_numpy()
+        elif col in ("baseline_basis", "name", "basis"):
+            out[col] = frame[col].to_numpy()
+        else:
+            raise InputError("unexpected column; funding columns end in _usd_m (or are baseline_basis)",
+                             file=file, row=1, column=col)
+    missing_baseline = out["baseline_usd_m"].isna()
+    if missing_baseline.any():
+        pos = int(np.flatnonzero(missing_baseline.to_numpy())[0])
+        raise InputError("baseline is empty; enter 0 for no funding", file=file, row=pos + 2,
+                         column="baseline_usd_m")
+    out = out.reindex(partner_ids)
+    if "baseline_basis" not in out.columns:
+        out["baseline_basis"] = f"planner file {Path(file).name}"
+    unlisted = out["baseline_usd_m"].isna()
+    out.loc[unlisted, "baseline_basis"] = "not in funding file: 0"
+    out["baseline_usd_m"] = out["baseline_usd_m"].fillna(0.0)
+    return out
+
+
+# --------------------------------------------------------------------------- dataset
+
+
+def load_dictionary(data_dir: str | Path = SAMPLE_DATA_DIR) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Load and validate (dictionary, constructs) from a data folder."""
+    data_dir = Path(data_dir)
+    cpath = data_dir / SAMPLE_FILES["constructs"]
+    constructs = validate_constructs(read_table(cpath), str(cpath))
+    dpath = data_dir / SAMPLE_FILES["dictionary"]
+    dictionary = validate_dictionary(read_table(dpath), constructs, str(dpath))
+    return dictionary, constructs
+
+
+def load_dataset(
+    data_dir: str | Path = SAMPLE_DATA_DIR,
+    *,
+    partners: str | Path | None = None,
+    priority: str | Path | None = None,
+    funding: str | Path | None = None,
+) -> Dataset:
+    """Load the bundled sample (or the given files) into a validated :class:`Dataset`."""
+    data_dir = Path(data_dir)
+    dictionary, constructs = load_dictionary(data_dir)
+    ppath = Path(partners) if partners else data_dir / SAMPLE_FILES["partners"]
+    table, years, std_errors = validate_partners(read_table(ppath), dictionary, str(ppath))
+    return assemble_dataset(
+        table, years, std_errors, dictionary, constructs,
+        priority=priority or data_dir / SAMPLE_FILES["priority"],
+        funding=funding or data_dir / SAMPLE_FILES["funding"],
+        files={"partners": str(ppath), "dictionary": str(data_dir / SAMPLE_FILES["dictionary"]),
+               "constructs": str(data_dir / SAMPLE_FILES["constructs"])},
+    )
+
+
+def assemble_dataset(
+    partners: pd.DataFrame,
+    years: pd.DataFrame,
+    std_errors: pd.DataFrame,
+    dictionary: pd.DataFrame,
+    constructs: pd.DataFrame,
+    *,
+    priority: str | Path | pd.Series | None,
+    funding: str | Path | pd.DataFrame | None,
+    files: dict[str, str] | None = None,
+) -> Dataset:
+    """Attach priority and funding (paths are read and validated; frames are reindexed) to partners."""
+    files = dict(files or {})
+    ids = partners.index
+    if isinstance(priority, pd.Series):
+        prio = priority.reindex(ids).fillna(3.0)
+        prio.attrs = dict(priority.attrs)
+    elif priority is None or not Path(priority).exists():
+        prio = pd.Series(3.0, index=ids, name="priority")
+        prio.attrs["basis"] = {p: "neutral default: planners set priorities" for p in ids}
+    else:
+        prio = validate_priority(read_table(priority), ids, str(priority))
+        files["priority"] = str(priority)
+    if isinstance(funding, pd.DataFrame):
+        fund = funding.reindex(ids)
+        fund["baseline_usd_m"] = fund["baseline_usd_m"].fillna(0.0)
+    elif funding is None or not Path(funding).exists():
+        fund = pd.DataFrame({"baseline_usd_m": 0.0, "baseline_basis": "no funding file: 0"}, index=ids)
+    else:
+        fund = validate_funding(read_table(funding), ids, str(funding))
+        files["funding"] = str(funding)
+    return Dataset(partners=partners, years=years, std_errors=std_errors, dictionary=dictionary,
+                   constructs=constructs, priority=prio, funding=fund, files=files)
+
+
+def load_overrides(source: str | Path | bytes, partner_ids: pd.Index, constructs: pd.Index,
+                   name: str | None = None) -> pd.DataFrame:
+    """Read planner overrides (partner_id, construct, value 0–100, rationale) and validate them."""
+    frame = read_table(source, name)
+    label = name or str(source)
+    return validate_overrides(frame, partner_ids, constructs, label)
+
+
+def validate_overrides(frame: pd.DataFrame, partner_ids: pd.Index, constructs: pd.Index,
+                       file: str = "overrides") -> pd.DataFrame:
+    """Validate an overrides table; every override needs a written rationale."""
+    cols = ("partner_id", "construct", "value", "rationale")
+    _require_columns(frame, cols, file)
+    _reject_extra(frame, set(cols) | {"author", "date"}, file,
+                  "overrides have columns partner_id, construct, value, rationale (author, date optional)")
+    values = to_numeric_column(frame["value"], file=file, column="value")
+    for pos, (pid, construct, value, why) in enumerate(
+        zip(frame["partner_id"], frame["construct"], values, frame["rationale"], strict=True)
+    ):
+        row = pos + 2
+        if pid not in partner_ids:
+            raise InputError(f"unknown partner id {pid!r}", file=file, row=row, column="partner_id")
+        if construct not in constructs:
+            raise InputError(f"unknown construct {construct!r} (expected one of {', '.join(constructs)})",
+                             file=file, row=row, column="construct")
+        if np.isnan(value) or not 0 <= value <= 100:
+            raise InputError("override value must be a score from 0 to 100", file=file, row=row,
+                             column="value")
+        if not str(why or "").strip():
+            raise InputError("an override needs a written rationale", file=file, row=row, column="rationale")
+    dup = frame.duplicated(["partner_id", "construct"])
+    if dup.any():
+        pos = int(np.flatnonzero(dup.to_numpy())[0])
+        raise InputError("this partner and construct are overridden twice", file=file, row=pos + 2,
+                         column="construct")
+    out = frame.copy()
+    out["value"] = values.to_numpy()
+    return out.reset_index(drop=True)

@@ -1,0 +1,76 @@
+"""One-call pipelines shared by the CLI and the app: load → validate → score → match.
+
+A :class:`Scenario` carries everything that determines the outputs (data files, profile, overrides,
+matching settings) plus the log of every step, so any result can be regenerated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from prioritizer import match
+from prioritizer.config import MatchingSettings, WeightProfile, load_matching_settings, load_profile
+from prioritizer.load import Dataset, load_dataset, load_overrides
+from prioritizer.paths import DEFAULT_MATCHING_SETTINGS, DEFAULT_PROFILE, SAMPLE_DATA_DIR
+from prioritizer.score import ScoreResult, score
+
+
+@dataclass
+class Scenario:
+    """Inputs that fully determine every output, and the log of what was done with them."""
+
+    dataset: Dataset
+    profile: WeightProfile
+    matching: MatchingSettings
+    overrides: pd.DataFrame | None = None
+    log: list[str] = field(default_factory=list)
+
+    def run(self) -> ScoreResult:
+        """Score and match; the returned result's log starts with this scenario's provenance."""
+        return score_and_match(self.dataset, self.profile, self.matching, self.overrides, self.log)
+
+
+def score_and_match(dataset: Dataset, profile: WeightProfile, matching: MatchingSettings,
+                    overrides: pd.DataFrame | None = None, log: list[str] | None = None) -> ScoreResult:
+    """Score partners, then add priority, merit, quadrant and funding-mismatch columns to ``scores``."""
+    result = score(dataset, profile, overrides)
+    scores = result.scores
+    scores["priority"] = dataset.priority.reindex(scores.index)
+    basis = dataset.priority.attrs.get("basis", {})
+    scores["priority_basis"] = [basis.get(p, "") for p in scores.index]
+    scores["baseline_usd_m"] = dataset.funding["baseline_usd_m"].reindex(scores.index).fillna(0.0)
+    scores["quadrant"] = match.quadrants(scores["propensity"], scores["priority"], matching)
+    mismatch = match.funding_mismatch(scores["propensity"], scores["priority"], scores["baseline_usd_m"],
+                                      matching)
+    for col in mismatch.columns:
+        scores[col] = mismatch[col]
+    cut = match.propensity_cut(scores["propensity"], matching)
+    result.log = list(log or []) + result.log + [
+        f"quadrants: high priority ≥ {matching.priority_threshold:g}, high propensity ≥ {cut:.1f}",
+        f"funding mismatch against baseline ({int((scores['funding_flag'] != '').sum())} partners flagged)",
+    ]
+    return result
+
+
+def run_scoring(
+    data: str | Path | None = None,
+    weights: str | Path | None = None,
+    priority: str | Path | None = None,
+    funding: str | Path | None = None,
+    overrides: str | Path | None = None,
+    matching: str | Path | None = None,
+    data_dir: str | Path = SAMPLE_DATA_DIR,
+) -> tuple[Dataset, WeightProfile, ScoreResult]:
+    """Load files (defaults: the bundled sample and the evidence-based profile), score and match."""
+    dataset = load_dataset(data_dir, partners=data, priority=priority, funding=funding)
+    profile = load_profile(weights or DEFAULT_PROFILE, dataset.dictionary)
+    settings = load_matching_settings(matching or DEFAULT_MATCHING_SETTINGS)
+    over = (load_overrides(overrides, dataset.partners.index, dataset.constructs.index)
+            if overrides else None)
+    log = [f"data: {', '.join(f'{k}={Path(v).name}' for k, v in dataset.files.items())}",
+           f"priority basis: {Path(dataset.files['priority']).name if 'priority' in dataset.files else 'neutral'}"]
+    result = Scenario(dataset, profile, settings, over, log).run()
+    return dataset, profile, result
