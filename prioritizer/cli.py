@@ -37,14 +37,14 @@ def ranked_table(scores: pd.DataFrame, peers: pd.DataFrame | None = None) -> pd.
 
 def write_table(frame: pd.DataFrame, out: str | Path, sheet: str = "Rankings") -> Path:
     """Write a table as CSV or XLSX (by extension), neutralising formula-like text cells."""
-    from prioritizer import report
-
     path = Path(out)
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise InputError("output must end in .csv or .xlsx", file=str(path))
     if not path.parent.exists():
         raise InputError("output folder does not exist", file=str(path))
+    from prioritizer import report
+
     data = report.to_csv_bytes(frame) if suffix == ".csv" else report.workbook_bytes({sheet: frame})
     try:
         path.write_bytes(data)

@@ -257,7 +257,7 @@ def validate_partners(
     allowed = set(BASE_COLUMNS) | set(indicators)
     allowed |= {f"{i}_year" for i in indicators} | {f"{i}_se" for i in indicators}
     _reject_extra(frame, allowed, file,
-                  "it is not a base column nor an indicator in the dictionary (indicators.csv)")
+                  "it is neither a base column nor an indicator in the indicator dictionary (indicators.csv)")
     _check_ids(frame["partner_id"], file)
     for pos, (pid, ptype, command, name) in enumerate(
         zip(frame["partner_id"], frame["partner_type"], frame["command"], frame["name"], strict=True)

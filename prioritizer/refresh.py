@@ -22,7 +22,10 @@ FLOAT_FORMAT = "%.10g"
 US = "USA"
 BASE_COLUMNS = ["partner_id", "name", "partner_type", "command", "region", "subregion"]
 COMMANDS = ("AFRICOM", "CENTCOM", "EUCOM", "INDOPACOM", "NORTHCOM", "SOUTHCOM")
-EXCLUDED_FROM_UNIVERSE = ("GRL",)  # Greenland: a territory of Denmark, not a partner state
+EXCLUDED_FROM_UNIVERSE = (
+    "GRL",  # Greenland: a territory of Denmark, not a partner state
+    US,  # the United States is the provider of security cooperation, not a partner
+)
 
 # Panel file names (all in ``panels_dir``).
 F_COMMANDS = "combatant_commands.csv"
@@ -84,10 +87,6 @@ WGI_CODES = {
     "wgi_voice_accountability": "va",
     "wgi_political_stability": "pv",
 }
-US_RELATIONAL = (
-    "unga_distance_to_us", "atop_us_defense_pact", "us_trade_usd_m",
-    "us_aid_fy2020_2024_mean_usd_m", "fmf_fy2020_2024_mean_usd_m", "us_aid_variation_fy2020_2024",
-)
 FY_WINDOW = (2020, 2024)
 UCDP_WINDOW = (2020, 2024)
 ATOP_YEAR = 2018
@@ -283,7 +282,7 @@ def _latest(df: pd.DataFrame, value: str, year: str = "year") -> pd.DataFrame:
 
 
 def _universe(panels_dir: Path) -> pd.DataFrame:
-    """Base columns of the partner universe: combatant_commands.csv rows minus Greenland."""
+    """Base columns of the partner universe: combatant_commands.csv rows minus Greenland and the USA."""
     cc = pd.read_csv(Path(panels_dir) / F_COMMANDS)
     cc = cc[~cc["iso3"].isin(EXCLUDED_FROM_UNIVERSE)]
     base = pd.DataFrame({
@@ -337,7 +336,7 @@ def build_partners(panels_dir: Path) -> pd.DataFrame:
 
     Values are raw, in source units (see the dictionary); each is the partner's latest non-missing
     value and ``X_year`` its data year (Int64). Sorted by partner_id. US-relational indicators are
-    NaN for the United States itself (not applicable).
+    not defined for the United States, which is excluded from the universe.
     """
     panels_dir = Path(panels_dir)
     base = _universe(panels_dir)
@@ -420,11 +419,6 @@ def build_partners(panels_dir: Path) -> pd.DataFrame:
     put_const("fmf_fy2020_2024_mean_usd_m", _fmf(panels_dir).reindex(ids, fill_value=0.0), FY_WINDOW[1])
     put_const("us_aid_variation_fy2020_2024", aid["cv"].reindex(ids), FY_WINDOW[1])
 
-    for ind in US_RELATIONAL:
-        if US in ids:
-            vals[ind].loc[US] = np.nan
-            years[ind].loc[US] = np.nan
-
     out = base.copy()
     for ind in INDICATOR_IDS:
         out[ind] = vals[ind].astype(float)
@@ -481,9 +475,6 @@ def build_priority_proxy(partners: pd.DataFrame) -> pd.DataFrame:
     dist_year = int(p["unga_distance_to_us_year"].dropna().mode().max())
     rows = []
     for pid, r in p.iterrows():
-        if pid == US:
-            rows.append((pid, 1, "public-facts proxy: not applicable (the United States itself); set to 1"))
-            continue
         pact = 2 if r["atop_us_defense_pact"] == 1 else 0
         cap = 1 if pd.notna(r["cow_cinc"]) and r["cow_cinc"] >= cinc_cut else 0
         ali = 1 if pd.notna(r["unga_distance_to_us"]) and r["unga_distance_to_us"] <= dist_cut else 0

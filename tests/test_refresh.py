@@ -165,10 +165,10 @@ def test_fmf_negative_years_clipped(partners):
     assert (ds.loc["AFG", cols] <= 0).all() and p.at["AFG", "fmf_fy2020_2024_mean_usd_m"] == 0
 
 
-def test_us_relational_indicators_not_applicable_to_usa(partners):
-    us = partners.set_index("partner_id").loc["USA"]
-    for ind in refresh.US_RELATIONAL:
-        assert pd.isna(us[ind]) and pd.isna(us[f"{ind}_year"]), ind
+def test_united_states_is_not_a_partner(partners):
+    # the provider of security cooperation is not scored as its own partner; Greenland is a territory
+    assert "USA" not in set(partners["partner_id"]) and "GRL" not in set(partners["partner_id"])
+    assert len(partners) == 196
 
 
 def test_priority_proxy():

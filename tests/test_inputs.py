@@ -1,0 +1,236 @@
+"""Bad input: every case exits non-zero with one clear line naming file, row/key and column."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from prioritizer.cli import main
+from prioritizer.config import load_profile
+from prioritizer.errors import InputError
+from prioritizer.load import load_dataset, load_dictionary, read_table
+from prioritizer.paths import SAMPLE_DATA_DIR, WEIGHTS_DIR
+
+PARTNERS = SAMPLE_DATA_DIR / "partners.csv"
+
+
+def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
+    code = main(args)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def partners_copy(tmp_path: Path, edit) -> Path:
+    frame = pd.read_csv(PARTNERS, dtype=str, keep_default_na=False)
+    frame = edit(frame)
+    path = tmp_path / "partners.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def assert_clear_error(code: int, err: str, *fragments: str) -> None:
+    assert code == 2
+    assert "Traceback" not in err
+    lines = [line for line in err.strip().splitlines() if line]
+    assert len(lines) == 1, err
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])
+
+
+def test_missing_required_column(tmp_path, capsys):
+    path = partners_copy(tmp_path, lambda f: f.drop(columns=["command"]))
+    assert_clear_error(*run_cli(["score", "--data", str(path)], capsys)[::2], "partners.csv", "column 'command'",
+                       "missing")
+
+
+def test_extra_column_not_in_dictionary(tmp_path, capsys):
+    path = partners_copy(tmp_path, lambda f: f.assign(gdp_growth="1.0"))
+    assert_clear_error(*run_cli(["score", "--data", str(path)], capsys)[::2], "partners.csv", "row 1",
+                       "column 'gdp_growth'", "indicator dictionary")
+
+
+def test_non_numeric_cell_names_row_and_column(tmp_path, capsys):
+    def edit(f):
+        f.loc[4, "wgi_rule_of_law"] = "high"
+        return f
+    path = partners_copy(tmp_path, edit)
+    assert_clear_error(*run_cli(["score", "--data", str(path)], capsys)[::2], "partners.csv", "row 6",
+                       "column 'wgi_rule_of_law'", "'high'")
+
+
+def test_duplicate_partner_id(tmp_path, capsys):
+    def edit(f):
+        f.loc[3, "partner_id"] = f.loc[1, "partner_id"]
+        return f
+    path = partners_copy(tmp_path, edit)
+    assert_clear_error(*run_cli(["score", "--data", str(path)], capsys)[::2], "row 5", "column 'partner_id'",
+                       "duplicate", "first on row 3")
+
+
+def test_unknown_command_and_bad_state_id(tmp_path, capsys):
+    def edit(f):
+        f.loc[0, "command"] = "SPACECOM"
+        return f
+    path = partners_copy(tmp_path, edit)
+    assert_clear_error(*run_cli(["score", "--data", str(path)], capsys)[::2], "row 2", "column 'command'",
+                       "SPACECOM")
+
+
+def test_unknown_partner_in_priority_file(tmp_path, capsys):
+    path = tmp_path / "priority.csv"
+    path.write_text("partner_id,priority\nKEN,4\nXXX,5\n", encoding="utf-8")
+    assert_clear_error(*run_cli(["score", "--priority", str(path)], capsys)[::2], "priority.csv", "row 3",
+                       "column 'partner_id'", "unknown partner id 'XXX'")
+
+
+def test_priority_out_of_range(tmp_path, capsys):
+    path = tmp_path / "priority.csv"
+    path.write_text("partner_id,priority\nKEN,7\n", encoding="utf-8")
+    assert_clear_error(*run_cli(["score", "--priority", str(path)], capsys)[::2], "row 2", "column 'priority'",
+                       "1 (low) to 5")
+
+
+def test_negative_funding(tmp_path, capsys):
+    path = tmp_path / "funding.csv"
+    path.write_text("partner_id,baseline_usd_m\nKEN,-4\n", encoding="utf-8")
+    assert_clear_error(*run_cli(["score", "--funding", str(path)], capsys)[::2], "funding.csv", "row 2",
+                       "column 'baseline_usd_m'", "negative")
+
+
+def test_empty_file(tmp_path, capsys):
+    path = tmp_path / "partners.csv"
+    path.write_bytes(b"")
+    assert_clear_error(*run_cli(["score", "--data", str(path)], capsys)[::2], "partners.csv", "empty")
+
+
+def test_header_only_file(tmp_path, capsys):
+    path = tmp_path / "partners.csv"
+    path.write_text("partner_id,name,partner_type,command,region,subregion\n", encoding="utf-8")
+    assert_clear_error(*run_cli(["score", "--data", str(path)], capsys)[::2], "no data rows")
+
+
+def test_binary_file(tmp_path, capsys):
+    path = tmp_path / "partners.csv"
+    path.write_bytes(bytes(range(256)) * 8)
+    assert_clear_error(*run_cli(["score", "--data", str(path)], capsys)[::2], "partners.csv", "binary")
+
+
+def test_non_utf8_text_names_the_line(tmp_path, capsys):
+    text = PARTNERS.read_text(encoding="utf-8").splitlines()
+    text[5] = text[5].replace(text[5].split(",")[1], "Côte")
+    path = tmp_path / "partners.csv"
+    path.write_bytes("\n".join(text).encode("latin-1", errors="replace"))
+    assert_clear_error(*run_cli(["score", "--data", str(path)], capsys)[::2], "partners.csv", "not UTF-8",
+                       "row 6")
+
+
+def test_xlsx_partners_file_is_accepted(tmp_path, capsys):
+    frame = pd.read_csv(PARTNERS, dtype=str, keep_default_na=False)
+    path = tmp_path / "partners.xlsx"
+    frame.to_excel(path, index=False)
+    code, out, err = run_cli(["score", "--data", str(path), "--top", "3"], capsys)
+    assert code == 0, err
+    assert "Propensity ranking" in out
+
+
+def test_missing_file(tmp_path, capsys):
+    assert_clear_error(*run_cli(["score", "--data", str(tmp_path / "nope.csv")], capsys)[::2], "nope.csv",
+                       "not found")
+
+
+def _profile(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "profile.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+BASE_PROFILE = (WEIGHTS_DIR / "default.yaml").read_text(encoding="utf-8")
+
+
+def test_broken_yaml_names_line(tmp_path, capsys):
+    path = _profile(tmp_path, "name: x\npurpose: y\ncategories: {governance: 1,\n  stability: [\n")
+    assert_clear_error(*run_cli(["score", "--weights", str(path)], capsys)[::2], "profile.yaml", "broken YAML")
+
+
+def test_negative_weight_names_key(tmp_path, capsys):
+    path = _profile(tmp_path, BASE_PROFILE.replace("governance: 0.25", "governance: -0.25"))
+    assert_clear_error(*run_cli(["score", "--weights", str(path)], capsys)[::2], "profile.yaml",
+                       "key 'categories.governance'", "negative")
+
+
+def test_all_zero_weights(tmp_path, capsys):
+    text = BASE_PROFILE
+    for cat, w in (("governance", "0.25"), ("democracy_rights", "0.10"), ("stability", "0.15"),
+                   ("absorptive_capacity", "0.20"), ("shared_interests", "0.15"), ("us_engagement", "0.15")):
+        text = text.replace(f"{cat}: {w}", f"{cat}: 0")
+    path = _profile(tmp_path, text)
+    assert_clear_error(*run_cli(["score", "--weights", str(path)], capsys)[::2], "key 'categories'", "all")
+
+
+def test_unknown_category_and_method(tmp_path, capsys):
+    path = _profile(tmp_path, BASE_PROFILE.replace("us_engagement: 0.15", "us_engagement: 0.15\n  economy: 1"))
+    assert_clear_error(*run_cli(["score", "--weights", str(path)], capsys)[::2], "key 'categories.economy'",
+                       "unknown id")
+    path = _profile(tmp_path, BASE_PROFILE.replace("normalisation: minmax", "normalisation: softmax"))
+    assert_clear_error(*run_cli(["score", "--weights", str(path)], capsys)[::2], "key 'method.normalisation'")
+
+
+def test_profile_with_extra_top_level_key(tmp_path, capsys):
+    path = _profile(tmp_path, BASE_PROFILE + "\nbudget: 100\n")
+    assert_clear_error(*run_cli(["score", "--weights", str(path)], capsys)[::2], "key 'budget'")
+
+
+def test_indicator_missing_from_dictionary_in_data_dir(tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(SAMPLE_DATA_DIR, data, ignore=shutil.ignore_patterns("panels", "*.json"))
+    dictionary = pd.read_csv(data / "indicators.csv", dtype=str, keep_default_na=False)
+    dictionary = dictionary[dictionary["indicator_id"] != "cow_cinc"]
+    dictionary.to_csv(data / "indicators.csv", index=False)
+    with pytest.raises(InputError) as err:
+        load_dataset(data)
+    assert "column 'cow_cinc'" in str(err.value) and "partners.csv" in str(err.value)
+
+
+def test_dictionary_bad_direction(tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(SAMPLE_DATA_DIR, data, ignore=shutil.ignore_patterns("panels", "*.json"))
+    dictionary = pd.read_csv(data / "indicators.csv", dtype=str, keep_default_na=False)
+    dictionary.loc[2, "direction"] = "2"
+    dictionary.to_csv(data / "indicators.csv", index=False)
+    with pytest.raises(InputError, match=r"indicators.csv', row 4, column 'direction'"):
+        load_dictionary(data)
+
+
+def test_log_indicator_must_be_positive(tmp_path, capsys):
+    def edit(f):
+        f.loc[0, "gdp_pc_ppp"] = "-5"
+        return f
+    path = partners_copy(tmp_path, edit)
+    assert_clear_error(*run_cli(["score", "--data", str(path)], capsys)[::2], "row 2", "column 'gdp_pc_ppp'",
+                       "> 0")
+
+
+def test_read_table_from_upload_bytes():
+    frame = read_table(b"partner_id,priority\nKEN,4\n", "priority.csv")
+    assert frame.to_dict("records") == [{"partner_id": "KEN", "priority": "4"}]
+    with pytest.raises(InputError, match="upload.xlsx"):
+        read_table(b"not a workbook", "upload.xlsx")
+
+
+def test_bad_output_extension(tmp_path, capsys):
+    assert_clear_error(*run_cli(["score", "--out", str(tmp_path / "x.txt")], capsys)[::2], "x.txt",
+                       ".csv or .xlsx")
+
+
+def test_valid_profile_loads_every_shipped_profile():
+    dictionary, _ = load_dictionary()
+    from prioritizer.config import list_profiles
+
+    profiles = list_profiles()
+    assert {"default", "equal", "capacity_building", "interoperability", "stability"} <= set(profiles)
+    for path in profiles.values():
+        profile = load_profile(path, dictionary)
+        assert profile.purpose and sum(profile.category_weights.values()) > 0
