@@ -1,0 +1,142 @@
+"""Bullish (surge) and bearish (reduce) partners per combatant command, from an optimal allocation.
+
+Bullish: partners whose recommended allocation rises, ranked by marginal return on investment — benefit
+gained per US$ M of surge, with the recommended mechanism mix held fixed (so a pure shift of baseline
+money from FMF to education does not count as return on the surge). Bearish: partners with baseline
+funding whose allocation falls, largest cut first; their cuts are the offsets that pay for the surges.
+A partner with no baseline cannot be bearish. Each row carries the return-on-investment components:
+importance (priority 1–5), expected benefit, relative cost, risk, and a one-line rationale from the
+partner's strongest / weakest category scores.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from prioritizer.allocate import CATEGORIES, COMMANDS, AllocationInputs, AllocationResult, piecewise_benefit
+
+MIN_CHANGE_USD_M = 0.01  # changes smaller than $10,000 a year are noise, neither bullish nor bearish
+CATEGORY_LABELS = {
+    "governance": "governance", "democracy_rights": "democracy & rights", "stability": "stability",
+    "absorptive_capacity": "absorptive capacity", "shared_interests": "shared interests",
+    "us_engagement": "US engagement",
+}
+COLUMNS = ["command", "side", "rank", "partner_id", "name", "importance", "expected_benefit", "benefit_gain",
+           "roi_per_usd_m", "relative_cost", "risk", "baseline_usd_m", "allocation_usd_m", "change_usd_m",
+           "rationale"]
+
+
+def _relative_cost(frame: pd.DataFrame) -> pd.Series:
+    """US$ M per unit of benefit, relative to the median partner of the same command (1.0 = typical).
+
+    Uses the recommended allocation and its benefit, or the baseline when the allocation is zero.
+    """
+    use_alloc = frame["allocation_usd_m"] > MIN_CHANGE_USD_M
+    cost = frame["allocation_usd_m"].where(use_alloc, frame["baseline_usd_m"])
+    benefit = frame["benefit"].where(use_alloc, frame["baseline_benefit"])
+    per_unit = (cost / benefit.where(benefit > 0)).where(cost > 0)
+    median = per_unit.groupby(frame["command"]).transform("median")
+    return per_unit / median
+
+
+def _surge_gain(result: AllocationResult, inputs: AllocationInputs) -> pd.Series:
+    """Benefit of the change in dollars alone: the recommended mix at the recommended total minus the
+    same mix scaled to the baseline total (the baseline mix when nothing is allocated)."""
+    mech = result.mechanisms
+    p = result.partners
+    total = mech.groupby("partner_id", sort=False)["allocation_usd_m"].transform("sum")
+    base_total = mech["partner_id"].map(p["baseline_usd_m"])
+    share = np.where(total > 0, mech["allocation_usd_m"] / total.where(total > 0, 1.0),
+                     mech["baseline_usd_m"] / base_total.where(base_total > 0, 1.0))
+    cells = pd.DataFrame({"partner_id": mech["partner_id"], "mechanism": mech["mechanism"],
+                          "amount_usd_m": share * base_total})
+    at_base = piecewise_benefit(inputs, result.settings, cells)
+    gain = mech["benefit"].to_numpy() - at_base
+    return pd.Series(gain, index=mech.index).groupby(mech["partner_id"].to_numpy()).sum().reindex(p.index)
+
+
+def _drivers(row: pd.Series, strongest: bool) -> str:
+    scores = {c: row.get(f"{c}_score") for c in CATEGORIES}
+    scores = {c: float(v) for c, v in scores.items() if v is not None and pd.notna(v)}
+    if not scores:
+        return "no category scores"
+    ordered = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]) if strongest else (kv[1], kv[0]))[:2]
+    word = "strong" if strongest else "weak"
+    parts = [f"{CATEGORY_LABELS[c]} ({v:.0f})" for c, v in ordered]
+    return f"{word} {' and '.join(parts)}"
+
+
+def _rationale(row: pd.Series, side: str) -> str:
+    importance = f"priority {row['importance']:.0f}"
+    if side == "bullish":
+        return f"Surge +${row['change_usd_m']:,.1f} M: {_drivers(row, True)}; {importance}"
+    limit = ""
+    if row.get("lower_usd_m", np.nan) > 0 and abs(row["allocation_usd_m"] - row["lower_usd_m"]) < 1e-6:
+        limit = " (held at its minimum)"
+    return f"Reduce −${-row['change_usd_m']:,.1f} M{limit}: {_drivers(row, False)}; {importance}"
+
+
+def bullish_bearish(result: AllocationResult, inputs: AllocationInputs, n: int = 3) -> pd.DataFrame:
+    """Up to ``n`` bullish and ``n`` bearish partners per command (fewer if fewer qualify).
+
+    Money in US$ M/yr; ``expected_benefit`` is the benefit at the recommended allocation (effective US$ M),
+    ``benefit_gain`` its change from the baseline, ``roi_per_usd_m`` = |benefit_gain| / |change|,
+    ``relative_cost`` = US$ M per unit of benefit relative to the command median (> 1 = costlier),
+    ``risk`` 0–1 (higher = riskier).
+    """
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+        raise ValueError(f"n must be a positive whole number (got {n!r})")
+    p = result.partners.copy()
+    cats = [f"{c}_score" for c in CATEGORIES if f"{c}_score" in inputs.partners.columns]
+    for col in cats:
+        if col not in p.columns:
+            p[col] = inputs.partners[col].reindex(p.index)
+    p["importance"] = p["priority"]
+    p["expected_benefit"] = p["benefit"]
+    p["benefit_gain"] = p["benefit"] - p["baseline_benefit"]
+    change = p["change_usd_m"]
+    p["roi_per_usd_m"] = (_surge_gain(result, inputs) / change).where(change.abs() > MIN_CHANGE_USD_M)
+    p["relative_cost"] = _relative_cost(p)
+    rows = []
+    order = [c for c in COMMANDS if c in set(p["command"])] + sorted(set(p["command"]) - set(COMMANDS))
+    for command in order:
+        members = p[p["command"] == command]
+        bull = members[members["change_usd_m"] > MIN_CHANGE_USD_M]
+        bull = bull.assign(_pid=bull.index).sort_values(["roi_per_usd_m", "change_usd_m", "_pid"],
+                                                        ascending=[False, False, True]).head(n)
+        bear = members[(members["baseline_usd_m"] > 0) & (members["change_usd_m"] < -MIN_CHANGE_USD_M)]
+        bear = bear.assign(_pid=bear.index).sort_values(["change_usd_m", "_pid"]).head(n)
+        for side, chosen in (("bullish", bull), ("bearish", bear)):
+            for rank, (pid, row) in enumerate(chosen.iterrows(), start=1):
+                rows.append({"command": command, "side": side, "rank": rank, "partner_id": pid,
+                             **{c: row[c] for c in COLUMNS[4:-1]}, "rationale": _rationale(row, side)})
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def offsets(table: pd.DataFrame, result: AllocationResult | None = None) -> pd.DataFrame:
+    """Per command: bullish surge vs the bearish cuts that offset it (US$ M/yr; net = surge − offsets).
+
+    With ``result``, also the command-wide totals over every partner: ``all_increases_usd_m``,
+    ``all_cuts_usd_m`` and ``command_change_usd_m`` (the listed partners are only the top of each side).
+    """
+    commands = list(dict.fromkeys(table["command"]))
+    if result is not None:
+        commands += [c for c in dict.fromkeys(result.partners["command"]) if c not in commands]
+    bull = table[table["side"] == "bullish"].groupby("command")["change_usd_m"].sum()
+    bear = -table[table["side"] == "bearish"].groupby("command")["change_usd_m"].sum()
+    frame = pd.DataFrame({
+        "surge_usd_m": bull.reindex(commands).fillna(0.0),
+        "offsets_usd_m": bear.reindex(commands).fillna(0.0),
+    })
+    frame["net_usd_m"] = frame["surge_usd_m"] - frame["offsets_usd_m"]
+    frame["offset_share_pct"] = (100.0 * frame["offsets_usd_m"] / frame["surge_usd_m"]).where(
+        frame["surge_usd_m"] > 0)
+    if result is not None:
+        change = result.partners["change_usd_m"]
+        by = result.partners["command"]
+        frame["all_increases_usd_m"] = change.clip(lower=0).groupby(by).sum().reindex(commands).fillna(0.0)
+        frame["all_cuts_usd_m"] = (-change.clip(upper=0)).groupby(by).sum().reindex(commands).fillna(0.0)
+        frame["command_change_usd_m"] = frame["all_increases_usd_m"] - frame["all_cuts_usd_m"]
+    frame.index.name = "command"
+    return frame.reset_index()

@@ -1,0 +1,226 @@
+"""``python -m prioritizer allocate|frontier``: budget allocation, bullish/bearish lists, efficient frontier.
+
+Handlers return an exit code; input problems are raised as InputError / InfeasibleError and turned
+into one clear line by ``prioritizer.cli.main``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pandas as pd
+
+from prioritizer import allocate as alloc
+from prioritizer import bullbear
+from prioritizer.errors import InputError
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``allocate`` and ``frontier`` subcommands."""
+    a = subparsers.add_parser("allocate", help="optimise the budget across partners and mechanisms (LP)")
+    _data_arguments(a)
+    a.add_argument("--budget-usd-m", dest="budget_usd_m", metavar="N",
+                   help="annual budget in US$ M (default: the settings' rule, e.g. the baseline total)")
+    a.add_argument("--solver", choices=alloc.SOLVERS, default="auto",
+                   help="LP solver: auto (HiGHS via highspy, else CBC), highs, cbc")
+    a.add_argument("--top", type=int, default=3, help="bullish and bearish partners per command (default 3)")
+    a.add_argument("--out", help="write the allocation to FILE.csv or FILE.xlsx (xlsx adds more sheets)")
+    a.set_defaults(func=cmd_allocate)
+    f = subparsers.add_parser("frontier", help="total benefit over a range of budget levels")
+    _data_arguments(f)
+    f.add_argument("--levels", type=int, default=None, help="number of budget levels (default: settings, 25)")
+    f.add_argument("--low-pct", dest="low_pct", type=float, default=None,
+                   help="lowest level, %% of the baseline total (default 20)")
+    f.add_argument("--high-pct", dest="high_pct", type=float, default=None,
+                   help="highest level, %% of the baseline total (default 200)")
+    f.add_argument("--out", help="write budget and total benefit per level to FILE.csv or FILE.xlsx")
+    f.set_defaults(func=cmd_frontier)
+
+
+def _data_arguments(parser: argparse.ArgumentParser) -> None:
+    try:
+        from prioritizer.cli import add_data_arguments
+    except ImportError:  # pragma: no cover - the main CLI is always present in the package
+        for name in ("data", "weights", "priority", "funding", "overrides"):
+            parser.add_argument(f"--{name}")
+    else:
+        add_data_arguments(parser)
+    parser.add_argument("--settings", help="allocation settings YAML (default: weights/allocation.yaml)")
+
+
+def prepare(args: argparse.Namespace) -> tuple[alloc.AllocationInputs, alloc.AllocationSettings]:
+    """Score partners with the chosen data and weights, then build the allocation inputs."""
+    from prioritizer.pipeline import run_scoring
+
+    alloc.load_settings(args.settings)  # fail fast on a broken settings file, before scoring
+    dataset, _profile, result = run_scoring(data=args.data, weights=args.weights, priority=args.priority,
+                                            funding=args.funding, overrides=getattr(args, "overrides", None))
+    settings = alloc.load_settings(args.settings, known_commands=None, known_partners=dataset.partners.index)
+    inputs = alloc.build_inputs(result.scores, dataset.partners, dataset.funding, settings)
+    return inputs, settings
+
+
+def cmd_allocate(args: argparse.Namespace) -> int:
+    """Solve the allocation, print bullish/bearish per command and write the allocation table."""
+    if args.budget_usd_m is not None:
+        alloc.check_budget(args.budget_usd_m)
+    if args.top < 1:
+        raise InputError(f"--top must be at least 1 (got {args.top})", key="top")
+    _check_out(args.out)
+    inputs, settings = prepare(args)
+    budget = (alloc.check_budget(args.budget_usd_m) if args.budget_usd_m is not None
+              else settings.default_budget(inputs.baseline_total_usd_m))
+    result = alloc.allocate(inputs, settings, budget, solver=args.solver)
+    table = bullbear.bullish_bearish(result, inputs, n=args.top)
+    offs = bullbear.offsets(table, result)
+    print(summary_text(result, inputs))
+    print()
+    print(bullbear_text(table, offs))
+    if args.out:
+        path = write_allocation(result, table, offs, settings, args.out)
+        print(f"\nwrote the allocation of {len(result.partners)} partners to {path}")
+    return 0
+
+
+def cmd_frontier(args: argparse.Namespace) -> int:
+    """Solve at each budget level and write budget and total benefit per level."""
+    _check_out(args.out)
+    inputs, settings = prepare(args)
+    levels = settings.frontier_levels if args.levels is None else args.levels
+    low = settings.frontier_low_pct if args.low_pct is None else args.low_pct
+    high = settings.frontier_high_pct if args.high_pct is None else args.high_pct
+    if levels < 20:
+        print(f"note: {levels} levels; the frontier is usually read from 20 or more")
+    table = alloc.frontier(inputs, settings, levels=levels, low_pct=low, high_pct=high)
+    shown = table.assign(note=table["note"].str.slice(0, 70))
+    with pd.option_context("display.width", 200, "display.max_rows", None, "display.max_colwidth", 70):
+        print(f"Efficient frontier — settings '{settings.name}', baseline total "
+              f"${inputs.baseline_total_usd_m:,.1f} M, solver {table['solver'].iloc[0]}")
+        print(shown[["budget_usd_m", "pct_of_baseline", "total_benefit", "budget_dual", "status", "note"]]
+              .to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
+    n_bad = int((table["status"] != "Optimal").sum())
+    if n_bad:
+        print(f"{n_bad} of {len(table)} levels are infeasible (see note)")
+    if args.out:
+        path = _write({"Frontier": table}, args.out)
+        print(f"wrote {len(table)} budget levels to {path}")
+    return 0
+
+
+def summary_text(result: alloc.AllocationResult, inputs: alloc.AllocationInputs) -> str:
+    """A few lines: solver, budget, benefit, marginal values and what binds."""
+    lines = [
+        f"Allocation — settings '{result.settings_name}', solver {result.solver}, status {result.status}",
+        f"budget ${result.budget_usd_m:,.1f} M (baseline ${inputs.baseline_total_usd_m:,.1f} M), "
+        f"allocated ${result.budget_usd_m - result.unspent_usd_m:,.1f} M, "
+        f"unspent ${result.unspent_usd_m:,.1f} M",
+        f"total benefit {result.total_benefit:,.1f} (effective US$ M); +$1 M of budget adds "
+        f"{result.budget_dual:.4f}",
+    ]
+    b = result.binding
+    caps = b[b["group"].isin(["command_cap", "command_floor", "pool_max", "pool_min", "lock"])]
+    for row in caps.itertuples():
+        lines.append(f"  binding: {row.constraint} (${row.amount_usd_m:,.1f} M): +$1 M changes benefit by "
+                     f"{row.dual:+.4f}")
+    counts = b[~b["group"].isin(["budget", "command_cap", "command_floor", "pool_max", "pool_min", "lock"])]
+    if len(counts):
+        parts = ", ".join(f"{n} {g.replace('_', ' ')}" for g, n in counts["group"].value_counts().items())
+        lines.append(f"  partner limits at bound: {parts}")
+    for note in result.notes:
+        lines.append(f"  note: {note}")
+    return "\n".join(lines)
+
+
+def bullbear_text(table: pd.DataFrame, offs: pd.DataFrame) -> str:
+    """Bullish and bearish lists per command, then surge vs offsets."""
+    lines = []
+    for command, rows in table.groupby("command", sort=False):
+        lines.append(f"{command}")
+        for side in ("bullish", "bearish"):
+            part = rows[rows["side"] == side]
+            if part.empty:
+                lines.append(f"  {side}: none qualify")
+                continue
+            lines.append(f"  {side}:")
+            for r in part.itertuples():
+                lines.append(
+                    f"    {r.rank}. {r.name} ({r.partner_id}) ${r.baseline_usd_m:,.1f} M → "
+                    f"${r.allocation_usd_m:,.1f} M | importance {r.importance:.0f}, benefit "
+                    f"{r.expected_benefit:,.1f}, rel. cost {r.relative_cost:.2f}, risk {r.risk:.2f} — "
+                    f"{r.rationale}")
+        o = offs[offs["command"] == command]
+        if len(o):
+            o = o.iloc[0]
+            lines.append(f"  surge ${o.surge_usd_m:,.1f} M vs offsets from bearish cuts "
+                         f"${o.offsets_usd_m:,.1f} M (net ${o.net_usd_m:+,.1f} M)")
+    return "\n".join(lines)
+
+
+def _check_out(out: str | None) -> None:
+    if out is None:
+        return
+    path = Path(out)
+    if path.suffix.lower() not in (".csv", ".xlsx"):
+        raise InputError("output must end in .csv or .xlsx", file=str(path))
+    if not path.parent.exists():
+        raise InputError("output folder does not exist", file=str(path))
+
+
+def allocation_table(result: alloc.AllocationResult) -> pd.DataFrame:
+    """The exported allocation: one row per partner with ``allocation_usd_m``, largest first."""
+    cols = ["name", "command", "partner_type", "priority", "propensity", "risk", "value", "scale_usd_m",
+            "baseline_usd_m", "allocation_usd_m", "change_usd_m", "change_pct", "benefit", "baseline_benefit",
+            "marginal_benefit_per_usd_m", "lower_usd_m", "upper_usd_m"]
+    table = result.partners[cols].copy()
+    mech = result.mechanisms.pivot(index="partner_id", columns="mechanism", values="allocation_usd_m")
+    for m in mech.columns:
+        table[f"{m}_usd_m"] = mech[m].reindex(table.index)
+    table = table.sort_values(["allocation_usd_m", "name"], ascending=[False, True])
+    table.insert(0, "partner_id", table.index)
+    return table.reset_index(drop=True)
+
+
+def write_allocation(result: alloc.AllocationResult, table: pd.DataFrame, offs: pd.DataFrame,
+                     settings: alloc.AllocationSettings, out: str | Path) -> Path:
+    """CSV: the per-partner allocation. XLSX: that plus mechanisms, binding constraints, bullish/bearish."""
+    sheets = {"Allocation": allocation_table(result)}
+    if Path(out).suffix.lower() == ".xlsx":
+        sheets["By mechanism"] = result.mechanisms
+        sheets["By command"] = result.by_command.reset_index()
+        sheets["Binding"] = result.binding
+        sheets["Bullish-bearish"] = table
+        sheets["Offsets"] = offs
+        sheets["Settings"] = pd.DataFrame({
+            "setting": ["name", "source", "solver", "budget_usd_m", "budget_dual", "total_benefit"],
+            "value": [settings.name, Path(settings.source).name, result.solver, result.budget_usd_m,
+                      result.budget_dual, result.total_benefit]})
+    return _write(sheets, out)
+
+
+def _neutralise(frame: pd.DataFrame) -> pd.DataFrame:
+    """Prefix text cells that a spreadsheet would read as a formula with an apostrophe."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object:
+            out[col] = out[col].map(lambda v: "'" + v if isinstance(v, str) and v.startswith(FORMULA_PREFIXES)
+                                    else v)
+    return out
+
+
+def _write(sheets: dict[str, pd.DataFrame], out: str | Path) -> Path:
+    """Write the first sheet as CSV, or all sheets as XLSX (openpyxl); formula-like text neutralised."""
+    path = Path(out)
+    _check_out(str(path))
+    try:
+        if path.suffix.lower() == ".csv":
+            _neutralise(next(iter(sheets.values()))).to_csv(path, index=False, encoding="utf-8")
+        else:
+            with pd.ExcelWriter(path, engine="openpyxl") as writer:
+                for name, frame in sheets.items():
+                    _neutralise(frame).to_excel(writer, sheet_name=name[:31], index=False)
+    except OSError as exc:
+        raise InputError(f"cannot write output ({exc.strerror})", file=str(path)) from None
+    return path
