@@ -65,19 +65,80 @@ def combine(values: np.ndarray, weights: np.ndarray, method: str = "arithmetic")
     return mean.T if w.ndim == 2 else mean
 
 
-def effective_indicator_weights(dictionary: pd.DataFrame, profile: WeightProfile) -> pd.Series:
+@dataclass(frozen=True)
+class Tree:
+    """The construct tree of one profile as weight matrices (rows: parts, columns: groups)."""
+
+    indicators: list[str]
+    constructs: list[str]
+    categories: list[str]
+    indicator_to_construct: np.ndarray  # indicators × constructs: indicator weight where member, else 0
+    construct_to_category: np.ndarray  # constructs × categories: construct weight where member, else 0
+    category_weights: np.ndarray  # categories
+
+    def effective_weights(self) -> np.ndarray:
+        """Each indicator's share of the total weight (sums to 1) when every value is present."""
+        return self.indicator_shares() @ self.construct_shares()
+
+    def indicator_shares(self) -> np.ndarray:
+        """indicators × constructs: each indicator's share within its construct."""
+        return _column_shares(self.indicator_to_construct)
+
+    def construct_shares(self) -> np.ndarray:
+        """Each construct's share of the total weight (constructs)."""
+        cat = self.category_weights / self.category_weights.sum()
+        return _column_shares(self.construct_to_category) @ cat
+
+
+def _column_shares(matrix: np.ndarray) -> np.ndarray:
+    totals = matrix.sum(axis=0)
+    return np.divide(matrix, totals, out=np.zeros_like(matrix), where=totals > 0)
+
+
+def build_tree(dictionary: pd.DataFrame, constructs: pd.DataFrame, profile: WeightProfile) -> Tree:
+    """Weight matrices of the indicator → construct → category tree under ``profile``."""
+    indicators = list(dictionary.index)
+    construct_ids = list(constructs.index)
+    categories = list(dict.fromkeys(constructs["category_id"]))
+    ind_w = np.array([profile.indicator_weights[i] for i in indicators])
+    ind_member = dictionary["construct"].to_numpy()[:, None] == np.array(construct_ids)[None, :]
+    con_w = np.array([profile.construct_weights[c] for c in construct_ids])
+    con_member = constructs["category_id"].to_numpy()[:, None] == np.array(categories)[None, :]
+    return Tree(
+        indicators=indicators, constructs=construct_ids, categories=categories,
+        indicator_to_construct=ind_member * ind_w[:, None],
+        construct_to_category=con_member * con_w[:, None],
+        category_weights=np.array([profile.category_weights.get(c, 0.0) for c in categories]),
+    )
+
+
+def effective_indicator_weights(dictionary: pd.DataFrame, profile: WeightProfile,
+                                constructs: pd.DataFrame | None = None) -> pd.Series:
     """Each indicator's share of the total weight (sums to 1) when every value is present."""
-    cat = pd.Series(profile.category_weights)
-    cat = cat / cat.sum()
-    out = {}
-    for ind, row in dictionary.iterrows():
-        members = dictionary.index[dictionary["construct"] == row["construct"]]
-        ind_share = profile.indicator_weights[ind] / sum(profile.indicator_weights[m] for m in members)
-        siblings = sorted(set(dictionary.loc[dictionary["category"] == row["category"], "construct"]))
-        con_total = sum(profile.construct_weights[c] for c in siblings)
-        con_share = profile.construct_weights[row["construct"]] / con_total if con_total > 0 else 0.0
-        out[ind] = cat.get(row["category"], 0.0) * con_share * ind_share
-    return pd.Series(out, name="weight_share")
+    if constructs is None:
+        pairs = dictionary[["construct", "category"]].drop_duplicates("construct")
+        constructs = pd.DataFrame({"category_id": pairs["category"].to_numpy()},
+                                  index=pd.Index(pairs["construct"].to_numpy(), name="construct_id"))
+    tree = build_tree(dictionary, constructs, profile)
+    return pd.Series(tree.effective_weights(), index=tree.indicators, name="weight_share")
+
+
+def aggregate(values: np.ndarray, membership: np.ndarray, method: str = "arithmetic") -> np.ndarray:
+    """Weighted means of available parts per group: (partners × parts) and (parts × groups) → partners × groups.
+
+    NaN where a group has no available part with positive weight. Geometric needs values > 0.
+    """
+    v = np.asarray(values, dtype=float)
+    available = ~np.isnan(v)
+    if method == "geometric":
+        filled = np.where(available, np.log(np.where(available, v, 1.0)), 0.0)
+    else:
+        filled = np.where(available, v, 0.0)
+    numerator = filled @ membership
+    denominator = available.astype(float) @ membership
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(denominator > 0, numerator / np.where(denominator > 0, denominator, 1.0), np.nan)
+    return np.exp(mean) if method == "geometric" else mean
 
 
 def impute_knn(oriented: pd.DataFrame, neighbours: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -103,18 +164,6 @@ def impute_knn(oriented: pd.DataFrame, neighbours: int) -> tuple[pd.DataFrame, p
     flags = np.isnan(x) & ~np.isnan(filled)
     return (pd.DataFrame(filled, index=oriented.index, columns=oriented.columns),
             pd.DataFrame(flags, index=oriented.index, columns=oriented.columns))
-
-
-def _level(values: pd.DataFrame, groups: pd.Series, weights: dict[str, float], order: list[str],
-           method: str) -> pd.DataFrame:
-    """Aggregate columns of ``values`` into groups (``groups`` maps column → group), 0–1 in, 0–1 out."""
-    out = {}
-    for group in order:
-        members = list(groups.index[groups == group])
-        w = np.array([weights[m] for m in members])
-        v = values[members].to_numpy(dtype=float)
-        out[group] = combine(v, w, method) if w.sum() > 0 else np.full(len(values), np.nan)
-    return pd.DataFrame(out, index=values.index)
 
 
 def score(dataset: Dataset, profile: WeightProfile, overrides: pd.DataFrame | None = None) -> ScoreResult:
@@ -144,44 +193,44 @@ def score(dataset: Dataset, profile: WeightProfile, overrides: pd.DataFrame | No
     log.append(f"normalised {len(dictionary)} indicators to [0, 1] by {profile.normalisation}"
                + (f", winsorised at {profile.winsorise:g} per tail" if profile.winsorise else ""))
     method = profile.aggregation
-    level_in = normalised.clip(lower=GEOMETRIC_FLOOR) if method == "geometric" else normalised
-
-    construct_order = list(constructs_table.index)
-    construct_scores = _level(level_in, dictionary["construct"], profile.indicator_weights, construct_order,
-                              method)
-    overridden = pd.DataFrame(False, index=normalised.index, columns=construct_order)
+    tree = build_tree(dictionary, constructs_table, profile)
+    floor = GEOMETRIC_FLOOR if method == "geometric" else None
+    construct_values = aggregate(_floored(normalised.to_numpy(), floor), tree.indicator_to_construct, method)
+    construct_scores = pd.DataFrame(construct_values, index=normalised.index, columns=tree.constructs)
+    overridden = pd.DataFrame(False, index=normalised.index, columns=tree.constructs)
     if overrides is not None and len(overrides):
         for row in overrides.itertuples(index=False):
             construct_scores.at[row.partner_id, row.construct] = float(row.value) / 100.0
             overridden.at[row.partner_id, row.construct] = True
         log.append(f"applied {len(overrides)} planner overrides of construct scores (with rationale)")
-    cat_of_construct = constructs_table["category_id"]
-    category_order = list(dict.fromkeys(cat_of_construct))
-    con_in = construct_scores.clip(lower=GEOMETRIC_FLOOR) if method == "geometric" else construct_scores
-    category_scores = _level(con_in, cat_of_construct, profile.construct_weights, category_order, method)
-    cat_in = category_scores.clip(lower=GEOMETRIC_FLOOR) if method == "geometric" else category_scores
-    cat_w = np.array([profile.category_weights.get(c, 0.0) for c in category_order])
-    propensity = combine(cat_in.to_numpy(), cat_w, method) * 100.0
-    log.append(f"aggregated indicators → {len(construct_order)} constructs → {len(category_order)} categories → "
-               f"propensity ({method} weighted means over available values)")
+    category_values = aggregate(_floored(construct_scores.to_numpy(), floor), tree.construct_to_category, method)
+    category_scores = pd.DataFrame(category_values, index=normalised.index, columns=tree.categories)
+    propensity = combine(_floored(category_values, floor), tree.category_weights, method) * 100.0
+    log.append(f"aggregated indicators → {len(tree.constructs)} constructs → {len(tree.categories)} categories "
+               f"→ propensity ({method} weighted means over available values)")
 
-    coverage = _coverage(observed & ~imputed, overridden, dictionary, profile)
-    scores = dataset.partners[["name", "command", "region", "partner_type"]].copy()
-    scores["propensity"] = propensity
-    scores["rank"] = rank_descending(scores["propensity"])
-    scores["rank_in_command"] = scores.groupby("command")["propensity"].transform(rank_descending).astype("Int64")
-    scores["coverage"] = coverage
-    scores["low_confidence"] = coverage < profile.coverage_threshold
-    scores["imputed_cells"] = imputed.sum(axis=1).astype(int)
-    scores["overrides"] = overridden.sum(axis=1).astype(int)
-    for cat in category_order:
-        scores[f"{cat}_score"] = category_scores[cat] * 100.0
+    coverage = _coverage((observed & ~imputed).to_numpy(), overridden.to_numpy(), tree)
+    base = dataset.partners
+    prop = pd.Series(propensity, index=base.index)
+    columns = {c: base[c].to_numpy() for c in ("name", "command", "region", "partner_type")}
+    columns |= {
+        "propensity": propensity,
+        "rank": rank_descending(prop).to_numpy(),
+        "rank_in_command": rank_within(prop, base["command"]).to_numpy(),
+        "coverage": coverage,
+        "low_confidence": coverage < profile.coverage_threshold,
+        "imputed_cells": imputed.to_numpy().sum(axis=1).astype(int),
+        "overrides": overridden.to_numpy().sum(axis=1).astype(int),
+    }
+    columns |= {f"{cat}_score": category_values[:, j] * 100.0 for j, cat in enumerate(tree.categories)}
+    scores = pd.DataFrame(columns, index=base.index)
     log.append(f"{int(scores['low_confidence'].sum())} partners below {profile.coverage_threshold:.0%} coverage "
                "are flagged low-confidence")
     return ScoreResult(
         scores=scores, constructs=construct_scores * 100.0, categories=category_scores * 100.0,
         normalised=normalised, imputed=imputed, overridden=overridden,
-        indicator_weights=effective_indicator_weights(dictionary, profile), log=log,
+        indicator_weights=pd.Series(tree.effective_weights(), index=tree.indicators, name="weight_share"),
+        log=log,
     )
 
 
@@ -194,18 +243,25 @@ def rank_descending(propensity: pd.Series) -> pd.Series:
     return propensity.round(RANK_DECIMALS).rank(ascending=False, method="min").astype("Int64")
 
 
-def _coverage(real: pd.DataFrame, overridden: pd.DataFrame, dictionary: pd.DataFrame,
-              profile: WeightProfile) -> np.ndarray:
+def rank_within(propensity: pd.Series, groups: pd.Series) -> pd.Series:
+    """Rank 1 = highest propensity within each group (e.g. command); ties share the best rank."""
+    rounded = propensity.round(RANK_DECIMALS)
+    return rounded.groupby(groups.to_numpy()).rank(ascending=False, method="min").astype("Int64")
+
+
+def _floored(values: np.ndarray, floor: float | None) -> np.ndarray:
+    return np.maximum(values, floor) if floor is not None else values  # NaN stays NaN
+
+
+def _coverage(real: np.ndarray, overridden: np.ndarray, tree: Tree) -> np.ndarray:
     """Share of the total weight backed by real values or overrides (0–1) per partner."""
-    weights = effective_indicator_weights(dictionary, profile)
-    covered = real.to_numpy(dtype=float) @ weights.reindex(real.columns).to_numpy()
-    if overridden.to_numpy().any():
-        con_weight = weights.groupby(dictionary["construct"]).sum().reindex(overridden.columns).fillna(0.0)
-        con_real = pd.DataFrame(real.to_numpy(dtype=float) * weights.reindex(real.columns).to_numpy(),
-                                index=real.index, columns=real.columns).T.groupby(dictionary["construct"]).sum().T
-        con_real = con_real.reindex(columns=overridden.columns).fillna(0.0)
-        gain = (con_weight.to_numpy() - con_real.to_numpy()) * overridden.to_numpy()
-        covered = covered + gain.sum(axis=1)
+    weights = tree.effective_weights()
+    covered = real.astype(float) @ weights
+    if overridden.any():
+        construct_weight = tree.construct_shares()
+        member = tree.indicator_to_construct > 0
+        construct_real = (real.astype(float) * weights) @ member.astype(float)
+        covered = covered + ((construct_weight - construct_real) * overridden).sum(axis=1)
     return np.clip(covered, 0.0, 1.0)
 
 
