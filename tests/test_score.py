@@ -34,7 +34,8 @@ def test_hand_computed_geometric(tiny):
     # AAA: c1 = sqrt(0.01 · 1) = 0.1, c2 = 0.01 (floor); propensity = 0.1^0.75 · 0.01^0.25 = 0.056234
     s = score(tiny, tiny_profile(aggregation="geometric")).scores
     assert s.loc["AAA", "propensity"] == pytest.approx(5.6234, abs=1e-4)
-    assert s.loc["CCC", "propensity"] == pytest.approx(100 * (0.5 ** 0.5) ** 0.75, abs=1e-6)  # c1 = sqrt(1 · 0.5), c2 = 1
+    # CCC: c1 = sqrt(1 · 0.5), c2 = 1
+    assert s.loc["CCC", "propensity"] == pytest.approx(100 * (0.5 ** 0.5) ** 0.75, abs=1e-6)
 
 
 def test_missing_value_available_case_and_coverage():
