@@ -183,7 +183,7 @@ class _Reader:
     def mapping(self, value: Any, key: str, allowed: Iterable[str], required: Iterable[str] = ()) -> dict:
         if not isinstance(value, Mapping):
             raise self.fail(key, f"expected a mapping of keys to values, got {_kind(value)}")
-        allowed = tuple(allowed)
+        allowed = allowed if isinstance(allowed, _AnyKeys) else tuple(allowed)
         out = {}
         for k, v in value.items():
             name = str(k)
@@ -713,6 +713,7 @@ def partner_bounds(inputs: AllocationInputs, settings: AllocationSettings) -> pd
     out["lower_usd_m"], out["lower_rule"] = lo, lo_src
     out["upper_usd_m"], out["upper_rule"] = hi, hi_src
     out["locked_usd_m"] = locked
+    out["minimum_usd_m"] = np.maximum(out["lower_usd_m"], locked)  # what the partner must get, locks included
     out["baseline_usd_m"] = p["baseline_usd_m"]
     return out
 
@@ -815,8 +816,37 @@ def diagnose(inputs: AllocationInputs, settings: AllocationSettings, budget_usd_
     """Conflicts that make the settings infeasible for this budget, each with the amounts involved.
 
     Empty when no simple conflict is found (the LP may still be infeasible; :func:`allocate` then runs
-    an elastic re-solve).
+    an elastic re-solve). The budget-independent part is computed once per settings and cached.
     """
+    key = ("diagnosis", settings)
+    if key not in inputs.cache:
+        inputs.cache[key] = _static_diagnosis(inputs, settings)
+    static, totals = inputs.cache[key]
+    if totals is None:  # locks on ineligible mechanisms: nothing else is meaningful
+        return list(static)
+    budget = budget_usd_m
+    out: list[str] = []
+    if totals["locks"] > budget + TOL:
+        out.append(f"locks sum to {_m(totals['locks'])} > budget {_m(budget)}")
+    if totals["floors"] > budget + TOL:
+        out.append(f"command floors sum to {_m(totals['floors'])} > budget {_m(budget)}")
+    if totals["minimums"] > budget + TOL and totals["locks"] <= budget + TOL:
+        out.append(f"partner minimums (floors, max-cut limits and locks) sum to {_m(totals['minimums'])} > "
+                   f"budget {_m(budget)}")
+    need = totals["need"]
+    if (sum(need.values()) > budget + TOL and totals["floors"] <= budget + TOL
+            and totals["minimums"] <= budget + TOL):
+        parts = ", ".join(f"{c} {_m(v)}" for c, v in need.items() if v > 0)
+        out.append(f"command floors and partner minimums together need {_m(sum(need.values()))} > budget "
+                   f"{_m(budget)} (per command the larger of its floor and its partners' minimums: {parts})")
+    if totals["pool_mins"] > budget + TOL:
+        out.append(f"pool minimums sum to {_m(totals['pool_mins'])} > budget {_m(budget)}")
+    return out + list(static)
+
+
+def _static_diagnosis(inputs: AllocationInputs,
+                      settings: AllocationSettings) -> tuple[list[str], dict | None]:
+    """Conflicts that do not depend on the budget, and the totals the budget is compared with."""
     p = inputs.partners
     out: list[str] = []
     locks = _resolved_locks(inputs, settings)
@@ -833,15 +863,14 @@ def diagnose(inputs: AllocationInputs, settings: AllocationSettings, budget_usd_
             out.append(f"lock of {_m(row.amount_usd_m)} on {row.partner_id}/{row.mechanism} is on an "
                        f"ineligible mechanism ({why})")
     if out:
-        return out
+        return out, None
     st = _structure(inputs, settings)
     b = st.bounds
-    total_locks = float(locks["amount_usd_m"].sum())
-    if total_locks > budget_usd_m + TOL:
-        out.append(f"locks sum to {_m(total_locks)} > budget {_m(budget_usd_m)}")
-    for pid, lo, hi, lk, lo_rule, hi_rule, cap_ in zip(
-            b.index, b["lower_usd_m"], b["upper_usd_m"], b["locked_usd_m"], b["lower_rule"], b["upper_rule"],
-            st.capacity, strict=True):
+    lo_a, hi_a, lk_a = b["lower_usd_m"].to_numpy(), b["upper_usd_m"].to_numpy(), b["locked_usd_m"].to_numpy()
+    suspect = np.nonzero((lk_a > hi_a + TOL) | (lo_a > hi_a + TOL) | (lo_a > st.capacity + TOL))[0]
+    for i in suspect:  # only partners with a problem are looked at one by one
+        pid, lo, hi, lk, cap_ = b.index[i], lo_a[i], hi_a[i], lk_a[i], st.capacity[i]
+        lo_rule, hi_rule = b["lower_rule"].iat[i], b["upper_rule"].iat[i]
         if lk > hi + TOL and hi_rule == "partner_cap":
             items = locks[locks["partner_id"] == pid]
             what = " + ".join(f"{_m(a)} on {pid}/{m}"
@@ -855,18 +884,13 @@ def diagnose(inputs: AllocationInputs, settings: AllocationSettings, budget_usd_
             out.append(f"{pid} must receive at least {_m(lo)} ({_rule(lo_rule, pid, settings, b)}) but can "
                        f"absorb at most {_m(cap_)} (curve ceiling: scale {_m(p.at[pid, 'scale_usd_m'])} × "
                        f"u_max {settings.u_max:g} × {n} eligible mechanisms)")
-    lower = b["lower_usd_m"].to_numpy()
-    upper = np.minimum(b["upper_usd_m"].to_numpy(), st.capacity)
-    floors = sum(c.floor_usd_m for c in settings.commands)
-    if floors > budget_usd_m + TOL:
-        out.append(f"command floors sum to {_m(floors)} > budget {_m(budget_usd_m)}")
-    if lower.sum() > budget_usd_m + TOL and total_locks <= budget_usd_m + TOL:
-        out.append(f"partner minimums (floors, max-cut limits and locks) sum to {_m(lower.sum())} > budget "
-                   f"{_m(budget_usd_m)}")
+    lower = b["minimum_usd_m"].to_numpy()
+    upper = np.minimum(hi_a, st.capacity)
     commands = p["command"].to_numpy()
+    lock_command = locks["partner_id"].map(p["command"])
     for cl in settings.commands:
         mask = commands == cl.command
-        c_locks = locks[locks["partner_id"].map(p["command"]) == cl.command]
+        c_locks = locks[lock_command == cl.command]
         c_lock = float(c_locks["amount_usd_m"].sum())
         if cl.cap_usd_m is not None and c_lock > cl.cap_usd_m + TOL:
             big = c_locks.sort_values("amount_usd_m").iloc[-1]
@@ -883,22 +907,27 @@ def diagnose(inputs: AllocationInputs, settings: AllocationSettings, budget_usd_
                        f"can take, {_m(upper[mask].sum())} (partner caps, max-increase limits, curve "
                        "ceilings)")
     pool_total = 0.0
-    for mid in settings.mechanism_ids:
+    for j, mid in enumerate(settings.mechanism_ids):
         pool = settings.pool(mid)
         m_lock = float(locks.loc[locks["mechanism"] == mid, "amount_usd_m"].sum())
         if pool.max_usd_m is not None and m_lock > pool.max_usd_m + TOL:
             out.append(f"locks on {mid} sum to {_m(m_lock)} > {mid} pool {_m(pool.max_usd_m)}")
-        cap_m = float(st.seg_width[st.seg_mech == settings.mechanism_ids.index(mid)].sum())
+        cap_m = float(st.seg_width[st.seg_mech == j].sum())
         if pool.min_usd_m > cap_m + TOL:
             out.append(f"{mid} pool minimum {_m(pool.min_usd_m)} > the most eligible partners can absorb "
                        f"through {mid}, {_m(cap_m)}")
         pool_total += cap_m if pool.max_usd_m is None else min(pool.max_usd_m, cap_m)
-    pool_mins = sum(pl.min_usd_m for pl in settings.pools)
-    if pool_mins > budget_usd_m + TOL:
-        out.append(f"pool minimums sum to {_m(pool_mins)} > budget {_m(budget_usd_m)}")
     if lower.sum() > pool_total + TOL:
         out.append(f"partner minimums sum to {_m(lower.sum())} > all pools together {_m(pool_total)}")
-    return out
+    totals = {
+        "locks": float(locks["amount_usd_m"].sum()),
+        "floors": float(sum(c.floor_usd_m for c in settings.commands)),
+        "minimums": float(lower.sum()),
+        "need": {c: max(settings.command_limit(c).floor_usd_m, float(lower[commands == c].sum()))
+                 for c in dict.fromkeys(commands)},
+        "pool_mins": float(sum(pl.min_usd_m for pl in settings.pools)),
+    }
+    return out, totals
 
 
 def _rule(rule: str, pid: str, settings: AllocationSettings, b: pd.DataFrame) -> str:
@@ -1291,9 +1320,11 @@ def _elastic_diagnosis(st: _Structure, budget: float, solver: str = "auto", limi
     if not moves:
         return ["the solver reports the settings infeasible, but an elastic re-solve needs no relaxation "
                 "(numerical trouble: try rounding amounts)"]
-    names = {"budget": "budget", "command_floor": "command floor", "command_cap": "command cap",
-             "pool_min": "pool minimum", "pool_max": "pool maximum", "lock": "lock",
-             "curve_ceiling": "curve ceiling", **_GROUP_LABEL}
+    names = {"budget": "the budget", "command_floor": "command floors", "command_cap": "command caps",
+             "pool_min": "pool minimums", "pool_max": "pool maximums", "lock": "locks",
+             "curve_ceiling": "curve ceilings (partner scale × u_max)", "partner_floor": "partner floors",
+             "partner_cap": "partner caps", "max_cut": "max-cut-from-baseline limits",
+             "max_increase": "max-increase-from-baseline limits"}
     lines = []
     frame = pd.DataFrame(moves, columns=["group", "subject", "limit", "direction", "amount"])
     total = frame.groupby("group")["amount"].sum().sort_values(ascending=False)
@@ -1303,10 +1334,10 @@ def _elastic_diagnosis(st: _Structure, budget: float, solver: str = "auto", limi
         for it in items.head(3).itertuples():
             new = it.limit + it.direction * it.amount
             verb = "raise" if it.direction > 0 else "lower"
-            subj = "" if group == "budget" else f" {it.subject}"
-            parts.append(f"{verb}{subj} from {_m(it.limit)} to {_m(new)}")
+            subj = "it" if group == "budget" else it.subject
+            parts.append(f"{verb} {subj} from {_m(it.limit)} to {_m(new)}")
         more = f" (+{len(items) - 3} more)" if len(items) > 3 else ""
-        lines.append(f"relax {names.get(group, group)}s by {_m(amount)} in total: " + "; ".join(parts) + more)
+        lines.append(f"relax {names.get(group, group)} by {_m(amount)} in total: " + "; ".join(parts) + more)
         if len(lines) >= limit:
             break
     return ["no simple conflict found, but the solver says infeasible; an elastic re-solve finds the "
@@ -1457,8 +1488,10 @@ def frontier(inputs: AllocationInputs, settings: AllocationSettings, levels: int
             status = h.getModelStatus()
             if status != highspy.HighsModelStatus.kOptimal:
                 name = h.modelStatusToString(status)
-                rows.append((b, np.nan, np.nan, np.nan, "Infeasible" if "nfeasible" in name else name,
-                             HIGHS_LABEL, f"HiGHS: {name}"))
+                infeasible = "nfeasible" in name
+                note = "; ".join(_elastic_diagnosis(st, b)) if infeasible else f"HiGHS: {name}"
+                rows.append((b, np.nan, np.nan, np.nan, "Infeasible" if infeasible else name, HIGHS_LABEL,
+                             note))
                 continue
             sol = h.getSolution()
             xs = np.asarray(sol.col_value)

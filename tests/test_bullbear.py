@@ -1,0 +1,123 @@
+"""Bullish / bearish partners per command and the offsets that pay for the surges."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from prioritizer import allocate as al
+from prioritizer import bullbear as bb
+
+CFG = {
+    "name": "bullbear test",
+    "mechanisms": [{"id": "education", "effect": 1.0}, {"id": "fmf", "effect": 0.35,
+                                                        "eligibility": {"partner_types": ["state"]}}],
+    "partners": {"default": {"max_cut_pct": 60, "max_increase_pct": 60, "increase_allowance_usd_m": 12}},
+}
+
+
+@pytest.fixture(scope="module")
+def solved():
+    scores, raw, funding = al.synthetic_tables(90, seed=21)
+    s = al.settings_from_dict(CFG)
+    inputs = al.build_inputs(scores, raw, funding, s)
+    result = al.allocate(inputs, s, inputs.baseline_total_usd_m)
+    return inputs, result, bb.bullish_bearish(result, inputs)
+
+
+def test_columns_and_at_most_three_per_side_and_command(solved):
+    _, result, table = solved
+    assert list(table.columns[:4]) == ["command", "side", "rank", "partner_id"]
+    for col in ("name", "importance", "expected_benefit", "relative_cost", "risk", "baseline_usd_m",
+                "allocation_usd_m", "change_usd_m", "rationale"):
+        assert col in table.columns
+    counts = table.groupby(["command", "side"]).size()
+    assert (counts <= 3).all() and counts.max() == 3
+    for (_, _side), rows in table.groupby(["command", "side"]):
+        assert list(rows["rank"]) == list(range(1, len(rows) + 1))
+    p = result.partners.loc[table["partner_id"]]
+    np.testing.assert_allclose(table["change_usd_m"].to_numpy(), p["change_usd_m"].to_numpy())
+    np.testing.assert_allclose(table["importance"].to_numpy(), p["priority"].to_numpy())
+    assert (table["command"].to_numpy() == p["command"].to_numpy()).all()
+
+
+def test_bullish_rises_ranked_by_return_bearish_falls_largest_cut_first(solved):
+    _, result, table = solved
+    bull = table[table["side"] == "bullish"]
+    bear = table[table["side"] == "bearish"]
+    assert (bull["change_usd_m"] > 0).all()
+    assert (bear["change_usd_m"] < 0).all() and (bear["baseline_usd_m"] > 0).all()
+    for command, rows in bull.groupby("command"):
+        assert rows["roi_per_usd_m"].is_monotonic_decreasing
+        # nobody with a surge in this command beats the listed ones on return
+        p = result.partners
+        others = p[(p["command"] == command) & (p["change_usd_m"] > bb.MIN_CHANGE_USD_M)]
+        assert len(rows) == min(3, len(others))
+    for command, rows in bear.groupby("command"):
+        assert rows["change_usd_m"].is_monotonic_increasing
+        p = result.partners
+        cuts = p[(p["command"] == command) & (p["baseline_usd_m"] > 0)]["change_usd_m"].nsmallest(len(rows))
+        np.testing.assert_allclose(np.sort(rows["change_usd_m"].to_numpy()), np.sort(cuts.to_numpy()))
+
+
+def test_unfunded_partner_is_never_bearish(solved):
+    inputs, result, _ = solved
+    pid = result.partners.index[result.partners["baseline_usd_m"] == 0][0]
+    # pretend the optimizer cut this unfunded partner: it must still not be listed as bearish
+    fake = al.AllocationResult(**{**result.__dict__, "partners": result.partners.copy()})
+    fake.partners.loc[pid, "change_usd_m"] = -999.0
+    table = bb.bullish_bearish(fake, inputs)
+    assert pid not in set(table.loc[table["side"] == "bearish", "partner_id"])
+
+
+def test_fewer_than_three_when_fewer_qualify():
+    scores, raw, funding = al.synthetic_tables(5, seed=3)
+    scores["command"] = "EUCOM"
+    funding["baseline_usd_m"] = [0.0, 0.0, 0.0, 0.0, 50.0]
+    scores["priority"] = [5.0, 5.0, 5.0, 5.0, 1.0]
+    scores["propensity"] = [90.0, 85.0, 80.0, 75.0, 10.0]
+    s = al.settings_from_dict(CFG)
+    inputs = al.build_inputs(scores, raw, funding, s)
+    result = al.allocate(inputs, s, 50.0)
+    table = bb.bullish_bearish(result, inputs)
+    bear = table[table["side"] == "bearish"]
+    assert list(bear["partner_id"]) == [scores.index[4]]  # the only partner with baseline funding
+    assert (table["side"] == "bullish").sum() == 3  # four partners surge; three are listed
+    assert set(table["command"]) == {"EUCOM"}
+
+
+def test_rationale_names_top_drivers_and_priority(solved):
+    inputs, _, table = solved
+    for row in table.itertuples():
+        cats = inputs.partners.loc[row.partner_id, [f"{c}_score" for c in al.CATEGORIES]].astype(float)
+        if row.side == "bullish":
+            best = cats.idxmax().removesuffix("_score")
+            assert row.rationale.startswith("Surge +$")
+            assert bb.CATEGORY_LABELS[best] in row.rationale and f"({cats.max():.0f})" in row.rationale
+        else:
+            worst = cats.idxmin().removesuffix("_score")
+            assert row.rationale.startswith("Reduce −$")
+            assert bb.CATEGORY_LABELS[worst] in row.rationale
+        assert f"priority {row.importance:.0f}" in row.rationale
+        assert "\n" not in row.rationale
+
+
+def test_offsets_sum_the_listed_surges_and_cuts(solved):
+    _, result, table = solved
+    offs = bb.offsets(table, result)
+    for row in offs.itertuples():
+        rows = table[table["command"] == row.command]
+        assert row.surge_usd_m == pytest.approx(rows.loc[rows["side"] == "bullish", "change_usd_m"].sum())
+        assert row.offsets_usd_m == pytest.approx(-rows.loc[rows["side"] == "bearish", "change_usd_m"].sum())
+        assert row.net_usd_m == pytest.approx(row.surge_usd_m - row.offsets_usd_m)
+        p = result.partners[result.partners["command"] == row.command]
+        assert row.command_change_usd_m == pytest.approx(p["change_usd_m"].sum())
+    assert offs["surge_usd_m"].ge(0).all() and offs["offsets_usd_m"].ge(0).all()
+
+
+def test_relative_cost_is_relative_to_the_command_median(solved):
+    _, result, table = solved
+    assert (table["relative_cost"].dropna() > 0).all()
+    assert table["risk"].between(0, 1).all()
+    assert pd.api.types.is_float_dtype(table["expected_benefit"])
