@@ -477,7 +477,8 @@ class AllocationInputs:
     scale_usd_m (S_p), scale_imputed (bool), baseline_usd_m, plus the ``<category>_score`` columns.
     ``eligible`` is partner × mechanism (bool); ``baseline_by_mechanism`` partner × mechanism (US$ M);
     ``flags`` partner × mechanism (True where an eligibility indicator was missing and the partner was
-    kept eligible). ``cache`` holds matrix forms keyed by settings (no state outside this object).
+    kept eligible). ``cache`` holds LP structures keyed by settings (no state outside this object); it is
+    not copied by ``dataclasses.replace``, and the frames are treated as read-only once built.
     """
 
     partners: pd.DataFrame
@@ -485,7 +486,7 @@ class AllocationInputs:
     baseline_by_mechanism: pd.DataFrame
     flags: pd.DataFrame
     notes: list[str] = field(default_factory=list)
-    cache: dict = field(default_factory=dict, repr=False, compare=False)
+    cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def baseline_total_usd_m(self) -> float:
@@ -1423,6 +1424,42 @@ def resolve_allocation(inputs: AllocationInputs, settings: AllocationSettings, b
     return pd.Series(alloc, index=st.partner_ids, name="allocation_usd_m")
 
 
+def highs_model(inputs: AllocationInputs, settings: AllocationSettings, budget_usd_m: Any,
+                value: np.ndarray | None = None) -> tuple[Any, _Structure]:
+    """The allocation LP as one ``highspy.Highs`` model (maximise benefit), and its structure.
+
+    For repeated warm re-solves (frontier, robustness): change the budget with
+    ``h.changeRowBounds(structure.budget_row, -kHighsInf, budget)`` or the objective with
+    ``h.changeColsCost`` using ``structure.objective(value)``; always check ``h.getModelStatus()``.
+    Columns: one per curve segment (``seg_partner``, ``seg_mech``), then one partner total per partner.
+    """
+    import highspy
+
+    budget = check_budget(budget_usd_m)
+    st = _structure(inputs, settings)
+    A, lo, hi = _matrix(st)
+    hi = hi.copy()
+    hi[st.budget_row] = budget
+    inf = highspy.kHighsInf
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = st.n_cols, len(st.rows)
+    lp.sense_ = highspy.ObjSense.kMaximize
+    vec = inputs.partners["value"].to_numpy(float) if value is None else np.asarray(value, float)
+    lp.col_cost_ = st.objective(vec)
+    lp.col_lower_ = np.concatenate([np.zeros(st.n_seg), st.y_lo])
+    lp.col_upper_ = np.concatenate([st.seg_width, np.where(np.isinf(st.y_hi), inf, st.y_hi)])
+    lp.row_lower_ = np.where(np.isinf(lo), -inf, lo)
+    lp.row_upper_ = np.where(np.isinf(hi), inf, hi)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = A.indices.astype(np.int32)
+    lp.a_matrix_.value_ = A.data
+    h.passModel(lp)
+    return h, st
+
+
 def frontier(inputs: AllocationInputs, settings: AllocationSettings, levels: int = 25, low_pct: float = 20,
              high_pct: float = 200, budgets: Sequence[float] | None = None) -> pd.DataFrame:
     """Total benefit at budget levels from ``low_pct`` to ``high_pct`` % of the baseline total.
@@ -1458,26 +1495,10 @@ def frontier(inputs: AllocationInputs, settings: AllocationSettings, levels: int
                 rows.append((b, res.total_benefit, b - res.unspent_usd_m, res.budget_dual, "Optimal",
                              res.solver, ""))
             except InfeasibleError as exc:
-                rows.append((b, np.nan, np.nan, np.nan, exc.status, "CBC", "; ".join(exc.diagnosis)))
+                rows.append((b, np.nan, np.nan, np.nan, exc.status, _make_solver("auto")[1],
+                             "; ".join(exc.diagnosis)))
     else:
-        st = _structure(inputs, settings)
-        A, lo, hi = _matrix(st)
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = st.n_cols, len(st.rows)
-        lp.sense_ = highspy.ObjSense.kMaximize
-        lp.col_cost_ = st.objective(inputs.partners["value"].to_numpy(float))
-        lp.col_lower_ = np.concatenate([np.zeros(st.n_seg), st.y_lo])
-        lp.col_upper_ = np.concatenate([st.seg_width,
-                                        np.where(np.isinf(st.y_hi), highspy.kHighsInf, st.y_hi)])
-        lp.row_lower_ = np.where(np.isinf(lo), -highspy.kHighsInf, lo)
-        lp.row_upper_ = np.where(np.isinf(hi), highspy.kHighsInf, hi)
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-        lp.a_matrix_.start_ = A.indptr.astype(np.int32)
-        lp.a_matrix_.index_ = A.indices.astype(np.int32)
-        lp.a_matrix_.value_ = A.data
-        h.passModel(lp)
+        h, st = highs_model(inputs, settings, max(budgets))
         for b in sorted(budgets):
             conflicts = diagnose(inputs, settings, b)
             if conflicts:
@@ -1495,10 +1516,10 @@ def frontier(inputs: AllocationInputs, settings: AllocationSettings, levels: int
                 continue
             sol = h.getSolution()
             xs = np.asarray(sol.col_value)
-            # total benefit is the true (piecewise) benefit of the allocation, as in allocate()
+            # the LP objective is the piecewise benefit of the allocation, as reported by allocate()
             obj = float(h.getInfo().objective_function_value)
-            dual = float(np.asarray(sol.row_dual)[st.budget_row])
-            rows.append((b, obj, float(xs[st.n_seg:].sum()), abs(dual), "Optimal", HIGHS_LABEL, ""))
+            dual = float(np.asarray(sol.row_dual)[st.budget_row])  # maximise sense: benefit per +$1 M
+            rows.append((b, obj, float(xs[st.n_seg:].sum()), dual, "Optimal", HIGHS_LABEL, ""))
     frame = pd.DataFrame(rows, columns=["budget_usd_m", "total_benefit", "allocated_usd_m", "budget_dual",
                                         "status", "solver", "note"])
     frame.insert(1, "pct_of_baseline", 100.0 * frame["budget_usd_m"] / base if base > 0 else np.nan)

@@ -59,7 +59,7 @@ def prepare(args: argparse.Namespace) -> tuple[alloc.AllocationInputs, alloc.All
     dataset, _profile, result = run_scoring(data=args.data, weights=args.weights, priority=args.priority,
                                             funding=args.funding, overrides=getattr(args, "overrides", None))
     settings = alloc.load_settings(args.settings, known_commands=None, known_partners=dataset.partners.index)
-    inputs = alloc.build_inputs(result.scores, dataset.partners, dataset.funding, settings)
+    inputs = alloc.build_inputs(result.scores, dataset.raw, dataset.funding, settings)
     return inputs, settings
 
 
