@@ -1001,17 +1001,22 @@ def _highs_available() -> bool:
         return False
 
 
-def _make_solver(solver: str) -> tuple[Any, str, float]:
+def _make_solver(solver: str, time_limit_s: float | None = None) -> tuple[Any, str, float]:
     """(PuLP solver, label, dual sign). PuLP's HiGHS reports duals of the minimised −benefit."""
     if solver not in SOLVERS:
         raise InputError(f"unknown solver '{solver}' (use {', '.join(SOLVERS)})", key="solver")
+    bad_limit = isinstance(time_limit_s, bool) or not isinstance(time_limit_s, int | float) \
+        or not time_limit_s > 0
+    if time_limit_s is not None and bad_limit:
+        raise InputError(f"time limit must be a positive number of seconds (got {time_limit_s!r})",
+                         key="time_limit_s")
     if solver in ("auto", "highs") and _highs_available():
-        return pulp.HiGHS(msg=False), HIGHS_LABEL, -1.0
+        return pulp.HiGHS(msg=False, timeLimit=time_limit_s), HIGHS_LABEL, -1.0
     if solver == "highs":
         raise InputError("solver 'highs' requested but highspy is not installed", key="solver")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        cbc = pulp.PULP_CBC_CMD(msg=False)
+        cbc = pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit_s)
     if not cbc.available():
         raise InputError("no LP solver available: install highspy (preferred) or CBC", key="solver")
     return cbc, "CBC", 1.0
@@ -1054,24 +1059,26 @@ def _is_optimal(prob: Any, label: str) -> tuple[bool, str]:
     """
     status = pulp.LpStatus.get(prob.status, str(prob.status))
     ok = prob.status == pulp.LpStatusOptimal and prob.sol_status == pulp.LpSolutionOptimal
-    if ok and label.startswith("HiGHS"):
+    if label.startswith("HiGHS") and getattr(prob, "solverModel", None) is not None:
         import highspy
 
         raw = prob.solverModel.getModelStatus()
-        ok = raw == highspy.HighsModelStatus.kOptimal
+        ok = ok and raw == highspy.HighsModelStatus.kOptimal
         if not ok:
             status = prob.solverModel.modelStatusToString(raw)
-    elif not ok and prob.sol_status != pulp.LpSolutionOptimal and status == "Optimal":
+    elif not ok and status == "Optimal":
         status = "Not Solved"
     return ok, status
 
 
 def allocate(inputs: AllocationInputs, settings: AllocationSettings, budget_usd_m: Any,
-             solver: str = "auto") -> AllocationResult:
+             solver: str = "auto", time_limit_s: float | None = None) -> AllocationResult:
     """Solve the allocation LP for a budget (US$ M/yr); more benefit is better.
 
     Raises InputError for a bad budget or settings that do not match the inputs, and InfeasibleError
     (with a diagnosis naming the conflicting constraints and amounts) when no allocation satisfies them.
+    Any other non-optimal end (e.g. ``time_limit_s`` reached) also raises InfeasibleError, with that
+    status: a non-optimal solve never produces a result.
     """
     import time
 
@@ -1085,13 +1092,13 @@ def allocate(inputs: AllocationInputs, settings: AllocationSettings, budget_usd_
     t1 = time.perf_counter()
     prob, cols, cons = _pulp_problem(st, value, budget)
     t2 = time.perf_counter()
-    pulp_solver, label, sign = _make_solver(solver)
+    pulp_solver, label, sign = _make_solver(solver, time_limit_s)
     try:
         prob.solve(pulp_solver)
     except pulp.PulpSolverError as exc:
         if solver != "auto" or not label.startswith("HiGHS"):
             raise InfeasibleError([f"solver {label} failed: {exc}"], status="Not Solved") from None
-        pulp_solver, label, sign = _make_solver("cbc")
+        pulp_solver, label, sign = _make_solver("cbc", time_limit_s)
         prob, cols, cons = _pulp_problem(st, value, budget)
         prob.solve(pulp_solver)
     t3 = time.perf_counter()
@@ -1099,7 +1106,7 @@ def allocate(inputs: AllocationInputs, settings: AllocationSettings, budget_usd_
     if not ok:
         if status in ("Infeasible", "Unbounded or Infeasible", "Primal infeasible or unbounded"):
             raise InfeasibleError(_elastic_diagnosis(st, budget, solver), status="Infeasible")
-        raise InfeasibleError([f"solver {label} returned status '{status}'; no allocation is reported"],
+        raise InfeasibleError([f"solver {label} stopped with status '{status}'; no allocation is reported"],
                               status=status)
     x = np.array([v.varValue or 0.0 for v in cols], dtype=float)
     dj = np.array([sign * (v.dj or 0.0) for v in cols], dtype=float)

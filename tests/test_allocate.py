@@ -222,6 +222,16 @@ def test_bad_budget_is_an_input_error(tables, budget):
         al.allocate(inputs, s, budget)
 
 
+def test_a_non_optimal_solve_never_produces_a_result():
+    """PuLP maps a HiGHS time limit to 'Optimal'; allocate() must still refuse to report it."""
+    scores, raw, funding = al.synthetic_tables(3000, seed=3)
+    s = al.settings_from_dict(cfg())
+    inputs = al.build_inputs(scores, raw, funding, s)
+    with pytest.raises(InfeasibleError) as err:
+        al.allocate(inputs, s, inputs.baseline_total_usd_m, time_limit_s=1e-4)
+    assert err.value.status != "Optimal" and "no allocation is reported" in err.value.diagnosis[0]
+
+
 def test_numeric_text_budget_is_accepted(tables):
     inputs, s = make(tables)
     text = f"{inputs.baseline_total_usd_m:,.2f}"
