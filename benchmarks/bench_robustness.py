@@ -1,0 +1,159 @@
+"""Robustness benchmark: Monte Carlo over weights vs its floor and vs a per-draw loop.
+
+* Vectorised: :func:`prioritizer.robustness.monte_carlo` (weights only, no LP) on 10,000 draws × 197
+  partners — re-score, rank overall and within command, rank acceptability, rank and score percentiles.
+* Floor: the bare matrix product (draws × categories @ categories × partners) plus one argsort per
+  draw, same sizes.
+* Per-draw loop: the same rank-acceptability computed draw by draw — with pandas ranking (what a
+  straightforward implementation does) and with numpy argsort — timed on 1,000 draws and scaled to
+  10,000; the acceptability matrices are compared for equality.
+* For reference: the LP re-solves (p_bullish / p_bearish / core), tornado and tipping points on the
+  bundled sample.
+
+Floor and vectorised runs are interleaved and medians reported, so background load affects both alike.
+Prints figures; asserts nothing. Run: ``python benchmarks/bench_robustness.py``.
+"""
+
+from __future__ import annotations
+
+import os
+
+# Small matrix products are much slower with OpenBLAS's thread pool on a 2-core machine; pin to one
+# thread unless the caller chose otherwise (the figures print the setting).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from prioritizer import allocate, robustness  # noqa: E402
+from prioritizer.config import load_profile  # noqa: E402
+from prioritizer.load import Dataset, load_dataset  # noqa: E402
+from prioritizer.paths import DEFAULT_PROFILE  # noqa: E402
+from prioritizer.pipeline import run_scoring  # noqa: E402
+from prioritizer.score import propensity_for_weights, rank_descending, score  # noqa: E402
+
+DRAWS = 10_000
+PARTNERS = 197
+LOOP_DRAWS = 1_000
+
+
+def synthetic(dataset: Dataset, n: int, seed: int = 0) -> Dataset:
+    """n partners: the sample's partners, then repeats (from the middle of the table) with indicator values
+    jittered by ±5 % so that no two partners tie exactly; the sample's missingness is kept. New ids."""
+    rng = np.random.default_rng(seed)
+    m = len(dataset.partners)
+    rows = np.where(np.arange(n) < m, np.arange(n), (np.arange(n) - m + m // 2) % m)
+    partners = dataset.partners.iloc[rows].copy()
+    partners.index = pd.Index([f"S{i:05d}" for i in range(n)], name="partner_id")
+    repeat = partners.index[m:]
+    cols = dataset.indicator_ids
+    jitter = 1.0 + rng.uniform(-0.05, 0.05, size=(len(repeat), len(cols)))
+    partners.loc[repeat, cols] = partners.loc[repeat, cols].to_numpy(float) * jitter
+    return Dataset(partners=partners, years=dataset.years.iloc[rows].set_axis(partners.index),
+                   std_errors=dataset.std_errors.iloc[rows].set_axis(partners.index),
+                   dictionary=dataset.dictionary, constructs=dataset.constructs,
+                   priority=pd.Series(3.0, index=partners.index),
+                   funding=pd.DataFrame({"baseline_usd_m": 0.0}, index=partners.index))
+
+
+def interleaved(fns: dict, repeat: int = 9) -> dict[str, float]:
+    """Median seconds of each function, runs interleaved (after one warm-up each)."""
+    for fn in fns.values():
+        fn()
+    times: dict[str, list[float]] = {k: [] for k in fns}
+    for _ in range(repeat):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+def loop_acceptability(cats: np.ndarray, weights: np.ndarray, method: str, use_pandas: bool) -> np.ndarray:
+    """Rank acceptability (partners × ranks) computed one draw at a time."""
+    n = cats.shape[0]
+    counts = np.zeros((n, n))
+    rows = np.arange(n)
+    for w in weights:
+        prop = propensity_for_weights(cats, w, method)
+        if use_pandas:
+            ranks = rank_descending(pd.Series(prop)).to_numpy(dtype=int)
+        else:
+            order = np.argsort(-prop)
+            ranks = np.empty(n, dtype=int)
+            ranks[order] = np.arange(1, n + 1)  # no tie handling: the sample has no exact ties
+        counts[rows, ranks - 1] += 1
+    return counts / len(weights)
+
+
+def main() -> None:
+    sample = load_dataset()
+    profile = load_profile(DEFAULT_PROFILE, sample.dictionary)
+    result = score(synthetic(sample, PARTNERS), profile)
+    settings = robustness.RobustnessSettings(draws=DRAWS, seed=1, lp_draws=0)
+    cats = result.categories.to_numpy(float)
+    n = int(np.isfinite(result.scores["propensity"]).sum())
+    rng = np.random.default_rng(1)
+    W = robustness.draw_weights(profile, settings, rng, list(result.categories.columns))
+    cats_dense = np.nan_to_num(cats)
+
+    def floor() -> None:
+        np.argsort(W @ cats_dense.T, axis=1)
+
+    def vectorised() -> None:
+        robustness.monte_carlo(result, profile, settings)
+
+    print(f"robustness benchmark: {DRAWS:,} draws × {PARTNERS} partners ({n} ranked), 6 categories, "
+          f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}, {os.cpu_count()} CPUs")
+    med = interleaved({"floor": floor, "vectorised": vectorised})
+    print(f"  floor (matrix product + argsort):           {med['floor'] * 1000:8.1f} ms")
+    print(f"  monte_carlo (weights only, no LP):          {med['vectorised'] * 1000:8.1f} ms   "
+          f"ratio to floor {med['vectorised'] / med['floor']:.2f}×")
+
+    # per-draw loops on LOOP_DRAWS draws, scaled; same draws as the vectorised run
+    res = robustness.monte_carlo(result, profile, settings)
+    W1 = res.weights.to_numpy()[:LOOP_DRAWS]
+    vec_small = robustness.monte_carlo(result, profile, robustness.RobustnessSettings(draws=LOOP_DRAWS, seed=1,
+                                                                                      lp_draws=0))
+    ranked = np.isfinite(result.scores["propensity"].to_numpy())
+    for label, use_pandas in (("pandas rank per draw", True), ("numpy argsort per draw", False)):
+        start = time.perf_counter()
+        acc = loop_acceptability(cats[ranked], W1, profile.aggregation, use_pandas)
+        secs = (time.perf_counter() - start) * DRAWS / LOOP_DRAWS
+        diff = np.abs(acc - vec_small.acceptability.to_numpy()).max()
+        print(f"  loop, {label:<24} {secs * 1000:10.1f} ms (timed on {LOOP_DRAWS:,} draws, ×{DRAWS // LOOP_DRAWS}); "
+              f"speed-up {secs / med['vectorised']:.0f}×; max |Δ acceptability| = {diff:.1e}")
+
+    # reference figures on the bundled sample: LP re-solves, tornado, tipping points, indicator noise
+    dataset, prof, res0 = run_scoring()
+    alloc_settings = allocate.load_settings(known_partners=dataset.partners.index)
+    inputs = allocate.build_inputs(res0.scores, dataset.partners, dataset.funding, alloc_settings)
+    rs = robustness.load_settings()
+    timings = {}
+    start = time.perf_counter()
+    mc = robustness.monte_carlo(res0, prof, rs, inputs, alloc_settings)
+    timings[f"monte_carlo + {rs.lp_draws} LP re-solves"] = time.perf_counter() - start
+    start = time.perf_counter()
+    robustness.monte_carlo(res0, prof, rs.with_changes(indicator_noise=True, lp_draws=0), dataset=dataset)
+    timings["monte_carlo with WGI indicator noise (no LP)"] = time.perf_counter() - start
+    start = time.perf_counter()
+    robustness.tornado(res0, prof, rs.tornado_swing, rs.tornado_points)
+    timings["tornado"] = time.perf_counter() - start
+    start = time.perf_counter()
+    tp = robustness.tipping_points(res0, prof, inputs, alloc_settings, settings=rs)
+    timings[f"tipping points ({tp.solves} LP re-solves)"] = time.perf_counter() - start
+    print(f"bundled sample ({len(res0.scores)} partners, {rs.draws:,} draws):")
+    for label, secs in timings.items():
+        print(f"  {label:<46} {secs:8.2f} s")
+    print("  " + next(line for line in mc.log if line.startswith("allocation")))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,201 @@
+"""``python -m prioritizer robustness``: how much the ranking and the bullish/bearish calls depend on weights.
+
+Writes one row per partner (rank interval, bullish/bearish probabilities, robust-core class, tipping
+point) and prints a short summary. Same data, settings and seed → identical output file. Input problems
+are raised as InputError / InfeasibleError and turned into one clear line by ``prioritizer.cli.main``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pandas as pd
+
+from prioritizer import robustness as rb
+from prioritizer.errors import InputError
+
+TABLE_COLUMNS = [
+    "partner_id", "name", "command", "propensity", "propensity_p5", "propensity_p95", "rank", "rank_p5", "rank_p50",
+    "rank_p95", "rank_in_command", "rank_in_command_p5", "rank_in_command_p95", "p_top10", "base_call", "p_bullish",
+    "p_bearish", "funded_share", "core_class", "tip_delta", "tip_category", "tip_share", "tip_change",
+]
+CLI_OVERRIDES = ("draws", "seed", "method", "concentration", "lp_draws", "indicator_noise")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``robustness`` subcommand."""
+    from prioritizer.cli import add_data_arguments
+
+    p = subparsers.add_parser(
+        "robustness", help="rank intervals, bullish/bearish probabilities and the robust core under weight "
+                           "uncertainty (Monte Carlo, tornado, tipping points)")
+    add_data_arguments(p)
+    p.add_argument("--settings", help="robustness settings YAML (default: weights/robustness.yaml)")
+    p.add_argument("--allocation-settings", dest="allocation_settings",
+                   help="allocation settings YAML (default: weights/allocation.yaml)")
+    p.add_argument("--draws", type=int, help="weight draws (overrides the settings; e.g. 10000)")
+    p.add_argument("--seed", type=int, help="random seed (overrides the settings); same seed → same output")
+    p.add_argument("--method", choices=rb.METHODS, help="weight draws: dirichlet or uniform")
+    p.add_argument("--concentration", type=float, help="Dirichlet concentration (larger = closer to the profile)")
+    p.add_argument("--lp-draws", dest="lp_draws", type=int,
+                   help="draws on which the allocation is re-solved (0 = skip bullish/bearish and core)")
+    p.add_argument("--indicator-noise", dest="indicator_noise", action="store_true", default=None,
+                   help="also draw WGI values from their published standard errors")
+    p.add_argument("--budget-usd-m", dest="budget_usd_m", metavar="N",
+                   help="annual budget in US$ M (default: the allocation settings' rule, e.g. the baseline total)")
+    p.add_argument("--no-tipping", dest="tipping", action="store_false", help="skip the tipping-point scan")
+    p.add_argument("--tornado-out", dest="tornado_out", metavar="FILE",
+                   help="write the tornado table (partner × category score and rank ranges) to FILE.csv/.xlsx")
+    p.add_argument("--out", metavar="FILE", help="write one row per partner to FILE.csv or FILE.xlsx "
+                                                 "(.xlsx adds rank acceptability, tornado and settings sheets)")
+    p.add_argument("--top", type=int, default=5, help="partners listed per summary section (default 5)")
+    p.set_defaults(func=cmd_robustness)
+
+
+def _check_out(out: str | None, flag: str) -> None:
+    if out is None:
+        return
+    path = Path(out)
+    if path.suffix.lower() not in (".csv", ".xlsx"):
+        raise InputError(f"{flag} must end in .csv or .xlsx", file=str(path))
+    if not path.parent.exists():
+        raise InputError(f"{flag}: output folder does not exist", file=str(path))
+
+
+def settings_from_args(args: argparse.Namespace) -> rb.RobustnessSettings:
+    """Robustness settings from the file, with command-line values on top (validated; errors name the flag)."""
+    settings = rb.load_settings(args.settings)
+    changes = {k: getattr(args, k) for k in CLI_OVERRIDES if getattr(args, k, None) is not None}
+    if changes:
+        settings = settings.with_changes(key_name=lambda k: "--" + k.replace("_", "-"), **changes)
+    return settings
+
+
+def partner_table(mc: rb.RobustnessResult, tipping: rb.TippingPoints | None = None) -> pd.DataFrame:
+    """One row per partner, best base rank first: rank interval, probabilities, core class, tipping point."""
+    frame = mc.partners.copy()
+    if tipping is not None:
+        for col in ("tip_delta", "tip_category", "tip_share", "tip_change"):
+            frame[col] = tipping.partners[col].reindex(frame.index)
+    else:
+        frame["tip_delta"] = float("nan")
+        frame["tip_share"] = float("nan")
+        frame["tip_category"] = ""
+        frame["tip_change"] = ""
+    frame.insert(0, "partner_id", frame.index)
+    frame.index.name = None
+    frame = frame.sort_values(["rank", "partner_id"], na_position="last")
+    return frame[TABLE_COLUMNS].reset_index(drop=True)
+
+
+def settings_table(settings: rb.RobustnessSettings, mc: rb.RobustnessResult, profile_name: str) -> pd.DataFrame:
+    """The settings that determine the output, one per row (for the workbook)."""
+    rows = [("profile", profile_name), ("settings file", Path(settings.source).name if settings.source else "")]
+    rows += [(k, getattr(settings, k)) for k in ("draws", "seed", "method", "concentration", "uniform_bound",
+                                                  "indicator_noise", "lp_draws", "bullish_n", "core_threshold",
+                                                  "funded_tolerance_usd_m", "tornado_swing", "tornado_points",
+                                                  "tipping_grid_step", "tipping_max")]
+    rows += [("budget_usd_m", mc.budget_usd_m if mc.budget_usd_m is not None else "")]
+    return pd.DataFrame(rows, columns=["setting", "value"]).astype({"value": str})
+
+
+def _pct(p: float) -> str:
+    return "<1%" if 0 < p < 0.005 else (">99%" if 0.995 <= p < 1 else f"{p:.0%}")
+
+
+def summary_text(table: pd.DataFrame, mc: rb.RobustnessResult, top: int = 5) -> str:
+    """Most and least robust partners, per-command bullish/bearish with probabilities, core counts."""
+    s = mc.settings
+    how = (f"Dirichlet, concentration {s.concentration:g}" if s.method == "dirichlet"
+           else f"uniform ±{s.uniform_bound:.0%}")
+    lines = [f"Robustness — {mc.draws:,} weight draws ({how}), seed {mc.seed}"
+             + (", WGI values drawn within their standard errors" if s.indicator_noise else "")]
+    ranked = table.dropna(subset=["rank_p5", "rank_p95"]).copy()
+    ranked["width"] = (ranked["rank_p95"] - ranked["rank_p5"]).astype(int)
+    head = ranked[ranked["rank"] <= 20].sort_values(["width", "rank"]).head(top)
+    lines.append("Steadiest of the top 20 (narrowest 5–95 % rank interval):")
+    lines += [f"  {r.rank:>3}. {r.name} ({r.partner_id}) rank {r.rank_p5}–{r.rank_p95}, top-10 in {r.p_top10:.0%}"
+              for r in head.itertuples()]
+    wide = ranked.sort_values(["width", "rank"], ascending=[False, True]).head(top)
+    lines.append("Most weight-sensitive (widest 5–95 % rank interval):")
+    lines += [f"  {r.rank:>3}. {r.name} ({r.partner_id}) rank {r.rank_p5}–{r.rank_p95} ({r.width} places)"
+              for r in wide.itertuples()]
+    if mc.lp_draws:
+        lines.append(f"Bullish / bearish per command (share of {mc.lp_draws} allocation re-solves, budget "
+                     f"${mc.budget_usd_m:,.1f} M; * = in the list at the profile's weights):")
+        for command, rows in table.groupby("command", sort=True):
+            for side in ("bullish", "bearish"):
+                col = f"p_{side}"
+                cand = rows[(rows[col] > 0) | (rows["base_call"] == side)]
+                cand = cand.sort_values([col, "rank"], ascending=[False, True]).head(max(top, s.bullish_n + 2))
+                parts = [f"{r.name}{'*' if r.base_call == side else ''} {_pct(getattr(r, col))}"
+                         for r in cand.itertuples()]
+                lines.append(f"  {command:<10} {side}: {', '.join(parts) if parts else 'none'}")
+        counts = table["core_class"].value_counts()
+        lines.append(f"Robust core (funded in ≥ {s.core_threshold:.0%} of re-solves): {counts.get('core', 0)} core, "
+                     f"{counts.get('borderline', 0)} borderline, {counts.get('exterior', 0)} exterior")
+    tips = table.dropna(subset=["tip_delta"])
+    if len(tips):
+        tips = tips.assign(_abs=tips["tip_delta"].abs()).sort_values(["_abs", "rank"]).head(top)
+        lines.append("Closest tipping points (change in one category's share of the weight; grid "
+                     f"{s.tipping_grid_step:g}):")
+        lines += [f"  {r.name} ({r.command}): {r.tip_category} {r.tip_delta:+.2f} → {r.tip_change}"
+                  for r in tips.itertuples()]
+    return "\n".join(lines)
+
+
+def cmd_robustness(args: argparse.Namespace) -> int:
+    """Run the Monte Carlo (and LP re-solves, tornado, tipping points), print a summary, write the table."""
+    from prioritizer import allocate as alloc
+    from prioritizer.cli import write_table
+    from prioritizer.pipeline import run_scoring
+
+    settings = settings_from_args(args)
+    if args.top < 1:
+        raise InputError(f"must be at least 1 (got {args.top})", key="--top")
+    budget = alloc.check_budget(args.budget_usd_m) if args.budget_usd_m is not None else None
+    _check_out(args.out, "--out")
+    _check_out(args.tornado_out, "--tornado-out")
+    alloc.load_settings(args.allocation_settings)  # fail fast on a broken settings file, before scoring
+    dataset, profile, result = run_scoring(args.data, args.weights, args.priority, args.funding, args.overrides)
+    inputs = alloc_settings = None
+    if settings.lp_draws > 0 or args.tipping:
+        alloc_settings = alloc.load_settings(args.allocation_settings, known_partners=dataset.partners.index)
+        inputs = alloc.build_inputs(result.scores, dataset.partners, dataset.funding, alloc_settings)
+    mc = rb.monte_carlo(result, profile, settings, inputs if settings.lp_draws > 0 else None, alloc_settings,
+                        budget, dataset=dataset)
+    tipping = rb.tipping_points(result, profile, inputs, alloc_settings, budget, settings) if args.tipping else None
+    tornado = rb.tornado(result, profile, settings.tornado_swing, settings.tornado_points)
+    table = partner_table(mc, tipping)
+    print(f"profile '{profile.name}', {len(table)} partners")
+    print(summary_text(table, mc, args.top))
+    if args.out:
+        if Path(args.out).suffix.lower() == ".xlsx":
+            _write_workbook(table, mc, tornado, settings_table(settings, mc, profile.name), args.out)
+        else:
+            write_table(table, args.out, "Robustness")
+        print(f"wrote {len(table)} partners to {args.out}")
+    if args.tornado_out:
+        write_table(tornado, args.tornado_out, "Tornado")
+        print(f"wrote the tornado table ({len(tornado)} rows) to {args.tornado_out}")
+    return 0
+
+
+def _write_workbook(table: pd.DataFrame, mc: rb.RobustnessResult, tornado: pd.DataFrame, settings: pd.DataFrame,
+                    out: str) -> Path:
+    from prioritizer import report
+
+    acc = mc.acceptability.copy()
+    acc.columns = [f"rank_{c}" for c in acc.columns]
+    acc.insert(0, "partner_id", acc.index)
+    sheets = {"Robustness": table, "Rank acceptability": acc.reset_index(drop=True), "Tornado": tornado,
+              "Settings": settings}
+    notes = {"Method": "; ".join(mc.log[:1]),
+             "Robust core": next((x for x in mc.log if x.startswith("allocation")), "")}
+    path = Path(out)
+    try:
+        path.write_bytes(report.workbook_bytes(sheets, notes))
+    except OSError as exc:
+        raise InputError(f"cannot write output ({exc.strerror})", file=str(path)) from None
+    return path
