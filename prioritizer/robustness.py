@@ -56,7 +56,7 @@ METHODS = ("dirichlet", "uniform")
 MAX_DRAWS = 1_000_000
 RANK_TOL = 1e-9
 """Scores (0–100) closer than this to the next higher one share its rank."""
-CHUNK = 2_000
+CHUNK = 1_000
 """Draws processed at once: bounds temporary memory to a few MB whatever the number of draws."""
 NOISE_CHUNK = 500
 SCORE_BINS_PER_POINT = 10

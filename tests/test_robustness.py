@@ -159,6 +159,17 @@ def test_vectorised_counts_equal_a_per_draw_reference(sample):
     np.testing.assert_array_equal(mc.acceptability_in_command.to_numpy(), acc_c / len(W))
 
 
+@pytest.mark.parametrize("aggregation", ["arithmetic", "geometric"])
+def test_fast_rescore_equals_propensity_for_weights(sample, aggregation):
+    _, _, result, _, _ = sample
+    cats = result.categories.to_numpy(float)
+    assert np.isnan(cats).any()  # some partners lack a category
+    ranked = np.isfinite(result.scores["propensity"].to_numpy())
+    W = np.random.default_rng(0).dirichlet(np.ones(cats.shape[1]), size=50)
+    np.testing.assert_allclose(rb._Rescorer(cats[ranked], aggregation)(W),
+                               propensity_for_weights(cats, W, aggregation)[:, ranked], rtol=0, atol=1e-10)
+
+
 def test_identical_partners_share_their_rank_in_every_draw():
     values, ids, cmds = synthetic(10, 3)
     for i in IND:
@@ -250,6 +261,18 @@ def test_base_calls_match_the_public_allocation_and_bullbear(sample):
             assert set(calls.ids[got]) == expected, side
         public = allocate.resolve_allocation(inputs, alloc_settings, calls.budget, value)
         np.testing.assert_allclose(mine.allocation, public.reindex(calls.ids).to_numpy(), atol=1e-6)
+
+
+def test_fallback_without_a_warm_model_gives_the_same_calls(sample, monkeypatch):
+    _, _, _, alloc_settings, inputs = sample
+    value = inputs.partners["value"].to_numpy(float) * np.linspace(0.8, 1.2, len(inputs.partners))
+    warm = rb.AllocationCalls(inputs, alloc_settings).calls(value)
+    monkeypatch.setattr(rb._WarmLP, "build", classmethod(lambda cls, *a: None))
+    cold = rb.AllocationCalls(inputs, alloc_settings)
+    assert "allocate.allocate" in cold.solver
+    got = cold.calls(value)
+    np.testing.assert_allclose(got.allocation, warm.allocation, atol=1e-6)
+    assert (got.bullish == warm.bullish).all() and (got.bearish == warm.bearish).all()
 
 
 def test_lp_probabilities_and_core_classes(sample):
