@@ -118,16 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _stage_command_modules() -> list:
     """Subcommand modules of later stages (allocation, robustness), each exposing ``register``."""
-    import importlib
+    from prioritizer import cli_allocation, cli_robustness
 
-    modules = []
-    for name in ("prioritizer.cli_allocation", "prioritizer.cli_robustness"):
-        try:
-            modules.append(importlib.import_module(name))
-        except ModuleNotFoundError as exc:  # TEMPORARY while the stage is being built
-            if exc.name != name:
-                raise
-    return modules
+    return [cli_allocation, cli_robustness]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
