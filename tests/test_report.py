@@ -10,7 +10,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
@@ -42,6 +42,7 @@ def scores() -> pd.DataFrame:
 
 
 # --- sanitising ----------------------------------------------------------------------------------------
+@settings(deadline=None)  # timing varies on a loaded machine; no deadline flakes
 @given(st.text())
 def test_sanitised_text_never_starts_with_a_formula_trigger(text):
     out = R.sanitise_cell(text)
@@ -55,6 +56,7 @@ def test_sanitised_text_never_starts_with_a_formula_trigger(text):
         assert out == "'" + text
 
 
+@settings(deadline=None)  # timing varies on a loaded machine; no deadline flakes
 @given(st.one_of(st.integers(), st.floats(allow_nan=True, allow_infinity=True), st.booleans()))
 def test_numbers_are_unchanged(x):
     out = R.sanitise_cell(x)
@@ -62,6 +64,7 @@ def test_numbers_are_unchanged(x):
     assert out == x or (isinstance(x, float) and math.isnan(x) and math.isnan(out))
 
 
+@settings(deadline=None)  # timing varies on a loaded machine; no deadline flakes
 @given(st.lists(st.tuples(st.text(max_size=20), st.floats(allow_nan=False, width=32)), min_size=1, max_size=20))
 def test_sanitise_frame_keeps_numeric_columns_numeric(rows):
     df = pd.DataFrame(rows, columns=["=name", "value"])

@@ -220,7 +220,7 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=60)
+@settings(max_examples=60, deadline=None)
 @given(st.dictionaries(st.text(max_size=10), json_values, max_size=6))
 def test_round_trip_any_json_dict(payload):
     assert decode_scenario(encode_scenario(payload)) == payload
