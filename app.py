@@ -54,9 +54,11 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import logging
 import os
 from typing import Any
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -73,6 +75,7 @@ except ImportError:  # pragma: no cover - depends on what has landed
     robustness = None
 
 ss = st.session_state
+LOG = logging.getLogger("partner_prioritizer.app")
 WIDGET_KEYS = ("scenario_name", "profile", "normalisation", "aggregation", "missing", "priority_basis",
                "f_commands", "f_regions", "f_types", "budget", "marking", "presentation")
 EDIT_KEYS = ("priority_edits", "funding_edits", "non_state", "overrides", "data_files")
@@ -303,16 +306,35 @@ def chart_meta(scen: dict[str, Any], title: str, subtitle: str | None = None) ->
 
 def show_chart(chart: Any, scen: dict[str, Any], title: str, key: str, stretch: bool = True) -> None:
     """Render an Altair chart and, outside presentation mode, PNG/SVG downloads made on click."""
+    if scen["presentation"]:
+        chart = large_fonts(chart)
     st.altair_chart(chart, theme=None, width="stretch" if stretch else "content")
     if scen["presentation"]:
         return
     meta = chart_meta(scen, title)
     stem = V.file_stem(scen["name"], key)
-    c1, c2, _ = st.columns([1, 1, 6])
+    row = st.container(horizontal=True, gap="small")
+    c1 = c2 = row
     c1.download_button("PNG", data=lambda: charts.to_png(chart, meta), file_name=f"{stem}.png", mime="image/png",
                        key=f"dl_{key}_png", icon=":material/image:")
     c2.download_button("SVG", data=lambda: charts.to_svg(chart, meta).encode("utf-8"), file_name=f"{stem}.svg",
                        mime="image/svg+xml", key=f"dl_{key}_svg", icon=":material/draw:")
+
+
+def large_fonts(chart: Any) -> Any:
+    """Presentation mode: the same chart with larger axis and legend text for a projected slide."""
+    legend = chart.config.legend if chart.config is not alt.Undefined else alt.Undefined
+    columns = getattr(legend, "columns", 3) if legend is not alt.Undefined else 3
+    return chart.configure_axis(labelFontSize=18, titleFontSize=19, labelLimit=360, titleFontWeight="normal",
+                                gridColor="#E6E6E6").configure_legend(
+        labelFontSize=17, titleFontSize=17, labelLimit=300, symbolSize=180, orient="bottom", direction="horizontal",
+        columns=columns if isinstance(columns, int) else 3)
+
+
+def narrow_legend(chart: Any, columns: int = 2) -> Any:
+    """The chart with its bottom legend in fewer columns, so it fits a half-width column on screen."""
+    return chart.configure_legend(labelFontSize=charts.LABEL_SIZE, titleFontSize=charts.LABEL_SIZE, labelLimit=260,
+                                  symbolSize=140, orient="bottom", direction="horizontal", columns=columns)
 
 
 def sidebar(ctx: dict[str, Any]) -> None:
@@ -415,7 +437,8 @@ def view_matrix(ctx: dict[str, Any]) -> None:
     cut = match.propensity_cut(scores["propensity"], m)
     left, right = st.columns([3, 1])
     with left:
-        chart = charts.matrix_chart(shown, m.priority_threshold, cut, label_top=12)
+        chart = charts.matrix_chart(shown, m.priority_threshold, cut, label_top=12).properties(
+            height=620 if scen["presentation"] else 540)
         show_chart(chart, scen, "Priority × propensity", "matrix")
     with right:
         st.markdown(f"**Quadrant rules:** high priority ≥ {m.priority_threshold:g}; high propensity ≥ {cut:.0f}.")
@@ -433,8 +456,9 @@ def view_map(ctx: dict[str, Any]) -> None:
     if "map_value" not in ss:
         ss["map_value"] = "propensity"
     value = st.selectbox("Colour countries by", V.MAP_VALUES, key="map_value", format_func=V.map_value_label)
-    chart = charts.world_map(shown, MAP_TOPOJSON, value=value)
-    show_chart(chart, scen, f"World map — {V.map_value_label(value)}", "map")
+    width, height = (1640, 760) if scen["presentation"] else (1320, 620)
+    chart = charts.world_map(shown, MAP_TOPOJSON, value=value).properties(width=width, height=height)
+    show_chart(chart, scen, f"World map — {V.map_value_label(value)}", "map", stretch=False)
     st.caption("Grey: no score or filtered out. Non-state partners have no country shape. Boundaries: Natural Earth "
                "110m (public domain); shapes do not imply a position on any territorial question.")
 
@@ -462,7 +486,7 @@ def view_profile(ctx: dict[str, Any]) -> None:
     st.markdown(facts)
     if h["low_confidence"]:
         st.warning("Low confidence: less than the threshold share of the weight is backed by data.")
-    left, right = st.columns(2)
+    left, right = st.columns([0.9, 1.1])
     with left:
         st.markdown("**Category scores** (tick = median partner)")
         row = scores.loc[pid]
@@ -471,8 +495,8 @@ def view_profile(ctx: dict[str, Any]) -> None:
                    "profile_categories")
     with right:
         st.markdown("**Construct scores** (overrides marked)")
-        show_chart(charts.construct_bars(result.constructs.loc[pid], dataset.constructs, result.overridden.loc[pid]),
-                   scen, f"{h['name']} — construct scores", "profile_constructs")
+        chart = charts.construct_bars(result.constructs.loc[pid], dataset.constructs, result.overridden.loc[pid])
+        show_chart(narrow_legend(chart), scen, f"{h['name']} — construct scores", "profile_constructs")
     over = V.profile_overrides(scen, pid, dataset.constructs)
     st.markdown("**Planner overrides**")
     if over.empty:
@@ -566,9 +590,13 @@ def view_allocation(ctx: dict[str, Any]) -> None:
             mech = V.mechanism_long(res.mechanisms[res.mechanisms["partner_id"].isin(partners.index)], res.partners,
                                     labels)
             show_chart(charts.allocation_by_mechanism(mech), scen, "Allocation by mechanism", "alloc_mechanism")
-        st.markdown("**Largest changes vs baseline**")
-        show_chart(charts.change_bars(partners, top_n=15), scen, "Change vs baseline (largest movers)",
-                   "alloc_change")
+        left, right = st.columns(2)
+        with left:
+            st.markdown("**Largest changes vs baseline**")
+            show_chart(charts.change_bars(partners, top_n=15), scen, "Change vs baseline (largest movers)",
+                       "alloc_change")
+        with right:
+            frontier_section(ctx)
         with st.expander("Allocation table, mechanisms and binding constraints", expanded=not scen["presentation"]):
             st.dataframe(V.allocation_table(partners), hide_index=True, key="alloc_table", column_config={
                 c: st.column_config.NumberColumn(format="%.1f") for c in
@@ -578,14 +606,19 @@ def view_allocation(ctx: dict[str, Any]) -> None:
             st.dataframe(V.binding_table(res.binding), hide_index=True, key="alloc_binding")
             if res.notes:
                 st.caption("Notes: " + " · ".join(res.notes))
-    st.divider()
-    st.markdown("#### Efficient frontier")
+    if out is None:
+        frontier_section(ctx)
+
+
+def frontier_section(ctx: dict[str, Any]) -> None:
+    st.markdown("**Efficient frontier** (total benefit vs budget)")
     fr, _ = run_state("frontier", ctx)
     if fr is None:
         if "frontier" not in ss["runs"]:
             st.info("Press **Compute efficient frontier** to see total benefit across budget levels.")
     else:
-        show_chart(charts.frontier_chart(fr, current_budget=ctx["budget"]), scen, "Efficient frontier", "frontier")
+        show_chart(charts.frontier_chart(fr, current_budget=ctx["budget"]), ctx["scenario"], "Efficient frontier",
+                   "frontier")
 
 
 def view_bullbear(ctx: dict[str, Any]) -> None:
@@ -642,8 +675,7 @@ def view_robustness(ctx: dict[str, Any]) -> None:
             st.info("Press **Run robustness** to see rank intervals and the tornado.")
         return
     rp = out["partners"]
-    shown = V.filter_scores(rp.join(scores[["region", "partner_type"]], how="left", rsuffix="_s")
-                            if "region" not in rp else rp, scen["filters"])
+    shown = V.filter_scores(rp.join(scores[["region", "partner_type"]].reindex(rp.index)), scen["filters"])
     left, right = st.columns(2)
     with left:
         st.markdown("**Rank intervals** (5th–95th percentile under weight uncertainty)")
@@ -655,7 +687,7 @@ def view_robustness(ctx: dict[str, Any]) -> None:
         pid = st.selectbox("Partner for the tornado", choices, key="tornado_partner",
                            format_func=lambda p: f"{scores.at[p, 'name']} ({p})")
         try:
-            tor = V.tornado_for(robustness, ctx["result"], ctx["profile"], pid)
+            tor = V.tornado_for(out["tornado"], pid)
             st.markdown(f"**Tornado — {html.escape(scores.at[pid, 'name'])}**")
             show_chart(charts.tornado_chart(tor), scen, f"Tornado — {scores.at[pid, 'name']}", "tornado")
         except InputError as exc:
@@ -822,6 +854,36 @@ def view_edit(ctx: dict[str, Any]) -> None:
         st.rerun()
 
 
+def _store_action(action: str, path: Any) -> None:
+    """Save / load / duplicate / delete in the scenario database (a button callback, before the widgets)."""
+    try:
+        store = V.open_store(path)
+        pick = ss.get("saved_pick")
+        if action == "save":
+            scen = scenario_from_widgets()
+            name = (ss.get("save_name") or "").strip()
+            saved = store.save(name, {**scen, "name": name}, overwrite=bool(ss.get("overwrite")))
+            flash("success", f"Saved scenario '{saved}'.")
+        elif action == "load":
+            ss["pending_scenario"] = store.load(pick)
+            flash("success", f"Loaded scenario '{pick}'.")
+        elif action == "duplicate":
+            new = store.duplicate(pick, (ss.get("dup_name") or "").strip() or f"{pick} (copy)")
+            ss["dup_name"] = ""
+            flash("success", f"Duplicated '{pick}' as '{new}'.")
+        elif action == "delete":
+            if not ss.get("confirm_delete"):
+                flash("warning", "Tick **Confirm delete** first; deleting cannot be undone.")
+                return
+            store.delete(pick)
+            ss["confirm_delete"] = False
+            ss.pop("saved_pick", None)
+            flash("success", f"Deleted scenario '{pick}'.")
+    except InputError as exc:
+        verb = {"save": "saved", "load": "loaded", "duplicate": "duplicated", "delete": "deleted"}[action]
+        flash("error", f"Not {verb} — {exc}")
+
+
 def view_scenarios(ctx: dict[str, Any]) -> None:
     scen = ctx["scenario"]
     path = V.default_db_path(os.environ)
@@ -838,14 +900,9 @@ def view_scenarios(ctx: dict[str, Any]) -> None:
         if "save_name" not in ss:
             ss["save_name"] = scen["name"]
         st.text_input("Save as", key="save_name", max_chars=120)
-        overwrite = st.checkbox("Overwrite", key="overwrite", help="replace a saved scenario of the same name")
-        if st.button("Save scenario", key="save_scenario", type="primary", icon=":material/save:"):
-            try:
-                saved = store.save(ss["save_name"], {**scen, "name": ss["save_name"].strip()}, overwrite=overwrite)
-                flash("success", f"Saved scenario '{saved}'.")
-                st.rerun()
-            except InputError as exc:
-                st.error(f"Not saved — {exc}")
+        st.checkbox("Overwrite", key="overwrite", help="replace a saved scenario of the same name")
+        st.button("Save scenario", key="save_scenario", type="primary", icon=":material/save:",
+                  on_click=_store_action, args=("save", path))
         st.markdown("**Shareable link** (reproduces this view and scenario)")
         st.code(V.share_url(getattr(st.context, "url", None), ss["view"], encode_scenario_token(scen)),
                 language=None, wrap_lines=True)
@@ -857,34 +914,15 @@ def view_scenarios(ctx: dict[str, Any]) -> None:
             st.dataframe(V.store_table(store), hide_index=True, key="saved_table",
                          height=min(300, 40 + 35 * len(names)))
             pick = st.selectbox("Saved scenario", names, key="saved_pick")
-            b1, b2, b3 = st.columns(3)
-            if b1.button("Load", key="load_scenario", icon=":material/upload:"):
-                try:
-                    ss["pending_scenario"] = store.load(pick)
-                    flash("success", f"Loaded scenario '{pick}'.")
-                    st.rerun()
-                except InputError as exc:
-                    st.error(f"Not loaded — {exc}")
             st.text_input("Name of the copy", key="dup_name", placeholder=f"{pick} (copy)")
-            if b2.button("Duplicate", key="duplicate_scenario", icon=":material/content_copy:"):
-                try:
-                    new = store.duplicate(pick, (ss.get("dup_name") or "").strip() or f"{pick} (copy)")
-                    flash("success", f"Duplicated '{pick}' as '{new}'.")
-                    st.rerun()
-                except InputError as exc:
-                    st.error(f"Not duplicated — {exc}")
-            confirm = st.checkbox("Confirm delete", key="confirm_delete")
-            if b3.button("Delete", key="delete_scenario", icon=":material/delete:"):
-                if not confirm:
-                    st.warning("Tick **Confirm delete** first; deleting cannot be undone.")
-                else:
-                    try:
-                        store.delete(pick)
-                        ss["confirm_delete"] = False
-                        flash("success", f"Deleted scenario '{pick}'.")
-                        st.rerun()
-                    except InputError as exc:
-                        st.error(f"Not deleted — {exc}")
+            st.checkbox("Confirm delete", key="confirm_delete", help="deleting cannot be undone")
+            row = st.container(horizontal=True, gap="small")
+            row.button("Load", key="load_scenario", icon=":material/upload:", on_click=_store_action,
+                       args=("load", path))
+            row.button("Duplicate", key="duplicate_scenario", icon=":material/content_copy:", on_click=_store_action,
+                       args=("duplicate", path))
+            row.button("Delete", key="delete_scenario", icon=":material/delete:", on_click=_store_action,
+                       args=("delete", path))
     st.divider()
     st.markdown("#### Compare two scenarios")
     options = ["(current)", *names]
@@ -1002,7 +1040,12 @@ def main() -> None:
            "ranked": ranked, "base": base, "notes": notes, "budget": budget,
            "run_keys": {"allocation": V.run_key(scen, skey), "frontier": V.run_key(scen, skey, "frontier"),
                         "robustness": V.run_key(scen, skey, "robustness")}}
-    VIEW_RENDERERS[view](ctx)
+    try:
+        VIEW_RENDERERS[view](ctx)
+    except Exception as exc:  # last resort: a clear message, the rest of the app keeps working
+        LOG.exception("view %s failed", view)
+        st.error(f"Internal error in the {V.VIEWS[view]} view ({type(exc).__name__}). The other views still work; "
+                 "details are in the server log. Please report this with the scenario link.")
     if not scen["presentation"]:
         with st.sidebar:
             st.divider()

@@ -1008,20 +1008,55 @@ def file_stem(scenario_name: str, what: str, today: dt.date | None = None) -> st
 
 def run_robustness(module: Any, result: Any, dataset: Dataset, profile: Any, allocation_settings: Any,
                    budget: float | None) -> dict[str, Any]:
-    """Monte Carlo over weights (+ tipping points) through ``prioritizer.robustness``."""
+    """Monte Carlo over weights, tornado and tipping points through ``prioritizer.robustness``.
+
+    Returns {"partners": per-partner robustness, "tornado": long tornado frame, "tipping": tipping-point
+    rows for partners that have a bullish/bearish call or a tipping point, "log": lines}.
+    """
     if module is None:
         raise InputError("the robustness module is not available in this build")
-    raise InputError("robustness adapter not written yet")
+    from prioritizer import allocate
+
+    settings = module.load_settings()
+    inputs = allocate.build_inputs(result.scores, dataset.raw, dataset.funding, allocation_settings)
+    mc = module.monte_carlo(result, profile, settings, inputs, allocation_settings, budget, dataset=dataset)
+    tor = module.tornado(result, profile, settings.tornado_swing, settings.tornado_points)
+    tips = module.tipping_points(result, profile, inputs, allocation_settings, budget, settings)
+    tp = tips.partners
+    keep = (tp["base_call"].fillna("") != "") | tp["tip_delta"].notna()
+    return {"partners": mc.partners, "tornado": tor, "tipping": tipping_table(tp[keep]),
+            "log": list(mc.log) + list(tips.log)}
 
 
-def tornado_for(module: Any, result: Any, profile: Any, partner_id: str) -> pd.DataFrame:
-    """One-way sensitivity of a partner (tornado rows) through ``prioritizer.robustness``."""
-    raise InputError("robustness adapter not written yet")
+def tornado_for(tornado: pd.DataFrame, partner_id: str) -> pd.DataFrame:
+    """A partner's tornado rows in the shape ``charts.tornado_chart`` draws (base, weight lowered / raised)."""
+    rows = tornado[tornado["partner_id"] == partner_id]
+    if rows.empty:
+        raise InputError(f"no tornado for partner {partner_id!r} (it has no score)", key="partner")
+    return pd.DataFrame({"category": rows["category"].to_numpy(),
+                         "low_score": rows["score_at_low"].to_numpy(dtype=float),
+                         "high_score": rows["score_at_high"].to_numpy(dtype=float),
+                         "base_score": rows["score_base"].to_numpy(dtype=float)})
+
+
+def tipping_table(tipping: pd.DataFrame) -> pd.DataFrame:
+    """Tipping points for display: partner, command, call today, the smallest share change that flips it."""
+    out = tipping.copy()
+    if "tip_category" in out:
+        out["tip_category"] = out["tip_category"].map(lambda c: category_label(c) if isinstance(c, str) else c)
+    out = out.drop(columns=[c for c in ("partner_id",) if c in out.columns])
+    out.insert(0, "partner_id", out.index.astype(str))
+    out = out.reset_index(drop=True)
+    if "tip_delta" in out:
+        out = out.assign(_o=out["tip_delta"].abs()).sort_values(["_o", "partner_id"], na_position="last")
+        out = out.drop(columns="_o")
+    return out.reset_index(drop=True)
 
 
 def robustness_table(partners: pd.DataFrame) -> pd.DataFrame:
     """Robustness per partner for display and export: rank, interval, probabilities, core class."""
-    cols = ["name", "command", "rank", "rank_p5", "rank_p95", "p_bullish", "p_bearish", "core_class"]
+    cols = ["name", "command", "propensity", "propensity_p5", "propensity_p95", "rank", "rank_p5", "rank_p50",
+            "rank_p95", "p_top10", "base_call", "p_bullish", "p_bearish", "funded_share", "core_class"]
     have = [c for c in cols if c in partners.columns]
     out = partners[have].copy()
     out.insert(0, "partner_id", out.index.astype(str))

@@ -1,0 +1,383 @@
+"""The Streamlit app through AppTest: every view renders, the what-if flow, uploads, runs, scenarios, URLs.
+
+Each test starts a fresh session (AppTest) on the real sample data; caches are shared within the
+process, so only the first run pays for imports and loading. The scenario database is a temporary
+file (PRIORITIZER_SCENARIO_DB) so tests never touch a planner's saved scenarios.
+"""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from prioritizer import views as V
+from prioritizer.scenarios import ScenarioStore
+
+APP = "../app.py"
+TIMEOUT = 60
+
+
+@pytest.fixture(autouse=True)
+def scenario_db(tmp_path, monkeypatch):
+    path = tmp_path / "scenarios.db"
+    monkeypatch.setenv("PRIORITIZER_SCENARIO_DB", str(path))
+    return path
+
+
+def start(view: str | None = None, **params: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    if view:
+        at.query_params["view"] = view
+    for k, v in params.items():
+        at.query_params[k] = v
+    return at.run()
+
+
+def ok(at: AppTest) -> None:
+    """No exception and no internal-error message on the page."""
+    assert not at.exception, [e.message for e in at.exception]
+    internal = [e.value for e in at.error if "Internal error" in e.value]
+    assert not internal, internal
+
+
+def top_table(at: AppTest):
+    frames = [d.value for d in at.dataframe if "propensity" in d.value.columns and "partner_id" in d.value.columns]
+    assert frames, "the top sheet table is not on the page"
+    return frames[0]
+
+
+def texts(elements) -> str:
+    return "\n".join(str(e.value) for e in elements)
+
+
+def markings(at: AppTest) -> int:
+    return sum('class="pp-marking"' in m.value for m in at.markdown)
+
+
+# ----------------------------------------------------------------------------------------- every view
+
+
+KEY_ELEMENT = {
+    "top_sheet": lambda at: len(top_table(at)) > 150,
+    "matrix": lambda at: any("US priority" in c.proto.spec for c in at.get("vega_lite_chart")),
+    "map": lambda at: any('"topojson"' in c.proto.spec and "Topology" in c.proto.spec
+                          for c in at.get("vega_lite_chart")) and at.selectbox(key="map_value").value == "propensity",
+    "profile": lambda at: at.selectbox(key="partner").value == top_table_first(at)
+    and any("citation" in d.value.columns and "year" in d.value.columns for d in at.dataframe),
+    "allocation": lambda at: at.button(key="run_allocation").label == "Run optimizer",
+    "bullbear": lambda at: at.button(key="run_allocation_bb").label == "Run optimizer",
+    "robustness": lambda at: at.button(key="run_robustness").label == "Run robustness",
+    "data": lambda at: any("licence" in d.value.columns for d in at.dataframe),
+    "edit": lambda at: at.file_uploader(key="up_priority").label == "Priority file (CSV or XLSX)",
+    "scenarios": lambda at: at.button(key="save_scenario").label == "Save scenario"
+    and "PRIORITIZER_SCENARIO_DB" in texts(at.caption),
+}
+
+
+def top_table_first(at: AppTest) -> str:
+    return "JPN" if "JPN" in [o for o in at.selectbox(key="partner").options] else at.selectbox(key="partner").value
+
+
+@pytest.mark.parametrize("view", list(V.VIEWS))
+def test_every_view_renders_from_its_query_parameter(view):
+    at = start(view)
+    ok(at)
+    assert at.sidebar.radio(key="view").value == view
+    assert markings(at) == 2, "marking line at the top and the bottom of the page"
+    assert KEY_ELEMENT[view](at)
+    assert at.query_params["view"] == view and at.query_params["s"].startswith("pp1.")
+
+
+def test_unknown_view_falls_back_with_a_warning():
+    at = start("nope")
+    ok(at)
+    assert at.sidebar.radio(key="view").value == "top_sheet"
+    assert "nope" in texts(at.warning)
+
+
+def test_switching_views_in_the_sidebar_updates_the_url():
+    at = start()
+    at.sidebar.radio(key="view").set_value("map").run()
+    ok(at)
+    assert at.query_params["view"] == "map"
+
+
+# ---------------------------------------------------------------------------------------------- what-if
+
+
+def test_moving_a_weight_slider_changes_the_ranking_and_the_url():
+    at = start()
+    before = top_table(at)
+    token_before = at.query_params["s"]
+    at.sidebar.slider(key="w_governance").set_value(0).run()
+    at.sidebar.slider(key="w_us_engagement").set_value(100).run()
+    ok(at)
+    after = top_table(at)
+    assert before["partner_id"].tolist() != after["partner_id"].tolist()
+    merged = before.set_index("partner_id")["propensity"].sort_index().compare(
+        after.set_index("partner_id")["propensity"].sort_index())
+    assert len(merged) > 100, "propensity changes for most partners"
+    assert at.query_params["s"] != token_before
+    scen = V.decode_token(at.query_params["s"])
+    assert scen["category_weights"]["governance"] == 0 and scen["category_weights"]["us_engagement"] == 100
+
+
+def test_profile_picker_resets_the_sliders():
+    at = start()
+    at.sidebar.selectbox(key="profile").set_value("equal").run()
+    ok(at)
+    values = {s.key: s.value for s in at.sidebar.slider if s.key.startswith("w_")}
+    assert len(set(values.values())) == 1, values
+
+
+def test_filters_restrict_the_top_sheet_without_rescoring():
+    at = start()
+    full = top_table(at).set_index("partner_id")
+    at.sidebar.multiselect(key="f_commands").set_value(["EUCOM"]).run()
+    ok(at)
+    eucom = top_table(at).set_index("partner_id")
+    assert set(eucom["command"]) == {"EUCOM"}
+    assert eucom["propensity"].equals(full.loc[eucom.index, "propensity"])
+
+
+def test_method_choices_change_scores():
+    at = start()
+    before = top_table(at)["propensity"].sort_values().tolist()
+    at.sidebar.radio(key="aggregation").set_value("geometric").run()
+    ok(at)
+    assert top_table(at)["propensity"].sort_values().tolist() != before
+
+
+# ------------------------------------------------------------------------------------------------ uploads
+
+
+def test_bad_upload_shows_file_row_column_and_the_app_keeps_working():
+    at = start("edit")
+    at.file_uploader(key="up_priority").set_value(("prio.csv", b"partner_id,priority\nKEN,9\n", "text/csv")).run()
+    ok(at)
+    errors = texts(at.error)
+    assert "prio.csv" in errors and "row 2" in errors and "column 'priority'" in errors
+    assert at.session_state["edits"]["priority_edits"] == {}
+    at.sidebar.radio(key="view").set_value("top_sheet").run()
+    ok(at)
+    assert len(top_table(at)) > 150
+
+
+def test_bad_partners_and_funding_uploads_are_rejected_by_name():
+    at = start("edit")
+    at.file_uploader(key="up_partners").set_value(("partners.csv", b"partner_id,name\nKEN,Kenya\n", "text/csv"))
+    at.file_uploader(key="up_funding").set_value(("fund.xlsx", b"not really excel", "application/octet-stream"))
+    at.run()
+    ok(at)
+    errors = texts(at.error)
+    assert "partners.csv" in errors and "partner_type" in errors
+    assert "fund.xlsx" in errors
+    at.sidebar.radio(key="view").set_value("top_sheet").run()
+    assert len(top_table(at)) > 150
+
+
+def test_good_priority_upload_changes_the_matrix_inputs():
+    at = start("edit")
+    at.file_uploader(key="up_priority").set_value(("p.csv", b"partner_id,priority\nKEN,5\nFRA,1\n", "text/csv")).run()
+    ok(at)
+    assert "p.csv" in texts(at.success)
+    assert at.session_state["edits"]["priority_edits"] == {"KEN": 5.0, "FRA": 1.0}
+    assert V.decode_token(at.query_params["s"])["priority_edits"]["KEN"] == 5.0
+
+
+def test_priority_and_funding_edits_in_the_table():
+    at = start("edit")
+    key = f"priority_editor_{at.session_state['editor_version']}"
+    first = at.data_editor[0].value.iloc[0]
+    at.session_state[key] = {"edited_rows": {0: {"priority": 5, "baseline_usd_m": 42.0}}, "added_rows": [],
+                             "deleted_rows": []}
+    at.run()
+    ok(at)
+    edits = at.session_state["edits"]
+    assert edits["priority_edits"] == {first["partner_id"]: 5.0}
+    assert edits["funding_edits"] == {first["partner_id"]: 42.0}
+
+
+def test_add_a_non_state_partner_through_construct_ratings():
+    at = start("edit")
+    at.text_input(key="ns_id").set_value("test-force")
+    at.text_input(key="ns_name").set_value("Test force")
+    at.selectbox(key="ns_command").set_value("CENTCOM")
+    at.slider(key="ns_alignment").set_value(90)
+    at.text_area(key="ns_rationale").set_value("")
+    next(b for b in at.button if b.label == "Add non-state partner").click().run()
+    ok(at)
+    assert "rationale" in texts(at.error)
+    at.text_area(key="ns_rationale").set_value("liaison reporting 2024")
+    next(b for b in at.button if b.label == "Add non-state partner").click().run()
+    ok(at)
+    assert [p["partner_id"] for p in at.session_state["edits"]["non_state"]] == ["test-force"]
+    at.sidebar.radio(key="view").set_value("top_sheet").run()
+    table = top_table(at).set_index("partner_id")
+    assert table.at["test-force", "partner_type"] == "non-state"
+    assert table.at["test-force", "overrides"] == 11
+
+
+def test_override_form_requires_a_rationale_and_shows_in_the_profile():
+    at = start("edit")
+    at.selectbox(key="ov_partner").set_value("KEN")
+    at.selectbox(key="ov_construct").set_value("alignment")
+    at.slider(key="ov_value").set_value(95)
+    at.text_area(key="ov_rationale").set_value("=HYPERLINK(\"x\") new basing agreement")
+    next(b for b in at.button if b.label == "Add override").click().run()
+    ok(at)
+    assert at.session_state["edits"]["overrides"][0]["value"] == 95.0
+    at.sidebar.radio(key="view").set_value("profile").run()
+    at.selectbox(key="partner").set_value("KEN").run()
+    ok(at)
+    assert any("rationale" in d.value.columns and len(d.value) == 1 for d in at.dataframe)
+
+
+# ---------------------------------------------------------------------------------------- heavy runs
+
+
+def test_allocation_runs_on_the_button_and_goes_stale_on_change():
+    at = start("allocation")
+    assert not at.metric, "nothing is solved before the button is pressed"
+    at.button(key="run_allocation").click().run()
+    ok(at)
+    labels = [m.label for m in at.metric]
+    assert "Total benefit" in labels and not at.error
+    at.button(key="run_frontier").click().run()
+    ok(at)
+    assert any('"budget_usd_m"' in c.proto.spec for c in at.get("vega_lite_chart"))
+    at.sidebar.radio(key="view").set_value("bullbear").run()
+    ok(at)
+    cards = [m.value for m in at.markdown if m.value.startswith('<div class="pp-card-head"')]
+    assert len(cards) == 6
+    assert any("Bullish" in m.value and "importance" in m.value for m in at.markdown)
+    at.sidebar.slider(key="w_stability").set_value(60).run()
+    assert "Stale" in texts(at.warning)
+
+
+def test_infeasible_budget_shows_the_diagnosis_not_a_traceback():
+    at = start("allocation")
+    at.sidebar.number_input(key="budget").set_value(0.0).run()
+    at.button(key="run_allocation").click().run()
+    ok(at)
+    errors = texts(at.error)
+    assert "cannot all be met" in errors and "$" in errors
+    at.sidebar.radio(key="view").set_value("top_sheet").run()
+    assert len(top_table(at)) > 150
+
+
+def test_robustness_runs_and_feeds_the_bullbear_cards():
+    pytest.importorskip("prioritizer.robustness")
+    at = start("robustness")
+    at.button(key="run_robustness").click().run(timeout=120)
+    ok(at)
+    specs = [c.proto.spec for c in at.get("vega_lite_chart")]
+    assert any("rank_p95" in s for s in specs) and any("weight raised" in s for s in specs)
+    at.sidebar.radio(key="view").set_value("bullbear").run()
+    at.button(key="run_allocation_bb").click().run()
+    ok(at)
+    assert any("P(bullish)" in m.value for m in at.markdown)
+
+
+# ------------------------------------------------------------------------------------------- scenarios
+
+
+def test_save_load_duplicate_delete_scenarios(scenario_db):
+    at = start("scenarios")
+    at.sidebar.slider(key="w_governance").set_value(60)
+    at.text_input(key="save_name").set_value("Alpha")
+    at.button(key="save_scenario").click().run()
+    ok(at)
+    assert "Saved scenario 'Alpha'" in texts(at.success)
+    assert ScenarioStore(scenario_db).load("Alpha")["category_weights"]["governance"] == 60
+
+    at.sidebar.slider(key="w_governance").set_value(5).run()
+    at.selectbox(key="saved_pick").set_value("Alpha")
+    at.button(key="load_scenario").click().run()
+    ok(at)
+    assert at.sidebar.slider(key="w_governance").value == 60
+
+    at.text_input(key="dup_name").set_value("Beta")
+    at.button(key="duplicate_scenario").click().run()
+    ok(at)
+    assert set(at.selectbox(key="saved_pick").options) == {"Alpha", "Beta"}
+
+    at.selectbox(key="saved_pick").set_value("Alpha")
+    at.button(key="delete_scenario").click().run()
+    assert "Confirm delete" in texts(at.warning)
+    assert ScenarioStore(scenario_db).exists("Alpha")
+    at.checkbox(key="confirm_delete").check()
+    at.button(key="delete_scenario").click().run()
+    ok(at)
+    assert ScenarioStore(scenario_db).list()["name"].tolist() == ["Beta"]
+
+
+def test_saving_over_an_existing_name_needs_overwrite(scenario_db):
+    ScenarioStore(scenario_db).save("Alpha", {"name": "Alpha"})
+    at = start("scenarios")
+    at.text_input(key="save_name").set_value("alpha")
+    at.button(key="save_scenario").click().run()
+    ok(at)
+    assert "already exists" in texts(at.error)
+    assert ScenarioStore(scenario_db).load("Alpha") == {"name": "Alpha"}
+
+
+def test_compare_two_scenarios_shows_rank_shifts_and_allocation_deltas(scenario_db):
+    at = start("scenarios")
+    at.text_input(key="save_name").set_value("Gov heavy")
+    at.sidebar.slider(key="w_governance").set_value(90)
+    at.button(key="save_scenario").click().run()
+    at.sidebar.slider(key="w_governance").set_value(25).run()
+    at.selectbox(key="compare_a").set_value("(current)")
+    at.selectbox(key="compare_b").set_value("Gov heavy").run()
+    ok(at)
+    shifts = next(d.value for d in at.dataframe if "rank_shift" in d.value.columns)
+    assert shifts["rank_shift"].abs().max() > 0
+    at.button(key="compare_alloc").click().run()
+    ok(at)
+    assert any("delta_usd_m" in d.value.columns for d in at.dataframe)
+
+
+def test_bad_database_path_is_reported_and_nothing_is_lost(tmp_path, monkeypatch):
+    folder = tmp_path / "a-folder.db"
+    folder.mkdir()
+    monkeypatch.setenv("PRIORITIZER_SCENARIO_DB", str(folder))
+    at = start("scenarios")
+    ok(at)
+    assert "cannot be used" in texts(at.error)
+
+
+# ---------------------------------------------------------------------------------------- URL & refresh
+
+
+def test_the_url_token_restores_the_scenario_after_a_refresh():
+    at = start("matrix")
+    at.sidebar.text_input(key="scenario_name").set_value("Shared")
+    at.sidebar.slider(key="w_stability").set_value(55)
+    at.sidebar.text_input(key="marking").set_value("CUI")
+    at.run()
+    params = dict(at.query_params)
+    again = start(**params)
+    ok(again)
+    assert again.sidebar.radio(key="view").value == "matrix"
+    assert again.sidebar.text_input(key="scenario_name").value == "Shared"
+    assert again.sidebar.slider(key="w_stability").value == 55
+    assert "CUI" in "".join(m.value for m in again.markdown if "pp-marking" in m.value)
+
+
+def test_damaged_url_token_gives_a_message_and_defaults():
+    at = start("top_sheet", s="pp1.garbage!!")
+    ok(at)
+    assert "shared scenario link is not valid" in texts(at.error)
+    assert at.sidebar.slider(key="w_governance").value == 25
+    assert len(top_table(at)) > 150
+
+
+def test_presentation_mode_hides_exports_and_keeps_the_marking():
+    at = start()
+    assert at.get("download_button")
+    at.sidebar.toggle(key="presentation").set_value(True).run()
+    ok(at)
+    assert not [b for b in at.get("download_button") if b.key.startswith("dl_top")]
+    assert markings(at) == 2
+    assert V.decode_token(at.query_params["s"])["presentation"] is True
