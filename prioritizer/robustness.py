@@ -59,6 +59,7 @@ RANK_TOL = 1e-9
 CHUNK = 1_000
 """Draws processed at once: bounds temporary memory to a few MB whatever the number of draws."""
 NOISE_CHUNK = 500
+"""Draws per chunk with indicator noise (draws × partners × indicators arrays)."""
 SCORE_BINS_PER_POINT = 10
 """Propensity percentiles are read from a per-partner histogram with 0.1-point bins (constant memory)."""
 CORE, BORDERLINE, EXTERIOR = "core", "borderline", "exterior"
@@ -593,49 +594,15 @@ class _WarmLP:
 
     @classmethod
     def build(cls, inputs: Any, settings: Any, budget: float) -> _WarmLP | None:
-        """One HiGHS model of the allocation LP: ``allocate.highs_model`` when the allocation module has it,
-        else built from its matrix form; None if neither (or highspy) is available."""
+        """The model from ``allocate.highs_model``; None if highspy (or that function) is unavailable."""
         try:
-            import highspy  # noqa: F401
-
             from prioritizer import allocate as alloc
 
-            if hasattr(alloc, "highs_model"):
-                h, st = alloc.highs_model(inputs, settings, budget)
-            else:
-                h, st = cls._model_from_matrix(inputs, settings, budget)
-            return cls(h, np.asarray(st.seg_partner), np.asarray(st.seg_mech), st.objective,
-                       (len(st.partner_ids), len(st.mech_ids)), st.n_cols)
-        except (ImportError, AttributeError, TypeError):
+            h, st = alloc.highs_model(inputs, settings, budget)
+        except (ImportError, AttributeError):
             return None
-
-    @staticmethod
-    def _model_from_matrix(inputs: Any, settings: Any, budget: float) -> tuple[Any, Any]:
-        import highspy
-
-        from prioritizer import allocate as alloc
-
-        st = alloc._structure(inputs, settings)
-        A, lo, hi = alloc._matrix(st)
-        hi = np.array(hi, dtype=float)
-        hi[st.budget_row] = budget
-        inf = highspy.kHighsInf
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = st.n_cols, len(st.rows)
-        lp.sense_ = highspy.ObjSense.kMaximize
-        lp.col_cost_ = st.objective(inputs.partners["value"].to_numpy(float))
-        lp.col_lower_ = np.concatenate([np.zeros(st.n_seg), st.y_lo])
-        lp.col_upper_ = np.concatenate([st.seg_width, np.where(np.isinf(st.y_hi), inf, st.y_hi)])
-        lp.row_lower_ = np.where(np.isinf(lo), -inf, lo)
-        lp.row_upper_ = np.where(np.isinf(hi), inf, hi)
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-        lp.a_matrix_.start_ = A.indptr.astype(np.int32)
-        lp.a_matrix_.index_ = A.indices.astype(np.int32)
-        lp.a_matrix_.value_ = A.data
-        h.passModel(lp)
-        return h, st
+        return cls(h, np.asarray(st.seg_partner), np.asarray(st.seg_mech), st.objective,
+                   (len(st.partner_ids), len(st.mech_ids)), st.n_cols)
 
     def solve(self, value: np.ndarray) -> np.ndarray:
         """Cells (partner × mechanism, US$ M) of the optimal allocation for ``value``."""
