@@ -1,0 +1,154 @@
+"""Real-browser test: Chromium drives a running ``streamlit run app.py`` like a planner would.
+
+The session (see ``tests/browser_support.py``) is driven once by the session-scoped ``app_session`` fixture:
+load → raise the "US engagement" category weight to 100 with the keyboard → run the optimizer and the
+efficient frontier → download a chart PNG and the Excel workbook → run robustness → visit every view through
+the sidebar and save a full-page screenshot of each to ``test-artifacts/screenshots/<view>.png`` → open a
+``?view=matrix`` deep link in a fresh tab. Each test below checks one part of that record, so a broken step
+fails its own test with the step's error (and a screenshot in ``test-artifacts/failures/``).
+
+Needs Debian's Chromium at /usr/bin/chromium: skipped when it is missing, failed when CI=true.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+from pathlib import Path
+
+import openpyxl
+import pytest
+from browser_support import CHART_VIEWS, SessionRecord
+
+from prioritizer.views import VIEWS
+
+pytest_plugins = ["browser_support"]
+pytestmark = pytest.mark.browser
+
+EXPECTED_SHEETS = ("Rankings", "Allocation", "Bullish-bearish", "Indicators & sources", "Scenario settings")
+
+
+def _money(text: str) -> float:
+    """'$5,920.5M' → 5920.5 (US$ M)."""
+    match = re.search(r"-?[\d,]+(?:\.\d+)?", text)
+    assert match, f"no number in {text!r}"
+    return float(match.group(0).replace(",", ""))
+
+
+def _header_and_rows(ws) -> tuple[list[str], list[tuple]]:
+    rows = [r for r in ws.iter_rows(values_only=True) if any(v is not None for v in r)]
+    assert rows, f"sheet {ws.title!r} is empty"
+    return [str(h) for h in rows[0]], rows[1:]
+
+
+def test_app_loads_with_marking_and_top_sheet(app_session: SessionRecord):
+    app_session.require("load")
+    data = app_session.data
+    assert data["initial_title"] == VIEWS["top_sheet"], data["initial_title"]
+    assert data["marking"] == "UNCLASSIFIED"
+    assert not data["initial_errors"], data["initial_errors"]
+    before = data["before"]
+    assert before["metrics"].get("Partners shown", "").isdigit(), before["metrics"]
+    assert int(before["metrics"]["Partners shown"]) >= 150, before["metrics"]
+    assert before["headline"].startswith("Highest propensity:"), before["headline"]
+    assert len(before["rows"]) >= 5, f"the top-sheet grid showed no rows: {before}"
+
+
+def test_weight_slider_changes_the_ranking(app_session: SessionRecord):
+    app_session.require("change_weight")
+    data = app_session.data
+    assert data["weight_before"] != "100" and data["weight_after"] == "100", \
+        f"{data['weight_label']!r} slider: {data['weight_before']} → {data['weight_after']}"
+    before, after = data["before"], data["after"]
+    assert after["rows"] and after["rows"] != before["rows"], \
+        f"top-sheet rows did not change:\nbefore {before['rows'][:3]}\nafter  {after['rows'][:3]}"
+    assert (after["headline"], after["metrics"]) != (before["headline"], before["metrics"]), (before, after)
+    # The scenario token in the address follows the change (shareable link, refresh-safe).
+    token = re.compile(r"[?&]s=([^&]+)")
+    assert token.search(data["url_after"]) and \
+        token.search(data["url_before"]).group(1) != token.search(data["url_after"]).group(1)
+    assert not data["weight_errors"], data["weight_errors"]
+
+
+def test_allocation_runs_and_shows_results(app_session: SessionRecord):
+    app_session.require("allocation")
+    data = app_session.data
+    assert not data["allocation_errors"], data["allocation_errors"]
+    metrics = data["allocation_metrics"]
+    for name in ("Budget", "Allocated", "Baseline", "Total benefit"):
+        assert name in metrics, f"metric {name!r} missing: {metrics}"
+    assert _money(metrics["Budget"]) > 0 and _money(metrics["Allocated"]) > 0, metrics
+    drawn = [c for c in data["allocation_charts"] if c["w"] > 0 and c["h"] > 0]
+    assert len(drawn) >= 3, f"expected the command, mechanism and change charts: {data['allocation_charts']}"
+    assert not data["frontier_errors"], data["frontier_errors"]
+    assert len([c for c in data["frontier_charts"] if c["w"] > 0 and c["h"] > 0]) >= 4, data["frontier_charts"]
+
+
+def test_chart_png_download(app_session: SessionRecord):
+    app_session.require("chart_png")
+    blob = Path(app_session.downloads["chart_png"]).read_bytes()
+    assert blob[:8] == b"\x89PNG\r\n\x1a\n", "the chart download is not a PNG"
+    width, height = struct.unpack(">II", blob[16:24])
+    assert width >= 300 and height >= 200, (width, height)
+
+
+def test_workbook_download_reopens_with_data(app_session: SessionRecord):
+    app_session.require("workbook")
+    path = Path(app_session.downloads["workbook"])
+    assert path.suffix == ".xlsx", path
+    wb = openpyxl.load_workbook(path, read_only=True)
+    try:
+        missing = [s for s in EXPECTED_SHEETS if s not in wb.sheetnames]
+        assert not missing, f"sheets {missing} missing from {wb.sheetnames}"
+
+        header, rows = _header_and_rows(wb["Rankings"])
+        assert {"partner_id", "name", "propensity"} <= set(header), header
+        assert len(rows) >= 150, f"Rankings has {len(rows)} data rows"
+        # The export is the ranking the browser showed after the weight change.
+        shown = app_session.data.get("after", {}).get("headline", "")
+        top_name = rows[0][header.index("name")]
+        assert f"Highest propensity: {top_name} " in shown + " ", (top_name, shown)
+
+        header, rows = _header_and_rows(wb["Allocation"])
+        assert "allocation_usd_m" in header, f"the optimizer's allocation is not in the workbook: {header}"
+        alloc = [r[header.index("allocation_usd_m")] for r in rows]
+        assert len(alloc) >= 50 and all(isinstance(v, int | float) for v in alloc), alloc[:5]
+        allocated = _money(app_session.data["allocation_metrics"]["Allocated"])
+        assert sum(alloc) == pytest.approx(allocated, rel=2e-3, abs=0.2), (sum(alloc), allocated)
+
+        _, rows = _header_and_rows(wb["Bullish-bearish"])
+        assert rows, "no bullish/bearish rows"
+        settings = {str(r[0]): r[1] for r in _header_and_rows(wb["Scenario settings"])[1]}
+        assert float(settings.get("category_weights.us_engagement", -1)) == 100, settings
+    finally:
+        wb.close()
+
+
+@pytest.mark.parametrize("view", list(VIEWS))
+def test_view_renders_cleanly(app_session: SessionRecord, view: str):
+    app_session.require(f"view:{view}")
+    rec = app_session.views[view]
+    assert rec.title == VIEWS[view], f"the page shows {rec.title!r}, not the {VIEWS[view]!r} view"
+    assert not rec.errors, f"{view} shows: {rec.errors}"
+    assert rec.screenshot is not None and rec.heights.get("bytes", 0) > 10_000, (rec.screenshot, rec.heights)
+    sized = [c for c in rec.charts if c["w"] > 0 and c["h"] > 0]
+    assert len(sized) == len(rec.charts), f"{view}: a chart has zero size: {rec.charts}"
+    if view in CHART_VIEWS:
+        assert sized, f"{view}: no drawn chart (canvas/svg) in the main area"
+        blank = [c for c in sized if c["kind"] == "canvas" and c["ink"] is not None and 0 <= c["ink"] < 0.005]
+        assert not blank, f"{view}: a chart canvas is (almost) blank: {rec.charts}"
+
+
+def test_deep_link_opens_the_view(app_session: SessionRecord):
+    app_session.require("deep_link")
+    data = app_session.data
+    assert data["deep_link_title"] == VIEWS["matrix"], data["deep_link_title"]
+    assert not data["deep_link_errors"], data["deep_link_errors"]
+    assert any(c["w"] > 0 and c["h"] > 0 for c in data["deep_link_charts"]), data["deep_link_charts"]
+
+
+def test_no_browser_or_server_errors(app_session: SessionRecord):
+    assert not app_session.page_errors, f"uncaught JavaScript errors: {app_session.page_errors}"
+    assert not app_session.console_errors, f"browser console errors: {app_session.console_errors}"
+    tracebacks = [m.start() for m in re.finditer("Traceback", app_session.server_log)]
+    assert not tracebacks, "the server logged tracebacks:\n" + app_session.server_log[tracebacks[0]:][:3000]
