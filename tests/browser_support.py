@@ -206,7 +206,8 @@ def error_texts(page: Any) -> list[str]:
 def chart_boxes(page: Any) -> list[dict[str, float]]:
     """Every Vega chart (canvas or svg inside ``.vega-embed``) in the main area: its size in CSS pixels and,
     for a canvas, ``ink`` = share of sampled pixels that are neither transparent nor near-white (an empty
-    chart has ink ≈ 0); for an svg, ``ink`` = number of drawn marks (path, rect, circle, line, text)."""
+    chart has ink ≈ 0); for an svg, ``ink`` = number of drawn data-mark items (children of Vega's
+    ``g.role-mark`` groups: axes, legends and titles do not count, so an empty chart has ink 0)."""
     return page.evaluate(
         """() => Array.from(document.querySelectorAll(
                 '[data-testid="stMain"] .vega-embed canvas, [data-testid="stMain"] .vega-embed svg.marks'))
@@ -225,7 +226,7 @@ def chart_boxes(page: Any) -> list[dict[str, float]]:
                         ink = n ? inked / n : 0;
                     } catch (e) { ink = -1; }
                 } else {
-                    ink = el.querySelectorAll('path, rect, circle, line, text').length;
+                    ink = el.querySelectorAll('g.role-mark > *').length;
                 }
                 return {w: Math.round(r.width), h: Math.round(r.height), kind: el.tagName.toLowerCase(), ink: ink};
             })""")
