@@ -396,7 +396,7 @@ def view_top_sheet(ctx: dict[str, Any]) -> None:
                     f"{len(shown)} partners · scores 0–100, higher = security cooperation more likely to work")
     table = V.top_sheet(shown)
     score_cols = ["propensity"] + [c for c in table.columns if c.endswith("_score")]
-    styler = table.style.map(V.score_colour, subset=score_cols).format(
+    styler = table.style.apply(V.score_colours, axis=None, subset=score_cols).format(
         {c: "{:.0f}" for c in score_cols} | {"coverage": "{:.0%}", "priority": "{:.0f}",
                                               "baseline_usd_m": "${:,.1f}M"}, na_rep="–")
     config = {"partner_id": st.column_config.TextColumn("ID", width="small"),
@@ -418,16 +418,16 @@ def view_top_sheet(ctx: dict[str, Any]) -> None:
     if not scen["presentation"]:
         stem = V.file_stem(scen["name"], "ranking")
         c1, c2, _ = st.columns([1, 1, 5])
-        c1.download_button("Download CSV", data=report.to_csv_bytes(shown), file_name=f"{stem}.csv",
+        c1.download_button("Download CSV", data=lambda: report.to_csv_bytes(shown), file_name=f"{stem}.csv",
                            mime="text/csv", key="dl_top_csv", icon=":material/download:")
         c2.download_button("Download Excel", data=lambda: report.workbook_bytes(
             {"Rankings": shown, "Scenario settings": report.scenario_settings_frame(scen)},
             {"Scenario": scen["name"], "Marking": scen["marking"]}), file_name=f"{stem}.xlsx",
             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="dl_top_xlsx",
             icon=":material/table:")
-        with st.expander("Ranking chart (top 30)"):
-            show_chart(charts.ranking_bar(shown.set_index("partner_id"), top_n=30), scen,
-                       "Propensity ranking — top 30", "ranking_bar")
+    if st.toggle("Show ranking chart (top 30)", key="show_ranking_chart"):
+        show_chart(charts.ranking_bar(shown.set_index("partner_id"), top_n=30), scen,
+                   "Propensity ranking — top 30", "ranking_bar")
 
 
 def view_matrix(ctx: dict[str, Any]) -> None:
@@ -455,7 +455,8 @@ def view_map(ctx: dict[str, Any]) -> None:
     shown = V.filter_scores(scores, scen["filters"])
     if "map_value" not in ss:
         ss["map_value"] = "propensity"
-    value = st.selectbox("Colour countries by", V.MAP_VALUES, key="map_value", format_func=V.map_value_label)
+    value = st.selectbox("Colour countries by", V.MAP_VALUES, key="map_value", format_func=V.map_value_label,
+                         persist_state="session")
     width, height = (1640, 760) if scen["presentation"] else (1320, 620)
     chart = charts.world_map(shown, MAP_TOPOJSON, value=value).properties(width=width, height=height)
     show_chart(chart, scen, f"World map — {V.map_value_label(value)}", "map", stretch=False)
@@ -469,7 +470,7 @@ def view_profile(ctx: dict[str, Any]) -> None:
     choices = V.partner_choices(V.filter_scores(scores, scen["filters"])) or V.partner_choices(scores)
     if ss.get("partner") not in choices:
         ss["partner"] = choices[0]
-    pid = st.selectbox("Partner", choices, key="partner",
+    pid = st.selectbox("Partner", choices, key="partner", persist_state="session",
                        format_func=lambda p: f"{scores.at[p, 'name']} ({p})")
     h = V.partner_headline(scores, pid)
     cols = st.columns(6)
@@ -684,7 +685,7 @@ def view_robustness(ctx: dict[str, Any]) -> None:
         choices = V.partner_choices(scores)
         if ss.get("tornado_partner") not in choices:
             ss["tornado_partner"] = ss.get("partner") if ss.get("partner") in choices else choices[0]
-        pid = st.selectbox("Partner for the tornado", choices, key="tornado_partner",
+        pid = st.selectbox("Partner for the tornado", choices, key="tornado_partner", persist_state="session",
                            format_func=lambda p: f"{scores.at[p, 'name']} ({p})")
         try:
             tor = V.tornado_for(out["tornado"], pid)

@@ -621,6 +621,20 @@ def score_colour(value: Any) -> str:
     return f"background-color: #{rgb[0]:02X}{rgb[1]:02X}{rgb[2]:02X}; color: {text}"
 
 
+def score_colours(frame: pd.DataFrame) -> pd.DataFrame:
+    """Vectorised :func:`score_colour` for a frame of 0–100 scores (same index and columns)."""
+    values = frame.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    v = np.clip(values, 0.0, 100.0) / 100.0
+    low, high = np.array([0xF3, 0xF7, 0xFB], dtype=float), np.array([0x08, 0x30, 0x6B], dtype=float)
+    rgb = np.rint(low + (high - low) * np.nan_to_num(v)[..., None]).astype(int)
+    hexes = np.char.add(np.char.add(np.char.mod("%02X", rgb[..., 0]), np.char.mod("%02X", rgb[..., 1])),
+                        np.char.mod("%02X", rgb[..., 2]))
+    css = np.char.add(np.char.add("background-color: #", hexes),
+                      np.where(v > 0.55, "; color: #FFFFFF", "; color: #1A1A1A"))
+    css = np.where(np.isnan(values), "background-color: #F2F2F2; color: #777777", css)
+    return pd.DataFrame(css, index=frame.index, columns=frame.columns)
+
+
 def ranking_summary(table: pd.DataFrame) -> dict[str, Any]:
     """Headline numbers above the top sheet."""
     n = len(table)

@@ -381,3 +381,13 @@ def test_presentation_mode_hides_exports_and_keeps_the_marking():
     assert not [b for b in at.get("download_button") if b.key.startswith("dl_top")]
     assert markings(at) == 2
     assert V.decode_token(at.query_params["s"])["presentation"] is True
+
+
+def test_chosen_partner_survives_a_view_switch_and_travels_in_the_url():
+    at = start("profile")
+    at.selectbox(key="partner").set_value("KEN").run()
+    at.sidebar.radio(key="view").set_value("top_sheet").run()
+    at.sidebar.radio(key="view").set_value("profile").run()
+    ok(at)
+    assert at.selectbox(key="partner").value == "KEN"
+    assert V.decode_token(at.query_params["s"])["partner"] == "KEN"

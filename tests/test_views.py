@@ -265,6 +265,14 @@ def test_score_colour_runs_light_to_dark():
     assert V.score_colour(150) == V.score_colour(100)
 
 
+def test_score_colours_match_the_single_value_version():
+    frame = pd.DataFrame({"a": [0.0, 100.0, np.nan, 37.2], "b": [55.0, 56.0, 150.0, -3.0]})
+    out = V.score_colours(frame)
+    assert out.shape == frame.shape
+    for col in frame:
+        assert out[col].tolist() == [V.score_colour(v) for v in frame[col]]
+
+
 def test_ranking_summary(scored):
     _, _, result = scored
     summary = V.ranking_summary(result.scores)
