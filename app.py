@@ -304,10 +304,18 @@ def chart_meta(scen: dict[str, Any], title: str, subtitle: str | None = None) ->
     return charts.ChartMeta(title=title, scenario=scen["name"], marking=scen["marking"], subtitle=subtitle)
 
 
-def show_chart(chart: Any, scen: dict[str, Any], title: str, key: str, stretch: bool = True) -> None:
-    """Render an Altair chart and, outside presentation mode, PNG/SVG downloads made on click."""
+def show_chart(chart: Any, scen: dict[str, Any], title: str, key: str, stretch: bool = True,
+               grow: bool = True) -> None:
+    """Render an Altair chart and, outside presentation mode, PNG/SVG downloads made on click.
+
+    In presentation mode the on-screen chart gets larger text (and, if ``grow``, 35 % more height so rows
+    do not crowd); the downloads always use the standard export styling."""
+    export = chart
     if scen["presentation"]:
         chart = large_fonts(chart)
+        height = getattr(chart, "height", alt.Undefined)
+        if grow and isinstance(height, int | float):
+            chart = chart.properties(height=int(height * 1.35))
     st.altair_chart(chart, theme=None, width="stretch" if stretch else "content")
     if scen["presentation"]:
         return
@@ -315,9 +323,9 @@ def show_chart(chart: Any, scen: dict[str, Any], title: str, key: str, stretch: 
     stem = V.file_stem(scen["name"], key)
     row = st.container(horizontal=True, gap="small")
     c1 = c2 = row
-    c1.download_button("PNG", data=lambda: charts.to_png(chart, meta), file_name=f"{stem}.png", mime="image/png",
+    c1.download_button("PNG", data=lambda: charts.to_png(export, meta), file_name=f"{stem}.png", mime="image/png",
                        key=f"dl_{key}_png", icon=":material/image:")
-    c2.download_button("SVG", data=lambda: charts.to_svg(chart, meta).encode("utf-8"), file_name=f"{stem}.svg",
+    c2.download_button("SVG", data=lambda: charts.to_svg(export, meta).encode("utf-8"), file_name=f"{stem}.svg",
                        mime="image/svg+xml", key=f"dl_{key}_svg", icon=":material/draw:")
 
 
@@ -459,7 +467,7 @@ def view_map(ctx: dict[str, Any]) -> None:
                          persist_state="session")
     width, height = (1640, 760) if scen["presentation"] else (1320, 620)
     chart = charts.world_map(shown, MAP_TOPOJSON, value=value).properties(width=width, height=height)
-    show_chart(chart, scen, f"World map — {V.map_value_label(value)}", "map", stretch=False)
+    show_chart(chart, scen, f"World map — {V.map_value_label(value)}", "map", stretch=False, grow=False)
     st.caption("Grey: no score or filtered out. Non-state partners have no country shape. Boundaries: Natural Earth "
                "110m (public domain); shapes do not imply a position on any territorial question.")
 
@@ -704,10 +712,12 @@ def view_data(ctx: dict[str, Any]) -> None:
     tabs = st.tabs(["Dictionary", "Coverage", "Sources & licences", "Method log"])
     with tabs[0]:
         st.dataframe(V.dictionary_table(dataset.dictionary), hide_index=True, key="data_dictionary",
+                     height=table_height(len(dataset.dictionary)),
                      column_config={"citation": st.column_config.TextColumn(width="large")})
     with tabs[1]:
         c1, c2 = st.columns([3, 1])
         c1.dataframe(V.coverage_table(dataset), hide_index=True, key="data_coverage",
+                     height=table_height(len(dataset.dictionary)),
                      column_config={"coverage_pct": st.column_config.ProgressColumn(
                          "Coverage (states)", format="%.0f%%", min_value=0, max_value=100)})
         c2.markdown("**Partners by data coverage**")
@@ -722,6 +732,11 @@ def view_data(ctx: dict[str, Any]) -> None:
     with tabs[3]:
         st.code("\n".join(result.log + ctx["notes"]), language=None)
         st.caption("Files: " + ", ".join(f"{k} = {v}" for k, v in dataset.files.items()))
+
+
+def table_height(rows: int, limit: int = 30) -> int:
+    """Pixel height that shows ``rows`` rows (up to ``limit``) of an st.dataframe without scrolling."""
+    return 35 * (min(rows, limit) + 1) + 3
 
 
 def _upload_callback(role: str) -> None:

@@ -898,7 +898,19 @@ def card_html(card: Mapping[str, Any], side: str) -> str:
             f'<span class="{css}">{money(card.get("change_usd_m"))}</span><br>'
             f'<span class="pp-small">importance {num("importance", ".0f")} · benefit {num("expected_benefit", ".2f")}'
             f' · rel. cost {num("relative_cost", ".2f")} · risk {num("risk", ".2f")}{robust}</span><br>'
-            f'<span class="pp-small">{html.escape(str(card.get("rationale") or ""))}</span></div>')
+            f'<span class="pp-small">{html.escape(short_rationale(card.get("rationale")))}</span></div>')
+
+
+def short_rationale(text: Any) -> str:
+    """The rationale without what the card already shows: the leading "Surge +$x M: " / "Reduce −$x M: "
+    and the trailing "; priority n" (kept: "held at its minimum" and the drivers)."""
+    import re
+
+    out = str(text or "")
+    out = re.sub(r"^(Surge|Reduce) [+−-]?\$[\d,.]+ ?M( \(([^)]*)\))?: ", lambda m: f"{m.group(3)}: " if m.group(3)
+                 else "", out)
+    out = re.sub(r"; priority \d+(\.\d+)?$", "", out)
+    return out[:1].upper() + out[1:]
 
 
 def offsets_text(offsets: pd.DataFrame, command: str) -> str:

@@ -363,11 +363,20 @@ def test_allocation_helpers_and_cards():
     assert cards["EUCOM"]["bearish"][0]["p_bearish"] is None
     html_text = V.card_html(cards["EUCOM"]["bullish"][0], "bullish")
     assert "B &lt;b&gt;" in html_text and "+$8.0M" in html_text and "P(bullish) 90%" in html_text
+    assert "Surge" in html_text
     assert "rel. cost –" in V.card_html(cards["EUCOM"]["bearish"][0], "bearish")
     offsets = pd.DataFrame({"command": ["EUCOM"], "surge_usd_m": [8.0], "offsets_usd_m": [5.0],
                             "command_change_usd_m": [3.0]})
     assert V.offsets_text(offsets, "EUCOM") == "listed surge +$8.0M · listed cuts −$5.0M · command total +$3.0M"
     assert V.money(-1234.5) == "−$1,234.5M" and V.money(None) == "–" and V.pct(0.456) == "46%"
+
+
+def test_short_rationale_drops_what_the_card_already_shows():
+    assert V.short_rationale("Surge +$3.7 M: strong stability (87) and governance (67); priority 1") == \
+        "Strong stability (87) and governance (67)"
+    assert V.short_rationale("Reduce −$1,031.2 M (held at its minimum): weak x; priority 2") == \
+        "Held at its minimum: weak x"
+    assert V.short_rationale(None) == ""
 
 
 def test_binding_table_sorts_by_marginal_value():
