@@ -391,3 +391,33 @@ def test_chosen_partner_survives_a_view_switch_and_travels_in_the_url():
     ok(at)
     assert at.selectbox(key="partner").value == "KEN"
     assert V.decode_token(at.query_params["s"])["partner"] == "KEN"
+
+
+def test_valid_partners_upload_replaces_the_data_and_can_be_undone():
+    from prioritizer.paths import SAMPLE_DATA_DIR
+
+    lines = (SAMPLE_DATA_DIR / "partners.csv").read_text(encoding="utf-8").splitlines()
+    at = start("edit")
+    at.file_uploader(key="up_partners").set_value(("ten.csv", "\n".join(lines[:11]).encode(), "text/csv")).run()
+    ok(at)
+    assert "ten.csv: 10 partners" in texts(at.success)
+    at.sidebar.radio(key="view").set_value("top_sheet").run()
+    ok(at)
+    assert len(top_table(at)) == 10
+    at.sidebar.radio(key="view").set_value("edit").run()
+    at.button(key="drop_partners").click().run()
+    at.sidebar.radio(key="view").set_value("top_sheet").run()
+    assert len(top_table(at)) > 150
+
+
+def test_all_category_weights_zero_is_a_message_not_a_crash():
+    at = start()
+    for s in at.sidebar.slider:
+        if s.key.startswith("w_"):
+            s.set_value(0)
+    at.run()
+    ok(at)
+    assert "all category weights are zero" in texts(at.error)
+    at.sidebar.slider(key="w_stability").set_value(10).run()
+    ok(at)
+    assert not at.error and len(top_table(at)) > 150

@@ -461,3 +461,23 @@ def test_robustness_run_through_the_library(scored):
     assert len(V.tornado_for(out["tornado"], "KEN")) == len(result.categories.columns)
     with pytest.raises(InputError):
         V.run_robustness(None, result, dataset, profile, None, None)
+
+
+def test_briefing_pack_has_charts_workbook_and_summary(scored):
+    import io
+    import zipfile
+
+    from prioritizer import charts, report
+    from prioritizer.cli import ranked_table
+    from prioritizer.paths import SAMPLE_DATA_DIR
+
+    dataset, profile, result = scored
+    scen = V.default_scenario(profile)
+    figs = V.briefing_charts(charts, result.scores, load_matching_settings(), SAMPLE_DATA_DIR / "world-110m.json")
+    assert list(figs) == ["Propensity ranking — top 30", "Priority × propensity", "World map — propensity"]
+    meta = charts.ChartMeta(scenario="Test", marking="UNCLASSIFIED")
+    book = report.workbook_bytes(V.workbook_sheets(ranked_table(result.scores), scen, dataset), {"Scenario": "Test"})
+    pack = report.briefing_pack(figs, book, report.summary_text(result.scores, meta=meta), meta)
+    names = zipfile.ZipFile(io.BytesIO(pack)).namelist()
+    assert sum(n.endswith(".png") for n in names) == 3 and sum(n.endswith(".svg") for n in names) == 3
+    assert any(n.endswith(".xlsx") for n in names) and "summary.md" in names
