@@ -501,6 +501,17 @@ def drive_session(browser: Any, server: StreamlitServer, workdir: Path, views: d
             thumb.press("End")  # one commit: the slider jumps to its maximum (100)
             wait_for_run(page, settle_ms=600)
             record.data["weight_after"] = thumb.input_value(timeout=5_000)
+            # The metrics repaint in the same run, but the grid refills its accessibility table after its own
+            # repaint: wait (as a planner would glance back) until its first row is no longer the old one.
+            first_before = (record.data["before"]["rows"] or [""])[0]
+            with contextlib.suppress(Exception):
+                page.wait_for_function(
+                    """(old) => {
+                        const sel = '[data-testid="stMain"] [data-testid="stDataFrame"] table tbody tr';
+                        const row = document.querySelector(sel);
+                        if (!row) return false;
+                        return Array.from(row.querySelectorAll('td')).map(c => c.innerText.trim()).join(' | ') !== old;
+                    }""", arg=first_before, timeout=15_000, polling=200)
             record.data["after"] = ranking_snapshot(page)
             record.data["url_after"] = page.url
             record.data["weight_errors"] = error_texts(page)

@@ -73,8 +73,9 @@ def test_weight_slider_changes_the_ranking(app_session: SessionRecord):
     assert data["weight_before"] != "100" and data["weight_after"] == "100", \
         f"{data['weight_label']!r} slider: {data['weight_before']} → {data['weight_after']}"
     before, after = data["before"], data["after"]
-    assert after["rows"] and after["rows"] != before["rows"], \
-        f"top-sheet rows did not change:\nbefore {before['rows'][:3]}\nafter  {after['rows'][:3]}"
+    assert after["rows"] and after["rows"] != before["rows"], (
+        f"top-sheet rows did not change:\nbefore {before['metrics']} {before['rows'][:1]}\n"
+        f"after  {after['metrics']} {after['rows'][:1]}")
     assert (after["headline"], after["metrics"]) != (before["headline"], before["metrics"]), (before, after)
     # The scenario token in the address follows the change (shareable link, refresh-safe).
     token = re.compile(r"[?&]s=([^&]+)")
