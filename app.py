@@ -324,9 +324,9 @@ def show_chart(chart: Any, scen: dict[str, Any], title: str, key: str, stretch: 
     row = st.container(horizontal=True, gap="small")
     c1 = c2 = row
     c1.download_button("PNG", data=lambda: charts.to_png(export, meta), file_name=f"{stem}.png", mime="image/png",
-                       key=f"dl_{key}_png", icon=":material/image:")
+                       key=f"dl_{key}_png", on_click="ignore", icon=":material/image:")
     c2.download_button("SVG", data=lambda: charts.to_svg(export, meta).encode("utf-8"), file_name=f"{stem}.svg",
-                       mime="image/svg+xml", key=f"dl_{key}_svg", icon=":material/draw:")
+                       mime="image/svg+xml", key=f"dl_{key}_svg", on_click="ignore", icon=":material/draw:")
 
 
 def large_fonts(chart: Any) -> Any:
@@ -427,12 +427,12 @@ def view_top_sheet(ctx: dict[str, Any]) -> None:
         stem = V.file_stem(scen["name"], "ranking")
         c1, c2, _ = st.columns([1, 1, 5])
         c1.download_button("Download CSV", data=lambda: report.to_csv_bytes(shown), file_name=f"{stem}.csv",
-                           mime="text/csv", key="dl_top_csv", icon=":material/download:")
+                           mime="text/csv", key="dl_top_csv", on_click="ignore", icon=":material/download:")
         c2.download_button("Download Excel", data=lambda: report.workbook_bytes(
             {"Rankings": shown, "Scenario settings": report.scenario_settings_frame(scen)},
             {"Scenario": scen["name"], "Marking": scen["marking"]}), file_name=f"{stem}.xlsx",
             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="dl_top_xlsx",
-            icon=":material/table:")
+            on_click="ignore", icon=":material/table:")
     if st.toggle("Show ranking chart (top 30)", key="show_ranking_chart"):
         show_chart(charts.ranking_bar(shown.set_index("partner_id"), top_n=30), scen,
                    "Propensity ranking — top 30", "ranking_bar")
@@ -607,12 +607,12 @@ def view_allocation(ctx: dict[str, Any]) -> None:
         with right:
             frontier_section(ctx)
         with st.expander("Allocation table, mechanisms and binding constraints", expanded=not scen["presentation"]):
-            st.dataframe(V.allocation_table(partners), hide_index=True, key="alloc_table", column_config={
-                c: st.column_config.NumberColumn(format="%.1f") for c in
-                ("baseline_usd_m", "allocation_usd_m", "change_usd_m", "change_pct", "benefit", "propensity")})
-            st.dataframe(V.mechanism_summary(res.mechanisms, labels), hide_index=True, key="alloc_mech_table")
-            st.markdown("Binding constraints (dual = benefit of +$1 M on that limit)")
-            st.dataframe(V.binding_table(res.binding), hide_index=True, key="alloc_binding")
+            st.markdown("**Per partner** (US$ M per year; floor and cap are the partner's limits)")
+            display_table(V.allocation_table(partners), "alloc_table")
+            st.markdown("**By mechanism** (US$ M per year)")
+            display_table(V.mechanism_summary(res.mechanisms, labels), "alloc_mech_table")
+            st.markdown("**Binding constraints** (largest marginal value first: the benefit of +$1 M on that limit)")
+            display_table(V.binding_table(res.binding), "alloc_binding")
             if res.notes:
                 st.caption("Notes: " + " · ".join(res.notes))
     if out is None:
@@ -665,7 +665,7 @@ def view_bullbear(ctx: dict[str, Any]) -> None:
     if not scen["presentation"]:
         stem = V.file_stem(scen["name"], "bullish_bearish")
         st.download_button("Download bullish/bearish CSV", data=report.to_csv_bytes(out["bullbear"]),
-                           file_name=f"{stem}.csv", mime="text/csv", key="dl_bullbear_csv")
+                           file_name=f"{stem}.csv", mime="text/csv", key="dl_bullbear_csv", on_click="ignore")
 
 
 def view_robustness(ctx: dict[str, Any]) -> None:
@@ -701,10 +701,12 @@ def view_robustness(ctx: dict[str, Any]) -> None:
             show_chart(charts.tornado_chart(tor), scen, f"Tornado — {scores.at[pid, 'name']}", "tornado")
         except InputError as exc:
             st.error(str(exc))
-    st.dataframe(V.robustness_table(shown), hide_index=True, key="robust_table")
+    st.markdown("**Per partner** (5th–95th percentiles over the Monte Carlo draws; P = share of draws)")
+    display_table(V.robustness_table(shown), "robust_table")
     if out.get("tipping") is not None and len(out["tipping"]):
-        st.markdown("**Tipping points**")
-        st.dataframe(out["tipping"], hide_index=True, key="robust_tipping")
+        st.markdown("**Tipping points** (smallest change of one category's share of the weight, in percentage "
+                    "points, that moves the partner into or out of its command's bullish or bearish list)")
+        display_table(out["tipping"], "robust_tipping")
 
 
 def view_data(ctx: dict[str, Any]) -> None:
@@ -732,6 +734,18 @@ def view_data(ctx: dict[str, Any]) -> None:
     with tabs[3]:
         st.code("\n".join(result.log + ctx["notes"]), language=None)
         st.caption("Files: " + ", ".join(f"{k} = {v}" for k, v in dataset.files.items()))
+
+
+def display_table(frame: pd.DataFrame, key: str, **kwargs: Any) -> None:
+    """A read-only table with planner-facing headers and number formats (``views.COLUMN_DISPLAY``)."""
+    config: dict[str, Any] = {}
+    for col, spec in V.column_display(frame.columns).items():
+        if spec["kind"] == "text":
+            config[col] = st.column_config.TextColumn(spec["label"])
+        else:
+            config[col] = st.column_config.NumberColumn(spec["label"], format=spec["format"] or None)
+    config |= kwargs.pop("column_config", {})
+    st.dataframe(V.as_display_percent(frame), hide_index=True, key=key, column_config=config, **kwargs)
 
 
 def table_height(rows: int, limit: int = 30) -> int:
@@ -945,6 +959,10 @@ def view_scenarios(ctx: dict[str, Any]) -> None:
     c1, c2 = st.columns(2)
     a = c1.selectbox("Scenario A", options, key="compare_a")
     b = c2.selectbox("Scenario B", options, key="compare_b", index=min(1, len(options) - 1))
+    if a == b:
+        st.info("Choose two different scenarios to compare — save the current scenario first if the list "
+                "has only “(current)”." if not names else "Choose two different scenarios to compare.")
+        return
     try:
         sa = scen if a == "(current)" else V.normalise_scenario(store.load(a), V.default_scenario())[0]
         sb = scen if b == "(current)" else V.normalise_scenario(store.load(b), V.default_scenario())[0]
@@ -959,9 +977,7 @@ def view_scenarios(ctx: dict[str, Any]) -> None:
         st.markdown("**Settings that differ**")
         st.dataframe(diff.rename(columns={"a": f"A: {a}", "b": f"B: {b}"}), hide_index=True, key="compare_settings")
     st.markdown("**Rank shifts** (positive = moves up in B)")
-    st.dataframe(V.compare_rankings(ra[0].scores, rb[0].scores), hide_index=True, key="compare_ranks", height=360,
-                 column_config={c: st.column_config.NumberColumn(format="%.1f") for c in
-                                ("propensity_a", "propensity_b", "propensity_change")})
+    display_table(V.compare_rankings(ra[0].scores, rb[0].scores), "compare_ranks", height=360)
     if st.button("Compare allocations", key="compare_alloc", icon=":material/compare_arrows:"):
         try:
             oa = run_allocation(ra[2], ra[0].scores, ra[1], sa["budget_usd_m"])
@@ -975,9 +991,7 @@ def view_scenarios(ctx: dict[str, Any]) -> None:
     got = ss.get("compare_alloc_out")
     if got and got[0] == a and got[1] == b:
         st.markdown("**Allocation deltas** (US$ M per year, B − A)")
-        st.dataframe(got[2], hide_index=True, key="compare_alloc_table",
-                     column_config={c: st.column_config.NumberColumn(format="%.1f")
-                                    for c in ("usd_m_a", "usd_m_b", "delta_usd_m")})
+        display_table(got[2], "compare_alloc_table")
 
 
 VIEW_RENDERERS = {
@@ -1101,9 +1115,10 @@ def exports(ctx: dict[str, Any]) -> None:
 
     st.download_button("Excel workbook", data=workbook, file_name=f"{V.file_stem(scen['name'], 'workbook')}.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="dl_workbook",
-                       icon=":material/table:", width="stretch")
+                       on_click="ignore", icon=":material/table:", width="stretch")
     st.download_button("Briefing pack (zip)", data=pack, file_name=f"{V.file_stem(scen['name'], 'briefing')}.zip",
-                       mime="application/zip", key="dl_briefing", icon=":material/folder_zip:", width="stretch")
+                       mime="application/zip", key="dl_briefing", on_click="ignore",
+                       icon=":material/folder_zip:", width="stretch")
     if alloc_out is None:
         st.caption("Run the optimizer first to include the allocation and bullish/bearish in the exports.")
 

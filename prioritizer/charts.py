@@ -416,7 +416,7 @@ def construct_bars(construct_scores: pd.Series, constructs: pd.DataFrame | None 
     bars = alt.Chart(df).mark_bar(height={"band": 0.7}).encode(
         y=y, x=alt.X("score:Q", scale=alt.Scale(domain=[0, 100]), title="Construct score (0–100, higher = better)"),
         color=alt.Color("category:N", scale=_colour_scale(df["category"], cat_colours), title="Category"),
-        opacity=alt.Opacity("source:N", title="Source",
+        opacity=alt.Opacity("source:N", title="Source", legend=None,  # the bar label says "override"
                             scale=alt.Scale(domain=["indicators", "planner override"], range=[1.0, 0.45])),
         tooltip=[alt.Tooltip("construct:N", title="Construct"), alt.Tooltip("category:N", title="Category"),
                  alt.Tooltip("score:Q", title="Score", format=".1f"), alt.Tooltip("source:N", title="Source")],
@@ -558,7 +558,8 @@ def change_bars(partners_alloc: pd.DataFrame, top_n: int = 15, change_col: str |
 
 def frontier_chart(frontier_df: pd.DataFrame, current_budget: float | None = None) -> AnyChart:
     """Total benefit vs budget (US$ M per year); optimal points joined, infeasible/unsolved budget
-    levels marked × on the zero line (tooltip shows the solver note); a dashed rule marks ``current_budget``."""
+    levels marked × on the zero line (tooltip shows the solver note) with a shaded band over the budgets too
+    small for any feasible allocation; a dashed rule marks ``current_budget``."""
     df = _frame(frontier_df, id_col="_row")
     _require(df, ["budget_usd_m", "total_benefit"], "frontier_chart")
     status = df["status"].astype(str) if "status" in df else pd.Series("Optimal", index=df.index)
@@ -584,6 +585,15 @@ def frontier_chart(frontier_df: pd.DataFrame, current_budget: float | None = Non
             color=alt.Color("solved:N", title="Allocation",
                             scale=alt.Scale(domain=states, range=[OKABE_ITO["blue"], DECREASE]))),
     ]
+    below = df[(df["solved"] != "optimal") & (df["budget_usd_m"] < (ok["budget_usd_m"].min() if len(ok) else np.inf))]
+    if len(below):
+        # The budgets too small for any feasible allocation (floors, minimums, locks): a shaded band, so the
+        # crosses on the zero line are not read as "zero benefit".
+        band = pd.DataFrame({"x": [float(below["budget_usd_m"].min())], "x2": [float(below["budget_usd_m"].max())],
+                             "label": [f"no feasible allocation up to ${below['budget_usd_m'].max():,.0f}M"]})
+        layers.insert(0, alt.Chart(band).mark_rect(color="#d9d9d9", opacity=0.5).encode(x="x:Q", x2="x2:Q"))
+        layers.append(alt.Chart(band).mark_text(align="left", dx=4, baseline="top", fontSize=TEXT_SIZE - 1,
+                                                color="#555555").encode(x="x:Q", y=alt.value(24), text="label:N"))
     if current_budget is not None:
         cur = pd.DataFrame({"x": [float(current_budget)], "label": [f"current budget ${current_budget:,.0f}M"]})
         layers.append(alt.Chart(cur).mark_rule(strokeDash=[6, 4], color="#333333", strokeWidth=2).encode(x="x:Q"))

@@ -804,6 +804,55 @@ def map_value_label(value: str) -> str:
 # ------------------------------------------------------------------------------------------ allocation
 
 
+COLUMN_DISPLAY: dict[str, tuple[str, str, str]] = {
+    # column: (header, kind, printf format or "" for text). kind: text | number | percent | money
+    "partner_id": ("ID", "text", ""), "name": ("Partner", "text", ""), "command": ("Command", "text", ""),
+    "partner_type": ("Type", "text", ""), "priority": ("Priority", "number", "%.0f"),
+    "propensity": ("Propensity", "number", "%.1f"),
+    "propensity_p5": ("Propensity p5", "number", "%.1f"), "propensity_p95": ("Propensity p95", "number", "%.1f"),
+    "baseline_usd_m": ("Baseline $M", "money", "%.1f"), "allocation_usd_m": ("Recommended $M", "money", "%.1f"),
+    "change_usd_m": ("Change $M", "money", "%+.1f"), "change_pct": ("Change %", "number", "%+.0f%%"),
+    "benefit": ("Benefit", "number", "%.2f"),
+    "marginal_benefit_per_usd_m": ("Benefit of next $1M", "number", "%.3f"),
+    "lower_usd_m": ("Floor $M", "money", "%.1f"), "upper_usd_m": ("Cap $M", "money", "%.1f"),
+    "mechanism": ("Mechanism id", "text", ""), "label": ("Mechanism", "text", ""),
+    "partners_funded": ("Partners funded", "number", "%d"),
+    "constraint": ("Constraint", "text", ""), "group": ("Kind", "text", ""), "subject": ("Applies to", "text", ""),
+    "amount_usd_m": ("Limit $M", "money", "%.1f"), "dual": ("Benefit of +$1M on the limit", "number", "%+.4f"),
+    "rank": ("Rank", "number", "%d"), "rank_p5": ("Rank p5", "number", "%d"),
+    "rank_p50": ("Rank median", "number", "%d"), "rank_p95": ("Rank p95", "number", "%d"),
+    "p_top10": ("P(top 10)", "percent", "%.0f%%"),
+    "base_call": ("Call today", "text", ""), "p_bullish": ("P(bullish)", "percent", "%.0f%%"),
+    "p_bearish": ("P(bearish)", "percent", "%.0f%%"), "funded_share": ("P(funded)", "percent", "%.0f%%"),
+    "core_class": ("Robust core", "text", ""), "tip_delta": ("Share change", "percent", "%+.0f pp"),
+    "tip_category": ("Category changed", "text", ""), "tip_share": ("Category share at the tip", "percent", "%.0f%%"),
+    "tip_change": ("Effect", "text", ""), "rank_a": ("Rank A", "number", "%d"), "rank_b": ("Rank B", "number", "%d"),
+    "rank_shift": ("Rank shift (+ = up in B)", "number", "%+d"), "propensity_a": ("Propensity A", "number", "%.1f"),
+    "propensity_b": ("Propensity B", "number", "%.1f"), "propensity_change": ("Change", "number", "%+.1f"),
+    "usd_m_a": ("A $M", "money", "%.1f"), "usd_m_b": ("B $M", "money", "%.1f"),
+    "delta_usd_m": ("B − A $M", "money", "%+.1f"), "note": ("Note", "text", ""),
+}
+"""How app tables show a column: header, kind and format. Percent kinds hold shares 0–1 (shown ×100)."""
+
+
+def column_display(columns: Iterable[str]) -> dict[str, dict[str, str]]:
+    """Display spec for the known columns of a table: {column: {"label", "kind", "format"}}.
+
+    Unknown columns are left out (shown as they are). Money columns are US$ millions per year.
+    """
+    return {c: {"label": COLUMN_DISPLAY[c][0], "kind": COLUMN_DISPLAY[c][1], "format": COLUMN_DISPLAY[c][2]}
+            for c in columns if c in COLUMN_DISPLAY}
+
+
+def as_display_percent(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy with every percent-kind column (shares 0–1) multiplied by 100 for display."""
+    out = frame.copy()
+    for c, spec in column_display(out.columns).items():
+        if spec["kind"] == "percent":
+            out[c] = pd.to_numeric(out[c], errors="coerce") * 100.0
+    return out
+
+
 def allocation_table(partners: pd.DataFrame) -> pd.DataFrame:
     """Allocation per partner for display: baseline, recommended, change ($ and %), benefit, limits."""
     cols = ["name", "command", "partner_type", "priority", "propensity", "baseline_usd_m", "allocation_usd_m",
@@ -1073,6 +1122,8 @@ def tipping_table(tipping: pd.DataFrame) -> pd.DataFrame:
     out = out.drop(columns=[c for c in ("partner_id",) if c in out.columns])
     out.insert(0, "partner_id", out.index.astype(str))
     out = out.reset_index(drop=True)
+    if "base_call" in out:
+        out["base_call"] = _call_text(out["base_call"])
     if "tip_delta" in out:
         out = out.assign(_o=out["tip_delta"].abs()).sort_values(["_o", "partner_id"], na_position="last")
         out = out.drop(columns="_o")
@@ -1086,7 +1137,14 @@ def robustness_table(partners: pd.DataFrame) -> pd.DataFrame:
     have = [c for c in cols if c in partners.columns]
     out = partners[have].copy()
     out.insert(0, "partner_id", out.index.astype(str))
+    if "base_call" in out:
+        out["base_call"] = _call_text(out["base_call"])
     return out.sort_values("rank" if "rank" in out else have[0]).reset_index(drop=True)
+
+
+def _call_text(calls: pd.Series) -> pd.Series:
+    """Bullish/bearish call for display; partners on neither list read "neither" rather than blank."""
+    return calls.astype(object).where(calls.notna() & (calls.astype(str).str.strip() != ""), "neither")
 
 
 # ------------------------------------------------------------------------------------------- briefing

@@ -338,6 +338,13 @@ def test_compare_two_scenarios_shows_rank_shifts_and_allocation_deltas(scenario_
     assert any("delta_usd_m" in d.value.columns for d in at.dataframe)
 
 
+def test_compare_with_nothing_saved_asks_for_two_scenarios(scenario_db):
+    at = start("scenarios")
+    ok(at)
+    assert "Choose two different scenarios" in texts(at.info)
+    assert not any("rank_shift" in d.value.columns for d in at.dataframe)
+
+
 def test_bad_database_path_is_reported_and_nothing_is_lost(tmp_path, monkeypatch):
     folder = tmp_path / "a-folder.db"
     folder.mkdir()

@@ -311,6 +311,10 @@ def test_frontier_marks_current_budget_and_unsolved_points():
     assert any(r and r[0].get("x") == 2.5 for r in data)
     full = max(data, key=len)
     assert [r["solved"] for r in full] == ["infeasible / not solved", "optimal", "optimal"]
+    band = next(r[0] for r in data if r and "x2" in r[0])  # budgets below the first feasible one are shaded
+    assert (band["x"], band["x2"]) == (1.0, 1.0) and "no feasible allocation" in band["label"]
+    solved_only = C.frontier_chart(fr.assign(status="Optimal")).to_dict()
+    assert not any(r and "x2" in r[0] for r in solved_only["datasets"].values())
 
 
 def test_tornado_orders_by_swing_and_handles_ranks():

@@ -444,8 +444,24 @@ def test_tornado_and_tipping_tables():
         V.tornado_for(tor, "Z")
     tips = pd.DataFrame({"name": ["A", "B"], "tip_delta": [-0.02, 0.1], "tip_category": ["governance", None]},
                         index=pd.Index(["AAA", "BBB"], name="partner_id"))
-    out = V.tipping_table(tips)
+    out = V.tipping_table(tips.assign(base_call=["bullish", None]))
     assert out["partner_id"].tolist() == ["AAA", "BBB"] and out.at[0, "tip_category"] == "Governance & institutions"
+    assert out["base_call"].tolist() == ["bullish", "neither"]
+
+
+def test_column_display_labels_formats_and_percent_scaling():
+    frame = pd.DataFrame({"partner_id": ["AAA"], "allocation_usd_m": [1291.2483], "p_bullish": [0.84],
+                          "tip_delta": [-0.02], "unlisted": [3.0]})
+    spec = V.column_display(frame.columns)
+    assert set(spec) == {"partner_id", "allocation_usd_m", "p_bullish", "tip_delta"}  # unknown columns untouched
+    assert spec["allocation_usd_m"] == {"label": "Recommended $M", "kind": "money", "format": "%.1f"}
+    shown = V.as_display_percent(frame)
+    assert shown.at[0, "p_bullish"] == pytest.approx(84.0) and shown.at[0, "tip_delta"] == pytest.approx(-2.0)
+    assert shown.at[0, "allocation_usd_m"] == frame.at[0, "allocation_usd_m"] and frame.at[0, "p_bullish"] == 0.84
+    # every column the app's result tables carry has a planner-facing header
+    for cols in (["baseline_usd_m", "change_pct", "lower_usd_m", "upper_usd_m", "marginal_benefit_per_usd_m"],
+                 ["rank_p5", "rank_p95", "p_top10", "funded_share", "core_class", "tip_share", "tip_change"]):
+        assert set(V.column_display(cols)) == set(cols)
 
 
 def test_robustness_run_through_the_library(scored):
