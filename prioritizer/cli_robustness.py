@@ -138,10 +138,12 @@ def summary_text(table: pd.DataFrame, mc: rb.RobustnessResult, top: int = 5) -> 
     tips = table.dropna(subset=["tip_delta"])
     if len(tips):
         tips = tips.assign(_abs=tips["tip_delta"].abs()).sort_values(["_abs", "rank"]).head(top)
-        lines.append("Closest tipping points (change in one category's share of the weight; grid "
-                     f"{s.tipping_grid_step:g}):")
-        lines += [f"  {r.name} ({r.command}): {r.tip_category} {r.tip_delta:+.2f} → {r.tip_change}"
-                  for r in tips.itertuples()]
+        from prioritizer.bullbear import CATEGORY_LABELS
+
+        lines.append("Closest tipping points (change in one category's share of the weight, percentage points; "
+                     f"grid {100 * s.tipping_grid_step:g} pp):")
+        lines += [f"  {r.name} ({r.command}): {CATEGORY_LABELS.get(r.tip_category, r.tip_category)} "
+                  f"{100 * r.tip_delta:+.0f} pp → {r.tip_change}" for r in tips.itertuples()]
     return "\n".join(lines)
 
 
