@@ -24,6 +24,7 @@ import pandas as pd
 import vl_convert as vlc
 
 from prioritizer.errors import InputError
+from prioritizer.load import CATEGORY_LABELS
 
 AnyChart = alt.Chart | alt.LayerChart | alt.VConcatChart | alt.HConcatChart | alt.ConcatChart | alt.FacetChart
 
@@ -61,14 +62,6 @@ QUADRANT_COLOURS = {
     "deprioritise": GREY,
 }
 INCREASE, DECREASE = OKABE_ITO["blue"], OKABE_ITO["vermillion"]
-CATEGORY_LABELS = {
-    "governance": "Governance & institutions",
-    "democracy_rights": "Democracy & rights",
-    "stability": "Stability",
-    "absorptive_capacity": "Absorptive capacity",
-    "shared_interests": "Shared interests",
-    "us_engagement": "US engagement",
-}
 # Classification-banner colours for common marking lines (text is white on the bar).
 MARKING_COLOURS = {
     "TOP SECRET": "#FF8C00",

@@ -16,6 +16,7 @@ import pandas as pd
 import yaml
 
 from prioritizer.errors import InputError
+from prioritizer.load import decode_utf8, read_bytes
 from prioritizer.paths import DEFAULT_MATCHING_SETTINGS, WEIGHTS_DIR
 
 NORMALISATIONS = ("minmax", "percentile", "zscore")
@@ -175,21 +176,8 @@ def parse_profile(data: Any, dictionary: pd.DataFrame, file: str = "profile") ->
 
 def read_yaml(source: str | Path | bytes, name: str | None = None) -> Any:
     """Parse a YAML file or bytes, turning syntax and encoding problems into InputError."""
-    if isinstance(source, bytes):
-        data, label = source, name or "upload.yaml"
-    else:
-        path = Path(source)
-        label = name or str(path)
-        if not path.exists():
-            raise InputError("file not found", file=label)
-        data = path.read_bytes()
-    if not data.strip():
-        raise InputError("the file is empty", file=label)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise InputError(f"not UTF-8 text (byte 0x{data[exc.start]:02X})", file=label, row=line) from None
+    data, label = read_bytes(source, name, "upload.yaml")
+    text = decode_utf8(data, label)
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -19,6 +19,15 @@ from prioritizer.paths import SAMPLE_DATA_DIR
 
 COMMANDS = ("AFRICOM", "CENTCOM", "EUCOM", "INDOPACOM", "NORTHCOM", "SOUTHCOM")
 PARTNER_TYPES = ("state", "non-state")
+CATEGORY_LABELS = {
+    "governance": "Governance & institutions",
+    "democracy_rights": "Democracy & rights",
+    "stability": "Stability",
+    "absorptive_capacity": "Absorptive capacity",
+    "shared_interests": "Shared interests",
+    "us_engagement": "US engagement",
+}
+"""Display label per category id, as in ``sample_data/constructs.csv`` (``category_label``)."""
 BASE_COLUMNS = ("partner_id", "name", "partner_type", "command", "region", "subregion")
 DICTIONARY_COLUMNS = (
     "indicator_id", "label", "construct", "category", "direction", "unit", "transform",
@@ -74,14 +83,11 @@ class Dataset:
 # --------------------------------------------------------------------------- reading
 
 
-def read_table(source: str | Path | bytes, name: str | None = None) -> pd.DataFrame:
-    """Read a CSV or XLSX file as text cells (no type guessing), with clear errors.
-
-    ``source`` is a path or raw bytes (an upload); ``name`` is the file name shown in errors and,
-    for bytes, decides the format by its extension.
-    """
+def read_bytes(source: str | Path | bytes, name: str | None = None, default_name: str = "upload") -> tuple[bytes, str]:
+    """The raw bytes of a file path or an upload, and the name to show in errors; a missing file, a folder
+    or an empty file is an InputError."""
     if isinstance(source, bytes):
-        data, label = source, name or "upload"
+        data, label = source, name or default_name
     else:
         path = Path(source)
         label = name or str(path)
@@ -92,21 +98,33 @@ def read_table(source: str | Path | bytes, name: str | None = None) -> pd.DataFr
         data = path.read_bytes()
     if not data.strip():
         raise InputError("the file is empty", file=label)
+    return data, label
+
+
+def decode_utf8(data: bytes, label: str, hint: str = "") -> str:
+    """UTF-8 text (a byte-order mark is dropped); otherwise an InputError naming the byte and its line."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(f"not UTF-8 text (byte 0x{data[exc.start]:02X} on line {line}){hint}",
+                         file=label, row=line) from None
+
+
+def read_table(source: str | Path | bytes, name: str | None = None) -> pd.DataFrame:
+    """Read a CSV or XLSX file as text cells (no type guessing), with clear errors.
+
+    ``source`` is a path or raw bytes (an upload); ``name`` is the file name shown in errors and,
+    for bytes, decides the format by its extension.
+    """
+    data, label = read_bytes(source, name, "upload")
     if label.lower().endswith((".xlsx", ".xlsm")):
         return _read_xlsx(data, label)
     if data[:4] == b"PK\x03\x04":
         raise InputError("this looks like an Excel workbook; give it a .xlsx name or save as CSV", file=label)
     if b"\x00" in data[:8192]:
         raise InputError("binary content, not a CSV text file", file=label)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise InputError(
-            f"not UTF-8 text (byte 0x{data[exc.start]:02X} on line {line}); save the file as UTF-8 CSV",
-            file=label,
-            row=line,
-        ) from None
+    text = decode_utf8(data, label, "; save the file as UTF-8 CSV")
     try:
         frame = pd.read_csv(
             io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=True

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from prioritizer.errors import InputError
-from prioritizer.load import COMMANDS, NON_STATE_ID, Dataset
+from prioritizer.load import CATEGORY_LABELS, COMMANDS, NON_STATE_ID, Dataset
 
 # --------------------------------------------------------------------------------------------- views
 
@@ -43,14 +43,6 @@ VIEWS: dict[str, str] = {
 """View id (the ``?view=`` query parameter) → label shown in the navigation."""
 
 DEFAULT_VIEW = "top_sheet"
-CATEGORY_LABELS = {
-    "governance": "Governance & institutions",
-    "democracy_rights": "Democracy & rights",
-    "stability": "Stability",
-    "absorptive_capacity": "Absorptive capacity",
-    "shared_interests": "Shared interests",
-    "us_engagement": "US engagement",
-}
 NORMALISATIONS = ("minmax", "percentile", "zscore")
 AGGREGATIONS = ("arithmetic", "geometric")
 MISSING_POLICIES = ("available", "knn")

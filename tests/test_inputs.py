@@ -234,3 +234,11 @@ def test_valid_profile_loads_every_shipped_profile():
     for path in profiles.values():
         profile = load_profile(path, dictionary)
         assert profile.purpose and sum(profile.category_weights.values()) > 0
+
+
+def test_category_labels_match_the_shipped_construct_table():
+    from prioritizer.load import CATEGORY_LABELS
+
+    constructs = pd.read_csv(SAMPLE_DATA_DIR / "constructs.csv")
+    shipped = dict(constructs[["category_id", "category_label"]].drop_duplicates().itertuples(index=False))
+    assert shipped == CATEGORY_LABELS
