@@ -564,6 +564,19 @@ def run_state(kind: str, ctx: dict[str, Any]) -> tuple[Any, bool]:
     return state["out"], stale
 
 
+def run_panel(kind: str, label: str, key: str, ctx: dict[str, Any], caption: str, prompt: str) -> Any:
+    """The run button with its caption, then the current result of that run (None, with ``prompt`` shown,
+    until the planner has pressed the button once)."""
+    c1, c2 = st.columns([1, 5])
+    with c1:
+        _run_button(kind, label, key, ctx)
+    c2.caption(caption)
+    out, _ = run_state(kind, ctx)
+    if out is None and kind not in ss["runs"]:
+        st.info(prompt)
+    return out
+
+
 def view_allocation(ctx: dict[str, Any]) -> None:
     scen = ctx["scenario"]
     settings = allocation_settings()
@@ -632,15 +645,11 @@ def frontier_section(ctx: dict[str, Any]) -> None:
 
 def view_bullbear(ctx: dict[str, Any]) -> None:
     scen = ctx["scenario"]
-    c1, c2 = st.columns([1, 5])
-    with c1:
-        _run_button("allocation", "Run optimizer", "run_allocation_bb", ctx)
-    c2.caption("Bullish = largest recommended surge, ranked by return per dollar; bearish = largest recommended "
-               "cut among funded partners. P(bullish)/P(bearish) appear after a robustness run.")
-    out, _ = run_state("allocation", ctx)
+    out = run_panel("allocation", "Run optimizer", "run_allocation_bb", ctx,
+                    "Bullish = largest recommended surge, ranked by return per dollar; bearish = largest recommended "
+                    "cut among funded partners. P(bullish)/P(bearish) appear after a robustness run.",
+                    "Press **Run optimizer** to compute bullish and bearish partners per command.")
     if out is None:
-        if "allocation" not in ss["runs"]:
-            st.info("Press **Run optimizer** to compute bullish and bearish partners per command.")
         return
     rob = ss["runs"].get("robustness")
     robust = rob["out"]["partners"] if rob and rob.get("out") and rob["key"] == ctx["run_keys"]["robustness"] \
@@ -673,15 +682,11 @@ def view_robustness(ctx: dict[str, Any]) -> None:
     if robustness is None:
         st.info("The robustness module (prioritizer.robustness) is not installed in this build yet.")
         return
-    c1, c2 = st.columns([1, 5])
-    with c1:
-        _run_button("robustness", "Run robustness", "run_robustness", ctx)
-    c2.caption("Monte Carlo over the category weights around the current scenario, one-way swings (tornado) and "
-               "tipping points. Runs only when you press the button.")
-    out, _ = run_state("robustness", ctx)
+    out = run_panel("robustness", "Run robustness", "run_robustness", ctx,
+                    "Monte Carlo over the category weights around the current scenario, one-way swings (tornado) "
+                    "and tipping points. Runs only when you press the button.",
+                    "Press **Run robustness** to see rank intervals and the tornado.")
     if out is None:
-        if "robustness" not in ss["runs"]:
-            st.info("Press **Run robustness** to see rank intervals and the tornado.")
         return
     rp = out["partners"]
     shown = V.filter_scores(rp.join(scores[["region", "partner_type"]].reindex(rp.index)), scen["filters"])
