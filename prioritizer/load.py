@@ -195,17 +195,22 @@ def _reject_extra(frame: pd.DataFrame, allowed: set[str], file: str, hint: str) 
             raise InputError(f"unexpected column; {hint}", file=file, row=1, column=col)
 
 
+def _reject_duplicate_ids(ids: pd.Series, file: str, column: str, what: str) -> None:
+    """InputError on the first repeated id, naming its row and the row where it first appears."""
+    dup = ids.duplicated()
+    if dup.any():
+        pos = int(np.flatnonzero(dup.to_numpy())[0])
+        first = int(np.flatnonzero((ids == ids.iloc[pos]).to_numpy())[0])
+        raise InputError(f"duplicate {what} {ids.iloc[pos]!r} (first on row {first + 2})", file=file,
+                         row=pos + 2, column=column)
+
+
 def _check_ids(ids: pd.Series, file: str, known: pd.Index | None = None) -> None:
     empty = ids.fillna("").astype(str).str.strip() == ""
     if empty.any():
         pos = int(np.flatnonzero(empty.to_numpy())[0])
         raise InputError("partner id is empty", file=file, row=pos + 2, column="partner_id")
-    dup = ids.duplicated()
-    if dup.any():
-        pos = int(np.flatnonzero(dup.to_numpy())[0])
-        first = int(np.flatnonzero((ids == ids.iloc[pos]).to_numpy())[0])
-        raise InputError(f"duplicate partner id {ids.iloc[pos]!r} (first on row {first + 2})", file=file,
-                         row=pos + 2, column="partner_id")
+    _reject_duplicate_ids(ids, file, "partner_id", "partner id")
     if known is not None:
         unknown = ~ids.isin(known)
         if unknown.any():
@@ -221,10 +226,7 @@ def validate_constructs(frame: pd.DataFrame, file: str = "constructs.csv") -> pd
     """Validate the construct → category table; index construct_id."""
     _require_columns(frame, CONSTRUCT_COLUMNS, file)
     _reject_extra(frame, set(CONSTRUCT_COLUMNS), file, "the construct table has fixed columns")
-    dup = frame["construct_id"].duplicated()
-    if dup.any():
-        pos = int(np.flatnonzero(dup.to_numpy())[0])
-        raise InputError("duplicate construct id", file=file, row=pos + 2, column="construct_id")
+    _reject_duplicate_ids(frame["construct_id"], file, "construct_id", "construct id")
     return frame.set_index("construct_id")
 
 
@@ -234,10 +236,7 @@ def validate_dictionary(
     """Validate the indicator dictionary; index indicator_id, direction ±1 (int), year (Int64)."""
     _require_columns(frame, DICTIONARY_COLUMNS, file)
     _reject_extra(frame, set(DICTIONARY_COLUMNS), file, "the indicator dictionary has fixed columns")
-    dup = frame["indicator_id"].duplicated()
-    if dup.any():
-        pos = int(np.flatnonzero(dup.to_numpy())[0])
-        raise InputError("duplicate indicator id", file=file, row=pos + 2, column="indicator_id")
+    _reject_duplicate_ids(frame["indicator_id"], file, "indicator_id", "indicator id")
     direction = to_numeric_column(frame["direction"], file=file, column="direction")
     for pos, value in enumerate(direction):
         if value not in (1.0, -1.0):
