@@ -49,20 +49,9 @@ def combine(values: np.ndarray, weights: np.ndarray, method: str = "arithmetic")
     is available. ``method`` is ``arithmetic`` or ``geometric`` (values must be > 0 for geometric;
     callers floor them).
     """
-    v = np.asarray(values, dtype=float)
     w = np.asarray(weights, dtype=float)
-    available = ~np.isnan(v)
-    if method == "geometric":
-        filled = np.where(available, np.log(np.where(available, v, 1.0)), 0.0)
-    else:
-        filled = np.where(available, v, 0.0)
-    numerator = filled @ w.T
-    denominator = available.astype(float) @ w.T
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(denominator > 0, numerator / np.where(denominator > 0, denominator, 1.0), np.nan)
-    if method == "geometric":
-        mean = np.exp(mean)
-    return mean.T if w.ndim == 2 else mean
+    mean = aggregate(values, w.T if w.ndim == 2 else w[:, None], method)
+    return mean.T if w.ndim == 2 else mean[:, 0]
 
 
 @dataclass(frozen=True)
