@@ -494,6 +494,11 @@ class AllocationInputs:
         return float(self.partners["baseline_usd_m"].sum())
 
 
+def _partners_have(n: int) -> str:
+    """'1 partner has' / 'n partners have' (for notes)."""
+    return f"{n} partner has" if n == 1 else f"{n} partners have"
+
+
 def build_inputs(scores: pd.DataFrame, raw: pd.DataFrame, funding: pd.DataFrame,
                  settings: AllocationSettings) -> AllocationInputs:
     """Derive value, scale, risk, baseline and eligibility per partner (see the module docstring)."""
@@ -521,16 +526,16 @@ def build_inputs(scores: pd.DataFrame, raw: pd.DataFrame, funding: pd.DataFrame,
 
     miss = frame["priority"].isna()
     if miss.any():
-        notes.append(f"{int(miss.sum())} partners have no priority: treated as 1 (lowest)")
+        notes.append(f"{_partners_have(int(miss.sum()))} no priority: treated as 1 (lowest)")
     priority = frame["priority"].fillna(1.0).clip(1.0, 5.0)
     frame["priority"] = priority
     miss = frame["propensity"].isna()
     if miss.any():
-        notes.append(f"{int(miss.sum())} partners have no propensity: value 0 (no benefit from funding)")
+        notes.append(f"{_partners_have(int(miss.sum()))} no propensity: value 0 (no benefit from funding)")
     propensity = frame["propensity"].fillna(0.0).clip(0.0, 100.0)
     miss = frame[risk_col].isna()
     if miss.any():
-        notes.append(f"{int(miss.sum())} partners have no {risk_col}: risk treated as the highest (1.0)")
+        notes.append(f"{_partners_have(int(miss.sum()))} no {risk_col}: risk treated as the highest (1.0)")
     risk = (1.0 - frame[risk_col].clip(0.0, 100.0) / 100.0).fillna(1.0)
     frame["propensity"] = propensity
     frame["risk"] = risk
@@ -548,7 +553,7 @@ def build_inputs(scores: pd.DataFrame, raw: pd.DataFrame, funding: pd.DataFrame,
     frame["scale_usd_m"] = scale.where(~frame["scale_imputed"], settings.min_scale_usd_m)
     n_imp = int(frame["scale_imputed"].sum())
     if n_imp:
-        notes.append(f"{n_imp} partners have no {settings.scale_indicator}: scale set to the minimum "
+        notes.append(f"{_partners_have(n_imp)} no {settings.scale_indicator}: scale set to the minimum "
                      f"${settings.min_scale_usd_m:g} M")
 
     # baseline
@@ -560,7 +565,7 @@ def build_inputs(scores: pd.DataFrame, raw: pd.DataFrame, funding: pd.DataFrame,
         raise InputError(f"negative baseline for {base.index[base < 0][0]}", column="baseline_usd_m")
     n_missing = int(base.isna().sum())
     if n_missing:
-        notes.append(f"{n_missing} partners have no baseline funding row: baseline $0 M")
+        notes.append(f"{_partners_have(n_missing)} no baseline funding row: baseline $0 M")
     frame["baseline_usd_m"] = base.fillna(0.0)
     extra = funding.index.difference(idx)
     if len(extra):
@@ -595,11 +600,12 @@ def build_inputs(scores: pd.DataFrame, raw: pd.DataFrame, funding: pd.DataFrame,
             eligible[mech.id] &= ~excluded
             flags[mech.id] = missing
             if excluded.any():
-                notes.append(f"{mech.id}: {int(excluded.sum())} partners excluded by the human-rights gate "
+                n_out = int(excluded.sum())
+                notes.append(f"{mech.id}: {n_out} partner{'' if n_out == 1 else 's'} excluded by the human-rights gate "
                              f"({gate.indicator} {'≥' if gate.exclude_when == 'at_or_above' else '≤'} "
                              f"{gate.threshold:g})")
             if missing.any():
-                notes.append(f"{mech.id}: {int(missing.sum())} partners have no {gate.indicator}; kept "
+                notes.append(f"{mech.id}: {_partners_have(int(missing.sum()))} no {gate.indicator}; kept "
                              "eligible and flagged")
     eligible.index.name = flags.index.name = "partner_id"
 

@@ -81,7 +81,8 @@ def _cmd_score(args: argparse.Namespace) -> int:
         print(f"… {len(table) - len(shown)} more (use --top 0 or --out FILE to see all)")
     low = int(table["low_confidence"].sum())
     if low:
-        print(f"{low} partners are low-confidence (coverage below {profile.coverage_threshold:.0%}).")
+        who = "partner is" if low == 1 else "partners are"
+        print(f"{low} {who} low-confidence (coverage below {profile.coverage_threshold:.0%}).")
     return 0
 
 
