@@ -590,8 +590,9 @@ def frontier_chart(frontier_df: pd.DataFrame, current_budget: float | None = Non
     if current_budget is not None:
         cur = pd.DataFrame({"x": [float(current_budget)], "label": [f"current budget ${current_budget:,.0f}M"]})
         layers.append(alt.Chart(cur).mark_rule(strokeDash=[6, 4], color="#333333", strokeWidth=2).encode(x="x:Q"))
-        layers.append(alt.Chart(cur).mark_text(align="left", dx=6, baseline="top", fontSize=TEXT_SIZE,
-                                               color="#333333").encode(x="x:Q", y=alt.value(4), text="label:N"))
+        # Label low on the rule: the curve flattens out near the top, where a label would cover it.
+        layers.append(alt.Chart(cur).mark_text(align="left", dx=6, baseline="bottom", fontSize=TEXT_SIZE,
+                                               color="#333333").encode(x="x:Q", y=alt.value(364), text="label:N"))
     return _style(alt.layer(*layers).properties(width=DEFAULT_WIDTH, height=380))
 
 
