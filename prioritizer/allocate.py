@@ -19,6 +19,8 @@ status is checked; a non-optimal status never produces a result. Settings live i
 from __future__ import annotations
 
 import math
+import os
+import sys
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -1017,6 +1019,17 @@ def _make_solver(solver: str, time_limit_s: float | None = None) -> tuple[Any, s
         raise InputError(f"time limit must be a positive number of seconds (got {time_limit_s!r})",
                          key="time_limit_s")
     if solver in ("auto", "highs") and _highs_available():
+        # HiGHS prints its banner on stdout (C level, once per process) when the first Highs object is made,
+        # whatever msg says: make that first object here with fd 1 pointed at /dev/null.
+        saved, sink = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+        try:
+            sys.stdout.flush()
+            os.dup2(sink, 1)
+            pulp.apis.highs_api.highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+            os.close(sink)
         return pulp.HiGHS(msg=False, timeLimit=time_limit_s), HIGHS_LABEL, -1.0
     if solver == "highs":
         raise InputError("solver 'highs' requested but highspy is not installed", key="solver")
