@@ -35,22 +35,60 @@ def ranked_table(scores: pd.DataFrame, peers: pd.DataFrame | None = None) -> pd.
     return table.reset_index(drop=True)
 
 
-def write_table(frame: pd.DataFrame, out: str | Path, sheet: str = "Rankings") -> Path:
-    """Write a table as CSV or XLSX (by extension), neutralising formula-like text cells."""
+OUT_DIR = Path("out")
+
+
+def resolve_out(out: str | Path) -> Path:
+    """Where an output file goes: a bare file name lands in ``out/`` (created; ignored by git), a path with a
+    folder is used as given (the folder must exist)."""
+    path = Path(out)
+    if path.parent == Path("."):
+        OUT_DIR.mkdir(exist_ok=True)
+        return OUT_DIR / path
+    if not path.parent.exists():
+        raise InputError("output folder does not exist", file=str(path))
+    return path
+
+
+def output_options(args: argparse.Namespace, scores: pd.DataFrame | None = None) -> dict:
+    """Export options from the command line: marking line, machine CSV (``--no-marking``), priority basis."""
+    from prioritizer import columns
+
+    basis = None if scores is None or "priority_basis" not in scores else \
+        columns.priority_basis_kind(scores["priority_basis"])
+    return {"marking": getattr(args, "marking", None) or "UNCLASSIFIED",
+            "machine": bool(getattr(args, "no_marking", False)), "priority_basis": basis}
+
+
+def write_sheets(sheets: dict[str, pd.DataFrame], out: str | Path, *, marking: str = "UNCLASSIFIED",
+                 machine: bool = False, priority_basis: str | None = None, notes: dict | None = None,
+                 mechanisms: dict[str, str] | None = None) -> Path:
+    """Write tables as XLSX (every sheet; the same workbook as the app's) or CSV (the first table), by
+    extension; formula-like text neutralised. Returns the path written."""
     path = Path(out)
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise InputError("output must end in .csv or .xlsx", file=str(path))
-    if not path.parent.exists():
-        raise InputError("output folder does not exist", file=str(path))
+    path = resolve_out(path)
     from prioritizer import report
 
-    data = report.to_csv_bytes(frame) if suffix == ".csv" else report.workbook_bytes({sheet: frame})
+    first = next(iter(sheets.values()))
+    if suffix == ".csv":
+        data = report.to_csv_bytes(first, marking, machine=machine, mechanisms=mechanisms,
+                                   priority_basis=priority_basis)
+    else:
+        data = report.workbook_bytes(sheets, {"Marking": marking, **(notes or {})}, mechanisms=mechanisms,
+                                     priority_basis=priority_basis)
     try:
         path.write_bytes(data)
     except OSError as exc:
         raise InputError(f"cannot write output ({exc.strerror})", file=str(path)) from None
     return path
+
+
+def write_table(frame: pd.DataFrame, out: str | Path, sheet: str = "Rankings", **options: object) -> Path:
+    """Write one table as CSV or XLSX (by extension); ``options`` as :func:`write_sheets`."""
+    return write_sheets({sheet: frame}, out, **options)  # type: ignore[arg-type]
 
 
 def add_data_arguments(parser: argparse.ArgumentParser) -> None:
@@ -60,23 +98,28 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--priority", help="priority CSV/XLSX: partner_id, priority 1–5 (default: public proxy)")
     parser.add_argument("--funding", help="baseline funding CSV/XLSX: partner_id, baseline_usd_m")
     parser.add_argument("--overrides", help="construct overrides CSV: partner_id, construct, value, rationale")
+    parser.add_argument("--marking", help="marking line on every exported sheet, page and CSV (default UNCLASSIFIED)")
+    parser.add_argument("--no-marking", dest="no_marking", action="store_true",
+                        help="machine CSV: no marking line, column ids as headers, full precision")
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
-    from prioritizer import match
+    from prioritizer import columns, match
     from prioritizer.pipeline import run_scoring
 
     dataset, profile, result = run_scoring(args.data, args.weights, args.priority, args.funding, args.overrides)
     peers = match.peers(result.constructs, k=3, names=result.scores["name"])
     table = ranked_table(result.scores, peers)
     if args.out:
-        path = write_table(table, args.out)
+        path = write_table(table, args.out, **output_options(args, result.scores))
         print(f"wrote {len(table)} partners to {path}")
     shown = table if args.top == 0 else table.head(args.top)
     cols = ["rank", "partner_id", "name", "command", "propensity", "coverage", "quadrant"]
+    printed = shown[cols].assign(propensity=shown["propensity"].map(lambda v: f"{v:.1f}"),
+                                 coverage=shown["coverage"].map(lambda v: f"{v:.0%}"))
     with pd.option_context("display.width", 160, "display.max_rows", None):
         print(f"Propensity ranking — profile '{profile.name}', {len(table)} partners")
-        print(shown[cols].to_string(index=False, float_format=lambda v: f"{v:.1f}"))
+        print(printed.rename(columns=columns.labels(cols)).to_string(index=False))
     if len(shown) < len(table):
         print(f"… {len(table) - len(shown)} more (use --top 0 or --out FILE to see all)")
     low = int(table["low_confidence"].sum())
@@ -119,9 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _stage_command_modules() -> list:
     """Subcommand modules of later stages (allocation, robustness), each exposing ``register``."""
-    from prioritizer import cli_allocation, cli_robustness
+    from prioritizer import cli_allocation, cli_brief, cli_robustness
 
-    return [cli_allocation, cli_robustness]
+    return [cli_allocation, cli_robustness, cli_brief]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

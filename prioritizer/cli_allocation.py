@@ -13,6 +13,7 @@ import pandas as pd
 
 from prioritizer import allocate as alloc
 from prioritizer import bullbear
+from prioritizer.cli import output_options
 from prioritizer.errors import InputError
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -80,7 +81,7 @@ def cmd_allocate(args: argparse.Namespace) -> int:
     print()
     print(bullbear_text(table, offs))
     if args.out:
-        path = write_allocation(result, table, offs, settings, args.out)
+        path = write_allocation(result, table, offs, settings, args.out, **output_options(args))
         print(f"\nwrote the allocation of {len(result.partners)} partners to {path}")
     return 0
 
@@ -105,7 +106,7 @@ def cmd_frontier(args: argparse.Namespace) -> int:
     if n_bad:
         print(f"{n_bad} of {len(table)} levels are infeasible (see note)")
     if args.out:
-        path = _write({"Frontier": table}, args.out)
+        path = _write({"Frontier": table}, args.out, **output_options(args))
         print(f"wrote {len(table)} budget levels to {path}")
     return 0
 
@@ -184,7 +185,7 @@ def allocation_table(result: alloc.AllocationResult) -> pd.DataFrame:
 
 
 def write_allocation(result: alloc.AllocationResult, table: pd.DataFrame, offs: pd.DataFrame,
-                     settings: alloc.AllocationSettings, out: str | Path) -> Path:
+                     settings: alloc.AllocationSettings, out: str | Path, **options: object) -> Path:
     """CSV: the per-partner allocation. XLSX: that plus mechanisms, binding constraints, bullish/bearish."""
     sheets = {"Allocation": allocation_table(result)}
     if Path(out).suffix.lower() == ".xlsx":
@@ -197,7 +198,8 @@ def write_allocation(result: alloc.AllocationResult, table: pd.DataFrame, offs: 
             "setting": ["name", "source", "solver", "budget_usd_m", "budget_dual", "total_benefit"],
             "value": [settings.name, Path(settings.source).name, result.solver, result.budget_usd_m,
                       result.budget_dual, result.total_benefit]})
-    return _write(sheets, out)
+    options.setdefault("mechanisms", {m.id: m.label for m in settings.mechanisms})
+    return _write(sheets, out, **options)
 
 
 def _neutralise(frame: pd.DataFrame) -> pd.DataFrame:
@@ -210,17 +212,10 @@ def _neutralise(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _write(sheets: dict[str, pd.DataFrame], out: str | Path) -> Path:
-    """Write the first sheet as CSV, or all sheets as XLSX (openpyxl); formula-like text neutralised."""
-    path = Path(out)
-    _check_out(str(path))
-    try:
-        if path.suffix.lower() == ".csv":
-            _neutralise(next(iter(sheets.values()))).to_csv(path, index=False, encoding="utf-8")
-        else:
-            with pd.ExcelWriter(path, engine="openpyxl") as writer:
-                for name, frame in sheets.items():
-                    _neutralise(frame).to_excel(writer, sheet_name=name[:31], index=False)
-    except OSError as exc:
-        raise InputError(f"cannot write output ({exc.strerror})", file=str(path)) from None
-    return path
+def _write(sheets: dict[str, pd.DataFrame], out: str | Path, **options: object) -> Path:
+    """Write the first sheet as CSV, or all sheets as XLSX — the app's workbook writer (``cli.write_sheets``:
+    planner headers, formats, marking, print setup; formula-like text neutralised)."""
+    from prioritizer.cli import write_sheets
+
+    _check_out(str(out))
+    return write_sheets(sheets, out, **options)  # type: ignore[arg-type]

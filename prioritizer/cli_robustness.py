@@ -150,7 +150,7 @@ def summary_text(table: pd.DataFrame, mc: rb.RobustnessResult, top: int = 5) -> 
 def cmd_robustness(args: argparse.Namespace) -> int:
     """Run the Monte Carlo (and LP re-solves, tornado, tipping points), print a summary, write the table."""
     from prioritizer import allocate as alloc
-    from prioritizer.cli import write_table
+    from prioritizer.cli import output_options, write_table
     from prioritizer.pipeline import run_scoring
 
     settings = settings_from_args(args)
@@ -174,13 +174,13 @@ def cmd_robustness(args: argparse.Namespace) -> int:
     print(summary_text(table, mc, args.top))
     if args.out:
         if Path(args.out).suffix.lower() == ".xlsx":
-            _write_workbook(table, mc, tornado, settings_table(settings, mc, profile.name), args.out)
+            path = _write_workbook(table, mc, tornado, settings_table(settings, mc, profile.name), args.out)
         else:
-            write_table(table, args.out, "Robustness")
-        print(f"wrote {len(table)} partners to {args.out}")
+            path = write_table(table, args.out, "Robustness", **output_options(args, result.scores))
+        print(f"wrote {len(table)} partners to {path}")
     if args.tornado_out:
-        write_table(tornado, args.tornado_out, "Tornado")
-        print(f"wrote the tornado table ({len(tornado)} rows) to {args.tornado_out}")
+        path = write_table(tornado, args.tornado_out, "Tornado", **output_options(args, result.scores))
+        print(f"wrote the tornado table ({len(tornado)} rows) to {path}")
     return 0
 
 
@@ -195,7 +195,9 @@ def _write_workbook(table: pd.DataFrame, mc: rb.RobustnessResult, tornado: pd.Da
               "Settings": settings}
     notes = {"Method": "; ".join(mc.log[:1]),
              "Robust core": next((x for x in mc.log if x.startswith("allocation")), "")}
-    path = Path(out)
+    from prioritizer.cli import resolve_out
+
+    path = resolve_out(out)
     try:
         path.write_bytes(report.workbook_bytes(sheets, notes))
     except OSError as exc:

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from prioritizer import columns
 from prioritizer.errors import InputError
 from prioritizer.paths import SAMPLE_DATA_DIR
 
@@ -124,7 +125,7 @@ def read_table(source: str | Path | bytes, name: str | None = None) -> pd.DataFr
         raise InputError("this looks like an Excel workbook; give it a .xlsx name or save as CSV", file=label)
     if b"\x00" in data[:8192]:
         raise InputError("binary content, not a CSV text file", file=label)
-    text = decode_utf8(data, label, "; save the file as UTF-8 CSV")
+    text = columns.strip_marking_line(decode_utf8(data, label, "; save the file as UTF-8 CSV"))
     try:
         frame = pd.read_csv(
             io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=True
@@ -140,14 +141,18 @@ def read_table(source: str | Path | bytes, name: str | None = None) -> pd.DataFr
 
 def _read_xlsx(data: bytes, label: str) -> pd.DataFrame:
     try:
-        frame = pd.read_excel(io.BytesIO(data), dtype=str, keep_default_na=False, engine="openpyxl")
+        book = pd.ExcelFile(io.BytesIO(data), engine="openpyxl")
+        # A Partner Prioritizer export: "About" first, marking in row 1, headers in row 2 → read its first table.
+        export = book.sheet_names[0] == "About" and len(book.sheet_names) > 1
+        frame = book.parse(book.sheet_names[1] if export else 0, header=1 if export else 0, dtype=str,
+                           keep_default_na=False)
     except Exception as exc:  # openpyxl raises many types for corrupt files
         raise InputError(f"cannot read as an Excel workbook ({type(exc).__name__})", file=label) from None
     return _clean_header(frame, label)
 
 
 def _clean_header(frame: pd.DataFrame, label: str) -> pd.DataFrame:
-    frame.columns = [str(c).strip() for c in frame.columns]
+    frame.columns = columns.to_column_ids(str(c).strip() for c in frame.columns)  # planner labels → ids
     for col in frame.columns:
         if col == "" or col.startswith("Unnamed:"):
             raise InputError("a column has no header", file=label, row=1)

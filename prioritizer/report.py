@@ -28,7 +28,8 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from prioritizer.charts import TOOL_NAME, AnyChart, ChartMeta, to_png_and_svg
+from prioritizer import columns
+from prioritizer.charts import TOOL_NAME, AnyChart, ChartMeta, marking_colour, to_png_and_svg
 from prioritizer.errors import InputError
 
 # --- formula-injection safety ----------------------------------------------------------------------
@@ -87,16 +88,31 @@ def sanitise_frame(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def to_csv_bytes(df: pd.DataFrame) -> bytes:
-    """CSV of ``df`` (index kept as a column when it is meaningful), sanitised, UTF-8 with BOM so
-    Excel shows accented names (Côte d'Ivoire, Türkiye) correctly; CRLF line ends."""
-    return sanitise_frame(_export_frame(df)).to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
+def to_csv_bytes(df: pd.DataFrame, marking: str | None = "UNCLASSIFIED", *, machine: bool = False,
+                 mechanisms: Mapping[str, str] | None = None, priority_basis: str | None = None) -> bytes:
+    """CSV of ``df`` (index kept as a column when it is meaningful), sanitised, UTF-8 with BOM so Excel
+    shows accented names (Côte d'Ivoire, Türkiye) correctly; CRLF line ends.
+
+    Planner CSV (default): the marking line first, then planner-facing headers from the column dictionary
+    and numbers rounded to its decimals (shares as percent numbers). ``machine=True``: no marking line,
+    column ids and full precision (``--no-marking`` on the CLI). The project's readers take both
+    (``load.read_table`` skips the marking line and maps labels back to ids).
+    """
+    frame = _export_frame(df)
+    if not machine:
+        frame = columns.planner_frame(frame, mechanisms, priority_basis)
+    body = sanitise_frame(frame).to_csv(index=False, lineterminator="\r\n")
+    if not machine and marking:
+        line = sanitise_cell(str(marking).replace("\r", " ").replace("\n", " "))
+        body = pd.DataFrame(columns=[line]).to_csv(index=False, lineterminator="\r\n") + body
+    return body.encode("utf-8-sig")
 
 
 # --- Excel -----------------------------------------------------------------------------------------
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DCE3EC")
+MAX_COLUMN_WIDTH = 40
 
 
 def _sheet_title(name: str, taken: set[str]) -> str:
@@ -140,39 +156,104 @@ def _write_cell(ws: Any, row: int, col: int, value: Any) -> Any:
     return cell
 
 
-def _write_table(ws: Any, df: pd.DataFrame) -> None:
+def _column_width(label: str, values: list[Any], fmt: str | None) -> float:
+    """Column width in characters: the longest shown value or the longest header word, capped."""
+    shown = 0
+    for v in values:
+        if isinstance(v, float):
+            shown = max(shown, len(f"{v:,.1f}") + (3 if fmt and "M" in fmt else 1))
+        elif isinstance(v, bool):
+            shown = max(shown, 5)
+        else:
+            shown = max(shown, len(str(v if v is not None else "")))
+    header = max([len(w) for w in str(label).split()] + [math.ceil(len(str(label)) / 2)])
+    return float(min(max(shown, header, 6) + 2, MAX_COLUMN_WIDTH))
+
+
+def _print_setup(ws: Any, marking: str, title: str, title_rows: str | None) -> None:
+    """Landscape, fit to one page wide, header rows repeated, marking in the print header and footer."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_LETTER
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ws.page_margins.header = ws.page_margins.footer = 0.25
+    if title_rows:
+        ws.print_title_rows = title_rows
+    text = str(marking).replace("&", "&&")
+    ws.oddHeader.center.text = text
+    ws.oddHeader.center.size = 11
+    ws.oddHeader.center.font = "Arial,Bold"
+    ws.oddHeader.left.text = str(title).replace("&", "&&")[:60]
+    ws.oddFooter.center.text = text
+    ws.oddFooter.center.size = 11
+    ws.oddFooter.center.font = "Arial,Bold"
+    ws.oddFooter.right.text = "Page &P of &N"
+    ws.oddFooter.left.text = f"{TOOL_NAME} · &D"
+    ws.print_options.gridLines = False
+
+
+def _marking_row(ws: Any, marking: str, width: int) -> None:
+    """Row 1: the marking line in white on its banner colour across the table."""
+    fill = PatternFill("solid", fgColor=marking_colour(marking).lstrip("#"))
+    for j in range(1, max(width, 1) + 1):
+        cell = _write_cell(ws, 1, j, marking if j == 1 else None)
+        cell.fill = fill
+        cell.font = Font(bold=True, color="FFFFFF")
+
+
+def _write_table(ws: Any, df: pd.DataFrame, marking: str, title: str, *,
+                 mechanisms: Mapping[str, str] | None = None, priority_basis: str | None = None) -> list[str]:
+    """One data sheet: row 1 marking, row 2 planner-facing headers (bold, wrapped, frozen, filter, repeated
+    on every printed page), data from row 3 with the column dictionary's number formats. Returns the
+    machine column ids (for the "Columns" sheet)."""
     frame = _export_frame(df)
-    headers = [_flat_name(c) for c in frame.columns]
-    widths = [len(str(_excel_value(h) or "")) for h in headers]
-    for j, h in enumerate(headers, start=1):
-        cell = _write_cell(ws, 1, j, h)
+    ids = [_flat_name(c) for c in frame.columns]
+    sp = columns.specs(ids, mechanisms, priority_basis)
+    _marking_row(ws, marking, len(ids))
+    for j, cid in enumerate(ids, start=1):
+        cell = _write_cell(ws, 2, j, sp[cid].label)
         cell.font, cell.fill = HEADER_FONT, HEADER_FILL
-        cell.alignment = Alignment(vertical="top", wrap_text=False)
-    float_cols = {j for j, t in enumerate(frame.dtypes) if pd.api.types.is_float_dtype(t)}
-    for i, row in enumerate(frame.itertuples(index=False, name=None), start=2):
+        cell.alignment = Alignment(vertical="top", wrap_text=True)
+    ws.row_dimensions[2].height = 32
+    formats = [sp[c].excel_format for c in ids]
+    numeric = [pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in frame.dtypes]
+    sample: list[list[Any]] = [[] for _ in ids]
+    for i, row in enumerate(frame.itertuples(index=False, name=None), start=3):
         for j, v in enumerate(row, start=1):
             cell = _write_cell(ws, i, j, v)
-            if j - 1 in float_cols and isinstance(cell.value, float):
+            fmt = formats[j - 1]
+            if fmt and numeric[j - 1] and isinstance(cell.value, int | float) and not isinstance(cell.value, bool):
+                cell.number_format = fmt
+            elif isinstance(cell.value, float):
                 cell.number_format = "#,##0.00"
-            if i <= 1001:
-                shown = cell.value
-                length = len(f"{shown:,.2f}") if isinstance(shown, float) else len(str(shown or ""))
-                widths[j - 1] = max(widths[j - 1], length)
-    for j, w in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(j)].width = min(max(w + 2, 8), 60)
-    ws.freeze_panes = "A2"
-    if len(headers):
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(len(frame) + 1, 1)}"
+            if i <= 1002:
+                sample[j - 1].append(cell.value)
+    for j, cid in enumerate(ids, start=1):
+        ws.column_dimensions[get_column_letter(j)].width = _column_width(sp[cid].label, sample[j - 1],
+                                                                         formats[j - 1])
+    freeze_col = 3 if ids[:2] == ["partner_id", "name"] else 1
+    ws.freeze_panes = f"{get_column_letter(freeze_col)}3"
+    if ids:
+        ws.auto_filter.ref = f"A2:{get_column_letter(len(ids))}{len(frame) + 2}"
+    _print_setup(ws, marking, title, "1:2")
+    return ids
 
 
 def workbook_bytes(sheets: Mapping[str, pd.DataFrame], notes: Mapping[str, Any] | None = None,
-                   *, meta: ChartMeta | None = None) -> bytes:
-    """An .xlsx with a first "About" sheet and one sheet per table, in the order given.
+                   *, meta: ChartMeta | None = None, mechanisms: Mapping[str, str] | None = None,
+                   priority_basis: str | None = None) -> bytes:
+    """An .xlsx with a first "About" sheet, one sheet per table (in the order given) and a last "Columns"
+    sheet (every sheet's column ids with label, kind and description — the machine names for re-import).
 
-    Tables start at row 1 (bold, frozen header, autofilter) so staff can sort and filter; numbers
-    stay numeric, text is sanitised, column widths fitted, sheet names made Excel-legal (≤ 31 chars).
-    "About" carries the marking line (top and bottom), scenario, date, the ``notes`` (e.g. "Data
-    sources") and the list of sheets. ``notes`` keys "Scenario", "Date", "Marking" override ``meta``.
+    Data sheets: marking in row 1 and in every printed page's header and footer; planner-facing headers
+    (column dictionary) in row 2, bold, frozen, with an autofilter; numbers stay numeric with rounded
+    display formats ($M, %, 0–100); landscape, one page wide, header rows repeated. Text is sanitised,
+    sheet names made Excel-legal (≤ 31 chars). "About" carries the marking line (top and bottom),
+    scenario, date, the ``notes`` and the list of sheets. ``notes`` keys "Scenario", "Date", "Marking"
+    override ``meta``. ``priority_basis`` ("proxy", …) makes the priority header say so.
     """
     meta = meta or ChartMeta()
     notes = dict(notes or {})
@@ -183,11 +264,13 @@ def workbook_bytes(sheets: Mapping[str, pd.DataFrame], notes: Mapping[str, Any] 
     wb = Workbook()
     about = wb.active
     about.title = "About"
-    taken = {"about"}
+    taken = {"about", "columns"}
     titles = {name: _sheet_title(name, taken) for name in sheets}
     if not any(k.lower().startswith("data source") for k in notes) and "Indicators & sources" in sheets:
         notes["Data sources"] = ("Every indicator's source, citation, licence and data year is on sheet "
                                  f"'{titles['Indicators & sources']}'.")
+    if priority_basis and not any(k.lower().startswith("priority") for k in notes):
+        notes["Priority basis"] = columns.BASIS_WORDS.get(priority_basis, priority_basis)
 
     rows: list[tuple[Any, Any]] = [
         (marking, None), (None, None), (f"{TOOL_NAME} — data export", None), (None, None),
@@ -196,7 +279,9 @@ def workbook_bytes(sheets: Mapping[str, pd.DataFrame], notes: Mapping[str, Any] 
     rows += [(k, v) for k, v in notes.items()]
     rows += [("Text safety", "Text cells that began with = + - @ (or tab/CR) are prefixed with ' so they "
                              "cannot run as formulas.")]
-    rows += [("Sheet", f"{titles[name]} — {len(df)} rows") for name, df in sheets.items()]
+    rows += [("Sheet", f"{titles[name]} — {_n(len(df), 'row')}") for name, df in sheets.items()
+             if isinstance(df, pd.DataFrame)]
+    rows += [("Sheet", "Columns — column ids (machine names), labels and descriptions of every sheet")]
     rows += [(None, None), (marking, None)]
     for i, (k, v) in enumerate(rows, start=1):
         a, b = _write_cell(about, i, 1, k), _write_cell(about, i, 2, v)
@@ -207,11 +292,18 @@ def workbook_bytes(sheets: Mapping[str, pd.DataFrame], notes: Mapping[str, Any] 
             b.font = HEADER_FONT
     about.column_dimensions["A"].width = 22
     about.column_dimensions["B"].width = 90
+    _print_setup(about, marking, "About", None)
+    about.page_setup.orientation = "portrait"
 
+    used: dict[str, list[str]] = {}
     for name, df in sheets.items():
         if not isinstance(df, pd.DataFrame):
             raise InputError(f"sheet '{name}' is not a table ({type(df).__name__})")
-        _write_table(wb.create_sheet(titles[name]), df)
+        used[titles[name]] = _write_table(wb.create_sheet(titles[name]), df, marking, titles[name],
+                                          mechanisms=mechanisms, priority_basis=priority_basis)
+    cols = columns.dictionary_frame(used, mechanisms, priority_basis)
+    ws = wb.create_sheet("Columns")
+    _write_table(ws, cols, marking, "Columns")
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
