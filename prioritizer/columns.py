@@ -227,7 +227,7 @@ def planner_frame(df: pd.DataFrame, mechanisms: Mapping[str, str] | None = None,
         values = col.astype(float) * (100.0 if s.kind == "share" else 1.0)
         if s.kind in NUMERIC_KINDS:
             values = values.round(s.decimals)
-            if s.decimals == 0 and s.kind in ("integer", "year"):
+            if s.decimals == 0:  # whole numbers print without ".0"; missing stays empty
                 out.isetitem(i, values.astype("Int64") if values.isna().any() else values.astype(np.int64))
                 continue
         out.isetitem(i, values)

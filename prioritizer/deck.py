@@ -33,6 +33,7 @@ BODY_H = SLIDE_H - BODY_TOP - BAND_H - Inches(0.4)
 NAVY = RGBColor(0x1F, 0x4E, 0x79)
 GREY = RGBColor(0x44, 0x44, 0x44)
 TOP_ROWS = 15
+CALLS_PER_SIDE = 3
 
 
 @dataclasses.dataclass
@@ -237,9 +238,11 @@ def _bullbear_slides(prs: Any, b: BriefInputs) -> None:
             "confidence": [confidence_text(pid, side, b) for pid, side in zip(rows["partner_id"], rows["side"],
                                                                                strict=True)],
         })
-        for side in ("bullish", "bearish"):
-            if side not in set(frame["side"]):
+        for side in ("bullish", "bearish"):  # three calls a side; a missing one says so
+            for _ in range(CALLS_PER_SIDE - int((frame["side"] == side).sum())):
                 frame.loc[len(frame)] = [side, "none qualifies", None, None, None, None, None, ""]
+        frame = frame.assign(_o=frame["side"].map({"bullish": 0, "bearish": 1})).sort_values("_o", kind="stable")
+        frame = frame.drop(columns="_o").reset_index(drop=True)
         _table(slide, frame, MARGIN, BODY_TOP + Inches(0.1), SLIDE_W - 2 * MARGIN, font=14,
                widths=[0.8, 1.8, 1.1, 0.9, 1.0, 0.9, 0.7, 2.2], row_h=Inches(0.45))
         notes = "\n".join(f"{r['name']}: {r['rationale']}" for _, r in rows.iterrows())

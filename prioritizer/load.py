@@ -144,8 +144,8 @@ def _read_xlsx(data: bytes, label: str) -> pd.DataFrame:
         book = pd.ExcelFile(io.BytesIO(data), engine="openpyxl")
         # A Partner Prioritizer export: "About" first, marking in row 1, headers in row 2 → read its first table.
         export = book.sheet_names[0] == "About" and len(book.sheet_names) > 1
-        frame = book.parse(book.sheet_names[1] if export else 0, header=1 if export else 0, dtype=str,
-                           keep_default_na=False)
+        frame = pd.read_excel(book, sheet_name=book.sheet_names[1] if export else 0, header=1 if export else 0,
+                              dtype=str, keep_default_na=False)
     except Exception as exc:  # openpyxl raises many types for corrupt files
         raise InputError(f"cannot read as an Excel workbook ({type(exc).__name__})", file=label) from None
     return _clean_header(frame, label)

@@ -9,6 +9,7 @@ import pandas as pd
 from openpyxl import load_workbook
 
 from prioritizer.cli import main
+from prioritizer.load import read_table
 from prioritizer.paths import PROJECT_ROOT
 
 REQUIRED = ["partner_id", "name", "command", "propensity", "rank", "rank_in_command", "coverage", "low_confidence",
@@ -27,7 +28,10 @@ def test_score_with_no_arguments_as_a_subprocess():
 def test_score_writes_csv_with_required_columns(tmp_path, capsys):
     out = tmp_path / "ranked.csv"
     assert main(["score", "--out", str(out)]) == 0
-    table = pd.read_csv(out, encoding="utf-8-sig")
+    lines = out.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0] == "UNCLASSIFIED" and lines[1].startswith("Partner ID,Partner,")  # planner CSV
+    table = read_table(out)  # the project's reader maps the planner headers back to column ids
+    table["rank"] = table["rank"].astype(int)
     assert set(REQUIRED) <= set(table.columns)
     assert len(table) >= 190 and table["partner_id"].is_unique
     assert table["rank"].is_monotonic_increasing
@@ -41,8 +45,29 @@ def test_score_writes_xlsx_and_profiles_change_the_ranking(tmp_path, capsys):
                  "--out", str(interop)]) == 0
     wb = load_workbook(default, read_only=True)
     assert "Rankings" in wb.sheetnames
-    a = pd.read_excel(default, sheet_name="Rankings").set_index("partner_id")
-    b = pd.read_excel(interop, sheet_name="Rankings").set_index("partner_id")
+    a = read_table(default).set_index("partner_id")
+    b = read_table(interop).set_index("partner_id")
+    for frame in (a, b):
+        frame[["propensity", "rank"]] = frame[["propensity", "rank"]].astype(float)
     assert set(REQUIRED) - {"partner_id"} <= set(a.columns)
     assert a["propensity"].dtype.kind == "f"
     assert not a["rank"].equals(b["rank"].reindex(a.index))
+
+
+def test_machine_csv_and_templates_and_out_folder(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "machine.csv"
+    assert main(["score", "--no-marking", "--out", str(out)]) == 0
+    table = pd.read_csv(out, encoding="utf-8-sig")
+    assert set(REQUIRED) <= set(table.columns) and table["propensity"].dtype.kind == "f"
+    monkeypatch.chdir(tmp_path)  # a bare file name lands in out/
+    assert main(["template", "priority"]) == 0
+    assert (tmp_path / "out" / "priority_template.csv").exists()
+    from prioritizer.load import load_dataset
+
+    ds = load_dataset(PROJECT_ROOT / "sample_data", priority=tmp_path / "out" / "priority_template.csv")
+    assert ds.priority["NOR"] == 4
+    for kind in ("partners", "funding", "overrides"):
+        assert main(["template", kind, "--out", str(tmp_path / f"{kind}.csv")]) == 0
+    assert read_table(tmp_path / "partners.csv").columns[0] == "partner_id"
+    printed = capsys.readouterr().out
+    assert "placeholder" in printed

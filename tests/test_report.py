@@ -93,7 +93,7 @@ def test_specific_cells():
 
 # --- CSV ---------------------------------------------------------------------------------------------
 def test_csv_has_bom_utf8_index_and_is_neutralised(scores):
-    data = R.to_csv_bytes(scores)
+    data = R.to_csv_bytes(scores, machine=True)  # machine CSV: ids, full precision, no marking line
     assert data.startswith(b"\xef\xbb\xbf")
     text = data.decode("utf-8-sig")
     back = pd.read_csv(io.StringIO(text), keep_default_na=False)
@@ -106,6 +106,49 @@ def test_csv_has_bom_utf8_index_and_is_neutralised(scores):
     for line in text.splitlines()[1:]:
         for cell in line.split(","):
             assert not cell.startswith(("=", "+", "@")), cell
+
+
+def test_planner_csv_has_marking_labels_rounding_and_reimports(scores):
+    from prioritizer.load import read_table
+
+    frame = scores.assign(coverage=[0.9999999999999999, 0.5, 1.0, 1.0, 0.25, 0.0],
+                          propensity=[76.56137292197359, 55.25, 88.0, 40.0, 30.0, np.nan])
+    text = R.to_csv_bytes(frame, "CUI//TEST", priority_basis="proxy").decode("utf-8-sig")
+    lines = text.splitlines()
+    assert lines[0] == "CUI//TEST"
+    header = lines[1].split(",")
+    assert header[:3] == ["Partner ID", "Partner", "Command"] and "Propensity (0–100)" in header
+    assert "Data coverage (%)" in header and not any("_" in h for h in header), header
+    assert ",76.6," in lines[2] and "76.56" not in lines[2] and lines[2].endswith(",100")  # rounded; share as %
+    back = read_table(text.encode("utf-8-sig"), "export.csv")  # the project's own reader
+    assert list(back.columns[:3]) == ["partner_id", "name", "command"] and "coverage" in back.columns
+    assert back["partner_id"].tolist() == list(scores.index)
+
+
+def test_priority_header_says_proxy():
+    from prioritizer import columns
+
+    frame = pd.DataFrame({"partner_id": ["NOR"], "priority": [4.0]})
+    text = R.to_csv_bytes(frame, priority_basis="proxy").decode("utf-8-sig")
+    assert "Priority (1–5, proxy)" in text.splitlines()[1]
+    assert columns.to_column_ids(["Priority (1–5, proxy)"]) == ["priority"]
+    assert columns.priority_basis_kind(["public-facts proxy: base 1", "planner edit"]) == "mixed"
+    assert columns.priority_basis_kind(["public-facts proxy (not a policy judgment): base 1"]) == "proxy"
+    assert columns.priority_basis_kind(["planner edit in this scenario"]) == "planner"
+
+
+def test_column_dictionary_is_valid_and_errors_name_the_row(tmp_path):
+    from prioritizer import columns
+
+    specs = columns.load_columns()
+    assert {"baseline_usd_m", "coverage", "propensity"} <= set(specs)
+    assert specs["baseline_usd_m"].label == "Baseline ($M/yr)" and specs["coverage"].kind == "share"
+    labels = [s.label.lower() for s in specs.values()]
+    assert len(labels) == len(set(labels))
+    bad = tmp_path / "columns.csv"
+    bad.write_text("column_id,label,kind,decimals,description\nx,X,money,1,\ny,Y,furlongs,1,\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"row 3, column 'kind'"):
+        columns.load_columns(bad)
 
 
 # --- Excel -------------------------------------------------------------------------------------------
@@ -137,29 +180,37 @@ def test_workbook_round_trip(scores):
     names = wb.sheetnames
     assert names[:7] == ["About", "Rankings", "Allocation", "Bullish-bearish", "Indicators & sources",
                          "Scenario settings", "Overrides"]
-    assert all(len(n) <= 31 for n in names) and len(names) == 9
+    assert all(len(n) <= 31 for n in names) and len(names) == 10 and names[-1] == "Columns"
     assert names[7] == "A very long sheet name that Exc"
     assert names[8] == "Bad-name--x-"
 
     ws = wb["Rankings"]
-    header = [c.value for c in ws[1]]
-    assert header[:4] == ["partner_id", "name", "command", "propensity"]
-    assert all(c.font.bold for c in ws[1])
-    assert ws.freeze_panes == "A2"
-    assert ws.auto_filter.ref.startswith("A1:")
-    assert ws["B2"].value == "'" + EVIL and ws["B2"].data_type == "s"
-    assert ws["B5"].value == "'-Minus land"
-    assert ws["D2"].value == 71.5 and ws["D2"].data_type == "n"
-    assert ws["D7"].value is None  # NaN → empty cell, not the text "nan"
-    assert ws["H2"].value == -3.5 and isinstance(ws["H2"].value, float)
-    assert ws["G3"].value is True
+    assert ws["A1"].value == "UNCLASSIFIED" and ws["A1"].font.bold  # marking row on the sheet itself
+    header = [c.value for c in ws[2]]
+    assert header[:4] == ["Partner ID", "Partner", "Command", "Propensity (0–100)"]
+    assert all(c.font.bold for c in ws[2])
+    assert ws.freeze_panes == "C3" and ws.print_title_rows == "$1:$2"
+    assert ws.auto_filter.ref.startswith("A2:")
+    assert ws["B3"].value == "'" + EVIL and ws["B3"].data_type == "s"
+    assert ws["B6"].value == "'-Minus land"
+    assert ws["D3"].value == 71.5 and ws["D3"].data_type == "n" and ws["D3"].number_format == "0.0"
+    assert ws["D8"].value is None  # NaN → empty cell, not the text "nan"
+    assert ws["H3"].value == -3.5 and ws["H3"].number_format.startswith('+"$"#,##0.0"M"')
+    assert ws["G4"].value is True
     assert ws.column_dimensions["B"].width > ws.column_dimensions["C"].width
-    assert ws.max_row == len(scores) + 1  # no title row above the header
+    assert ws.max_row == len(scores) + 2  # marking row, header row, data
+    assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToWidth == 1
+    assert ws.page_setup.fitToHeight == 0 and ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws.oddHeader.center.text == ws.oddFooter.center.text == "UNCLASSIFIED"
 
     alloc = wb["Allocation"]
-    assert [c.value for c in alloc[2]] == ["NOR", "Norway", 10.0, 12.25, True, 3]
-    assert isinstance(alloc["F2"].value, int)
-    assert wb["Bullish-bearish"]["G2"].value == "'-strong governance; =shared interests"
+    assert [c.value for c in alloc[3]] == ["NOR", "Norway", 10.0, 12.25, True, 3]
+    assert alloc["C3"].number_format.startswith('"$"#,##0.0"M"')
+    assert isinstance(alloc["F3"].value, int)
+    assert wb["Bullish-bearish"]["G3"].value == "'-strong governance; =shared interests"
+    cols = {(r[0], r[1]): r[2] for r in wb["Columns"].iter_rows(min_row=3, values_only=True)}
+    assert cols[("Rankings", "propensity")] == "Propensity (0–100)"  # machine names kept for re-import
+    assert cols[("Allocation", "recommended_usd_m")] == "Recommended ($M/yr)"
 
     # No formula anywhere in the workbook.
     for sheet in wb.worksheets:
@@ -306,6 +357,52 @@ def test_briefing_pack_contents(scores):
     assert zf.read("summary.md").decode("utf-8") == md
     assert "FY26 baseline" in zf.read("summary.html").decode("utf-8")
     wb = load_workbook(io.BytesIO(zf.read("partner_prioritizer_fy26_baseline_2025-02-03.xlsx")))
-    assert wb.sheetnames == ["About", "Rankings"]
+    assert wb.sheetnames == ["About", "Rankings", "Columns"]
     readme = zf.read("README.txt").decode()
     assert readme.startswith("UNCLASSIFIED//TEST") and "summary.html" in readme
+
+
+# --- the app's full workbook, opened as a planner would ---------------------------------------------
+@pytest.fixture(scope="module")
+def full_workbook() -> bytes:
+    from prioritizer import views as V
+    from prioritizer.cli import ranked_table
+    from prioritizer.pipeline import run_scoring
+
+    dataset, profile, result = run_scoring()
+    scen = V.default_scenario(profile)
+    basis = R.columns.priority_basis_kind(result.scores["priority_basis"])
+    return R.workbook_bytes(V.workbook_sheets(ranked_table(result.scores), scen, dataset),
+                            {"Scenario": "Print test", "Marking": "UNCLASSIFIED"}, priority_basis=basis)
+
+
+def test_full_workbook_headers_formats_print_setup_and_marking(full_workbook):
+    wb = load_workbook(io.BytesIO(full_workbook))
+    for ws in wb.worksheets:
+        assert ws.oddHeader.center.text == "UNCLASSIFIED" == ws.oddFooter.center.text, ws.title
+        if ws.title == "About":
+            continue
+        assert ws["A1"].value == "UNCLASSIFIED", ws.title
+        header = [c.value for c in ws[2] if c.value is not None]
+        assert header and not any("_" in str(h) for h in header), (ws.title, header)  # no snake_case
+        assert ws.page_setup.orientation == "landscape" and ws.print_title_rows == "$1:$2", ws.title
+    ws = wb["Rankings"]
+    header = [c.value for c in ws[2]]
+    fmt = {h: ws.cell(row=3, column=j).number_format for j, h in enumerate(header, start=1)}
+    assert fmt["Data coverage"] == "0%" and fmt["Propensity (0–100)"] == "0.0"
+    assert fmt["Baseline ($M/yr)"].startswith('"$"#,##0.0"M"') and fmt["Merit share"] == "0.0%"
+    assert "Priority (1–5, proxy)" in header  # the sample's priority is the public-facts proxy
+    assert ws.freeze_panes == "C3"
+
+
+def test_rankings_sheet_prints_on_six_pages_or_fewer(full_workbook, tmp_path):
+    from office_support import page_count, to_pdf
+
+    wb = load_workbook(io.BytesIO(full_workbook))
+    for name in wb.sheetnames:
+        if name != "Rankings":
+            del wb[name]
+    path = tmp_path / "rankings.xlsx"
+    wb.save(path)
+    pages = page_count(to_pdf(path, tmp_path))
+    assert 1 <= pages <= 6, f"the Rankings sheet prints to {pages} pages"
