@@ -62,7 +62,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from prioritizer import allocate, bullbear, charts, match, report
+from prioritizer import allocate, bullbear, charts, cli_brief, columns, deck, match, report
 from prioritizer import views as V
 from prioritizer.config import list_profiles, load_matching_settings, load_profile
 from prioritizer.errors import InfeasibleError, InputError
@@ -282,20 +282,31 @@ def page_setup() -> None:
     .pp-marking {font-size:1.05rem;}
     [data-testid="stDataFrame"] {font-size:1.05rem;}
     .pp-export {display:none;}
+    .pp-marking-top, .pp-marking-bottom {position:fixed;left:0;right:0;z-index:999990;border-radius:0;}
+    .pp-marking-top {top:0;} .pp-marking-bottom {bottom:0;}
+    [data-testid="stMain"] [data-testid="stCaptionContainer"] {display:none;}
+    [data-testid="stMain"] .stButton {display:none;}
+    .block-container {padding-bottom:2.4rem;}
     </style>"""
     st.markdown(base_css + (present_css if present else ""), unsafe_allow_html=True)
 
 
-def marking_band(marking: str) -> None:
+def marking_band(marking: str, where: str = "bottom") -> None:
+    """The marking line as a banner; in presentation mode pinned to the top / bottom edge of the screen."""
     colour = charts.marking_colour(marking)
-    st.markdown(f'<div class="pp-marking" style="background:{colour}">{html.escape(marking)}</div>',
-                unsafe_allow_html=True)
+    st.markdown(f'<div class="pp-marking pp-marking-{where}" style="background:{colour}">{html.escape(marking)}'
+                '</div>', unsafe_allow_html=True)
 
 
-def header_band(scen: dict[str, Any], view: str) -> None:
-    marking_band(scen["marking"])
-    meta = f"Scenario: <b>{html.escape(scen['name'])}</b> · {dt.date.today().isoformat()} · profile " \
+def header_band(scen: dict[str, Any], view: str, budget: float | None = None, basis: str | None = None) -> None:
+    marking_band(scen["marking"], "top")
+    meta = f"Scenario: <b>{html.escape(scen['name'])}</b> · {dt.date.today().strftime('%d %b %Y')} · profile " \
            f"{html.escape(scen['profile'])}"
+    if budget is not None:
+        meta += f" · budget <b>{V.money(budget, signed=False)}</b>/yr"
+    if basis:
+        meta += " · priority: <b>" + ("proxy" if basis in ("proxy", "mixed") else "planner's" if basis == "planner"
+                                       else "neutral default") + "</b>"
     st.markdown(f'<div class="pp-head"><span class="pp-title">{html.escape(V.VIEWS[view])}</span>'
                 f'<span class="pp-meta">{meta}</span></div>', unsafe_allow_html=True)
 
@@ -376,7 +387,10 @@ def sidebar(ctx: dict[str, Any]) -> None:
         st.multiselect("Regions", options["regions"], key="f_regions")
         st.multiselect("Partner types", options["types"], key="f_types")
         st.number_input("Budget (US$ M per year)", min_value=0.0, step=50.0, key="budget", format="%.1f",
-                        placeholder=f"settings default (${ctx['default_budget']:,.0f} M)")
+                        placeholder=f"settings default (${ctx['default_budget']:,.0f} M)",
+                        help="Empty = the settings default (the baseline total).")
+        st.button("Reset budget to default", key="budget_reset", icon=":material/restart_alt:",
+                  on_click=lambda: ss.update(budget=None), disabled=ss.get("budget") is None)
         st.divider()
         st.text_input("Marking line", key="marking", max_chars=80)
         st.toggle("Presentation mode", key="presentation",
@@ -403,6 +417,9 @@ def view_top_sheet(ctx: dict[str, Any]) -> None:
         st.markdown(f"**Highest propensity:** {html.escape(summary['top_name'])} · "
                     f"{len(shown)} partners · scores 0–100, higher = security cooperation more likely to work")
     table = V.top_sheet(shown)
+    if scen["presentation"]:  # fits 1920 px without a horizontal scroll: the columns a briefing needs
+        table = table.drop(columns=[c for c in ("partner_id", "region", "partner_type", "overrides", "peers")
+                                    if c in table.columns])
     score_cols = ["propensity"] + [c for c in table.columns if c.endswith("_score")]
     styler = table.style.apply(V.score_colours, axis=None, subset=score_cols).format(
         {c: "{:.0f}" for c in score_cols} | {"coverage": "{:.0%}", "priority": "{:.0f}",
@@ -412,10 +429,13 @@ def view_top_sheet(ctx: dict[str, Any]) -> None:
               "name": st.column_config.TextColumn("Partner", width="medium"),
               "command": "Command", "region": "Region", "partner_type": "Type",
               "propensity": st.column_config.NumberColumn("Propensity", help="0–100, higher = SC more likely to work"),
-              "coverage": st.column_config.NumberColumn("Data coverage"),
+              "coverage": st.column_config.NumberColumn("Data coverage", help=V.GLOSSARY["coverage"]),
               "confidence": st.column_config.TextColumn("Low conf.", width="small",
                                                         help="LOW = coverage below the profile's threshold"),
-              "priority": "Priority", "quadrant": "Quadrant", "baseline_usd_m": "Baseline",
+              "priority": st.column_config.NumberColumn(columns.priority_label(ctx["basis"]),
+                                                        help=columns.spec("priority").description),
+              "quadrant": st.column_config.TextColumn("Quadrant", help=V.GLOSSARY["quadrant"]),
+              "baseline_usd_m": "Baseline ($M/yr)",
               "funding_flag": "Funding flag", "overrides": "Overrides", "peers": "Peers"}
     for c in table.columns:
         if c.endswith("_score"):
@@ -426,11 +446,13 @@ def view_top_sheet(ctx: dict[str, Any]) -> None:
     if not scen["presentation"]:
         stem = V.file_stem(scen["name"], "ranking")
         c1, c2, _ = st.columns([1, 1, 5])
-        c1.download_button("Download CSV", data=lambda: report.to_csv_bytes(shown), file_name=f"{stem}.csv",
+        c1.download_button("Download CSV", data=lambda: report.to_csv_bytes(
+            shown, scen["marking"], priority_basis=ctx["basis"]), file_name=f"{stem}.csv",
                            mime="text/csv", key="dl_top_csv", on_click="ignore", icon=":material/download:")
         c2.download_button("Download Excel", data=lambda: report.workbook_bytes(
             {"Rankings": shown, "Scenario settings": report.scenario_settings_frame(scen)},
-            {"Scenario": scen["name"], "Marking": scen["marking"]}), file_name=f"{stem}.xlsx",
+            {"Scenario": scen["name"], "Marking": scen["marking"]}, priority_basis=ctx["basis"]),
+            file_name=f"{stem}.xlsx",
             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="dl_top_xlsx",
             on_click="ignore", icon=":material/table:")
     if st.toggle("Show ranking chart (top 30)", key="show_ranking_chart"):
@@ -673,7 +695,7 @@ def view_bullbear(ctx: dict[str, Any]) -> None:
                     st.markdown("".join(parts), unsafe_allow_html=True)
     if not scen["presentation"]:
         stem = V.file_stem(scen["name"], "bullish_bearish")
-        st.download_button("Download bullish/bearish CSV", data=report.to_csv_bytes(out["bullbear"]),
+        st.download_button("Download bullish/bearish CSV", data=report.to_csv_bytes(out["bullbear"], scen["marking"]),
                            file_name=f"{stem}.csv", mime="text/csv", key="dl_bullbear_csv", on_click="ignore")
 
 
@@ -1055,11 +1077,12 @@ def main() -> None:
     view = ss["view"]
     st.query_params.update({"view": view, "s": encode_scenario_token(scen)})
 
-    header_band(scen, view)
-    show_messages()
+    budget = default_budget if scen["budget_usd_m"] is None else scen["budget_usd_m"]
     try:
         result, dataset, skey, prof, peers, ranked, notes = score_scenario(scen)
     except InputError as exc:
+        header_band(scen, view, budget)
+        show_messages()
         st.error(f"The scenario cannot be scored — {exc}. Fix the input (e.g. in Edit data) or reset the weights.")
         if view in ("edit", "scenarios", "data"):
             st.info("Showing the scenario with its data edits discarded so you can correct them.")
@@ -1068,11 +1091,18 @@ def main() -> None:
             st.rerun()
         marking_band(scen["marking"])
         return
+    basis = columns.priority_basis_kind(result.scores["priority_basis"])
+    header_band(scen, view, budget, basis)
+    show_messages()
     for n in notes:
         st.warning(n)
-    budget = default_budget if scen["budget_usd_m"] is None else scen["budget_usd_m"]
+    if basis in ("proxy", "neutral") and not scen["presentation"] and view != "edit":
+        link = V.share_url(None, "edit", encode_scenario_token(scen))
+        what = "the public-facts proxy" if basis == "proxy" else "the neutral default (all 3)"
+        st.info(f"Priorities are {what}, not a planner's judgment. [Set real priorities in Edit data]({link}).",
+                icon=":material/edit_note:")
     ctx = {"scenario": scen, "result": result, "dataset": dataset, "profile": prof, "peers": peers,
-           "ranked": ranked, "base": base, "notes": notes, "budget": budget,
+           "ranked": ranked, "base": base, "notes": notes, "budget": budget, "basis": basis,
            "run_keys": {"allocation": V.run_key(scen, skey), "frontier": V.run_key(scen, skey, "frontier"),
                         "robustness": V.run_key(scen, skey, "robustness")}}
     try:
@@ -1087,7 +1117,7 @@ def main() -> None:
             st.markdown("**Exports** (this scenario)")
             exports(ctx)
     st.markdown("<div style='height:12px'></div>", unsafe_allow_html=True)
-    marking_band(scen["marking"])
+    marking_band(scen["marking"], "bottom")
 
 
 def exports(ctx: dict[str, Any]) -> None:
@@ -1103,7 +1133,17 @@ def exports(ctx: dict[str, Any]) -> None:
             allocation=None if alloc_out is None else V.allocation_table(alloc_out["result"].partners),
             bullbear=None if alloc_out is None else alloc_out["bullbear"],
             robustness=None if rob_out is None else V.robustness_table(rob_out["partners"]))
-        return report.workbook_bytes(sheets, {"Scenario": scen["name"], "Marking": scen["marking"]})
+        return report.workbook_bytes(sheets, {"Scenario": scen["name"], "Marking": scen["marking"]},
+                                     mechanisms={m.id: m.label for m in allocation_settings().mechanisms},
+                                     priority_basis=ctx["basis"])
+
+    def brief() -> bytes:
+        meta = chart_meta(scen, "")
+        b = cli_brief.brief_inputs(ctx["dataset"], ctx["profile"], ctx["result"], meta,
+                                   settings=allocation_settings(), budget_usd_m=scen["budget_usd_m"],
+                                   robustness_partners=None if rob_out is None else rob_out["partners"],
+                                   matching=matching_settings(), commands=scen["filters"]["commands"])
+        return deck.build_deck(b)
 
     def pack() -> bytes:
         meta = chart_meta(scen, "")
@@ -1124,8 +1164,12 @@ def exports(ctx: dict[str, Any]) -> None:
     st.download_button("Briefing pack (zip)", data=pack, file_name=f"{V.file_stem(scen['name'], 'briefing')}.zip",
                        mime="application/zip", key="dl_briefing", on_click="ignore",
                        icon=":material/folder_zip:", width="stretch")
+    st.download_button("Briefing deck (PowerPoint)", data=brief, key="dl_deck", on_click="ignore",
+                       file_name=f"{V.file_stem(scen['name'], 'briefing_deck')}.pptx", icon=":material/slideshow:",
+                       mime="application/vnd.openxmlformats-officedocument.presentationml.presentation",
+                       width="stretch")
     if alloc_out is None:
-        st.caption("Run the optimizer first to include the allocation and bullish/bearish in the exports.")
+        st.caption("Run the optimizer first to include the allocation and bullish/bearish in the workbook.")
 
 
 main()

@@ -588,15 +588,29 @@ def filter_scores(scores: pd.DataFrame, filters: Mapping[str, Iterable[str]] | N
 
 
 TOP_SHEET_COLUMNS = ["rank", "name", "command", "region", "partner_type", "propensity"]
+GLOSSARY = {
+    "importance": "How much the partner matters to US priorities in the optimizer's benefit (its priority, 1–5).",
+    "benefit": "Expected benefit in effective US$ M: money scaled by propensity, risk and diminishing returns.",
+    "relative cost": "Cost of one unit of benefit at this partner relative to the median partner (1 = median; "
+                     "lower = cheaper).",
+    "risk": "0–1 chance that SC money is wasted (fragility, conflict, human-rights risk); higher = riskier.",
+    "coverage": "Share of the scoring weight backed by real data values for this partner; below the threshold "
+                "the partner is flagged low confidence.",
+    "quadrant": "Priority × propensity: invest (both high), manage expectations (high priority, low propensity), "
+                "opportunity (low priority, high propensity), deprioritise (both low).",
+}
+"""Plain-language meaning of the terms planners meet on cards, tables and charts (tooltips)."""
 
 
 def top_sheet(table: pd.DataFrame) -> pd.DataFrame:
     """The on-screen top sheet: rank, partner, command, propensity, category scores, confidence, matching."""
     cats = [c for c in table.columns if c.endswith("_score")]
-    back = [c for c in ("coverage", "low_confidence", "priority", "quadrant", "baseline_usd_m", "funding_flag",
-                        "overrides", "peers") if c in table.columns]
+    # What a briefing asks first (priority, quadrant, money) sits next to propensity, before the categories.
+    match_cols = [c for c in ("priority", "quadrant", "baseline_usd_m", "funding_flag", "coverage", "low_confidence")
+                  if c in table.columns]
+    back = [c for c in ("overrides", "peers") if c in table.columns]
     front = ["partner_id"] + [c for c in TOP_SHEET_COLUMNS if c in table.columns]
-    out = table[front + cats + back].copy()
+    out = table[front + match_cols + cats + back].copy()
     out["confidence"] = np.where(out.get("low_confidence", False), "LOW", "")
     out = out.drop(columns=[c for c in ("low_confidence",) if c in out])
     return out.sort_values(["rank", "name"], na_position="last").reset_index(drop=True)
