@@ -679,9 +679,10 @@ def view_bullbear(ctx: dict[str, Any]) -> None:
     cards = V.bullbear_cards(out["bullbear"], robust)
     commands = [c for c in cards if not scen["filters"]["commands"] or c in scen["filters"]["commands"]]
     offsets = out["offsets"]
-    for start in range(0, len(commands), 3):
-        cols = st.columns(3)
-        for col, command in zip(cols, commands[start:start + 3], strict=False):
+    per_row = 6 if scen["presentation"] else 3  # presentation: all six commands on one screen
+    for start in range(0, len(commands), per_row):
+        cols = st.columns(per_row)
+        for col, command in zip(cols, commands[start:start + per_row], strict=False):
             with col.container(border=True):
                 st.markdown(f'<div class="pp-card-head">{command}</div>'
                             f'<div class="pp-small">{V.offsets_text(offsets, command)}</div>',

@@ -945,14 +945,18 @@ def card_html(card: Mapping[str, Any], side: str) -> str:
     prob = card.get("p_bullish") if side == "bullish" else card.get("p_bearish")
     robust = f" · P({side}) {pct(prob)}" if prob is not None else ""
 
+    def tip(term: str) -> str:
+        return f'<abbr title="{html.escape(GLOSSARY[term])}">{term}</abbr>'
+
     def num(key: str, fmt: str) -> str:
         v = card.get(key)
         return "–" if v is None or pd.isna(v) else format(float(v), fmt)
 
     return (f'<div class="pp-item"><b>{html.escape(str(card.get("name") or card.get("partner_id")))}</b> '
             f'<span class="{css}">{money(card.get("change_usd_m"))}</span><br>'
-            f'<span class="pp-small">importance {num("importance", ".0f")} · benefit {num("expected_benefit", ".2f")}'
-            f' · rel. cost {num("relative_cost", ".2f")} · risk {num("risk", ".2f")}{robust}</span><br>'
+            f'<span class="pp-small">{tip("importance")} {num("importance", ".0f")} · {tip("benefit")} '
+            f'{num("expected_benefit", ".2f")} · {tip("relative cost")} {num("relative_cost", ".2f")} · '
+            f'{tip("risk")} {num("risk", ".2f")}{robust}</span><br>'
             f'<span class="pp-small">{html.escape(short_rationale(card.get("rationale")))}</span></div>')
 
 

@@ -364,7 +364,8 @@ def test_allocation_helpers_and_cards():
     html_text = V.card_html(cards["EUCOM"]["bullish"][0], "bullish")
     assert "B &lt;b&gt;" in html_text and "+$8.0M" in html_text and "P(bullish) 90%" in html_text
     assert "Surge" in html_text
-    assert "rel. cost –" in V.card_html(cards["EUCOM"]["bearish"][0], "bearish")
+    bear = V.card_html(cards["EUCOM"]["bearish"][0], "bearish")  # plain words, each with a glossary tooltip
+    assert ">relative cost</abbr> –" in bear and '<abbr title="Cost of one unit of benefit' in bear
     offsets = pd.DataFrame({"command": ["EUCOM"], "surge_usd_m": [8.0], "offsets_usd_m": [5.0],
                             "command_change_usd_m": [3.0]})
     assert V.offsets_text(offsets, "EUCOM") == "listed surge +$8.0M · listed cuts −$5.0M · command total +$3.0M"
