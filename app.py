@@ -282,7 +282,8 @@ def page_setup() -> None:
     .pp-marking {font-size:1.05rem;}
     [data-testid="stDataFrame"] {font-size:1.05rem;}
     .pp-export {display:none;}
-    .pp-marking-top, .pp-marking-bottom {position:fixed;left:0;right:0;z-index:999990;border-radius:0;}
+    .pp-marking-top, .pp-marking-bottom {position:fixed;left:0;right:0;z-index:999990;border-radius:0;
+                                         pointer-events:none;}
     .pp-marking-top {top:0;} .pp-marking-bottom {bottom:0;}
     [data-testid="stMain"] [data-testid="stCaptionContainer"] {display:none;}
     [data-testid="stMain"] .stButton {display:none;}

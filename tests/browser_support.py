@@ -594,6 +594,48 @@ def drive_session(browser: Any, server: StreamlitServer, workdir: Path, views: d
                 other.close()
 
         _step(record, "deep_link", deep_link)
+
+        def presentation() -> None:
+            # Presentation mode on, sidebar collapsed: every view at 1920×1080 as it would be projected.
+            page.locator('[data-testid="stSidebar"] [data-testid="stCheckbox"], [data-testid="stSidebar"] '
+                         '[data-testid="stToggle"]').filter(has_text="Presentation mode").first.click()
+            wait_for_run(page, settle_ms=500)
+            for view, label in views.items():
+                expand = page.locator('[data-testid="stExpandSidebarButton"], '
+                                      '[data-testid="stSidebarCollapsedControl"] button')
+                if expand.count() and expand.first.is_visible():
+                    expand.first.click()
+                    page.wait_for_timeout(400)
+                go_to_view(page, label)
+                page.locator('[data-testid="stSidebar"]').hover()
+                collapse = page.locator('[data-testid="stSidebarCollapseButton"] button, '
+                                        '[data-testid="stSidebarCollapseButton"]')
+                with contextlib.suppress(Exception):
+                    collapse.first.click(timeout=5_000)
+                page.wait_for_timeout(900)
+                if view in CHART_VIEWS:
+                    wait_for_charts(page, minimum=1)
+                shot = SCREENSHOTS / f"presentation_{view}.png"
+                part = shot.with_name(f".{shot.name}.{os.getpid()}.part")
+                part.write_bytes(page.screenshot(full_page=False, timeout=30_000))
+                os.replace(part, shot)
+                record.data.setdefault("presentation", {})[view] = page.evaluate(
+                    """() => {
+                        const box = sel => { const el = document.querySelector(sel); if (!el) return null;
+                            const r = el.getBoundingClientRect();
+                            return {top: r.top, bottom: r.bottom, h: r.height, text: el.innerText.trim()}; };
+                        const sc = document.querySelector('[data-testid="stMain"] [data-testid="stDataFrame"] '
+                                                          + '.dvn-scroller');
+                        return {top: box('.pp-marking-top'), bottom: box('.pp-marking-bottom'),
+                                vh: window.innerHeight,
+                                sidebar: (document.querySelector('[data-testid="stSidebar"]') || {}).offsetWidth || 0,
+                                grid: sc ? {sw: sc.scrollWidth, cw: sc.clientWidth} : null,
+                                buttons: Array.from(document.querySelectorAll('[data-testid="stMain"] .stButton'))
+                                    .filter(b => b.offsetParent !== null).length};
+                    }""")
+                record.data["presentation"][view]["errors"] = error_texts(page)
+
+        _step(record, "presentation", presentation, page)
     finally:
         with contextlib.suppress(Exception):
             context.close()

@@ -21,6 +21,7 @@ import openpyxl
 import pytest
 from browser_support import CHART_VIEWS, SessionRecord
 
+from prioritizer import columns
 from prioritizer.views import VIEWS
 
 pytest_plugins = ["browser_support"]
@@ -36,9 +37,10 @@ def _money(text: str) -> float:
 
 
 def _header_and_rows(ws) -> tuple[list[str], list[tuple]]:
+    """Column ids and data rows of an exported sheet (row 1 marking, row 2 planner labels, data from row 3)."""
     rows = [r for r in ws.iter_rows(values_only=True) if any(v is not None for v in r)]
-    assert rows, f"sheet {ws.title!r} is empty"
-    return [str(h) for h in rows[0]], rows[1:]
+    assert len(rows) >= 2 and rows[0][0] == "UNCLASSIFIED", f"sheet {ws.title!r}: no marking row / header"
+    return columns.to_column_ids(str(h) for h in rows[1]), rows[2:]
 
 
 def test_missing_chromium_skips_locally_and_fails_under_ci(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
@@ -172,3 +174,21 @@ def test_no_browser_or_server_errors(app_session: SessionRecord):
     assert not app_session.console_errors, f"browser console errors: {app_session.console_errors}"
     tracebacks = [m.start() for m in re.finditer("Traceback", app_session.server_log)]
     assert not tracebacks, "the server logged tracebacks:\n" + app_session.server_log[tracebacks[0]:][:3000]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("view", list(VIEWS))
+def test_presentation_mode_holds_on_a_projector(app_session: SessionRecord, view: str):
+    """1920×1080, presentation mode: both marking bands on screen, no run buttons, no errors; the top sheet
+    table needs no horizontal scroll. Screenshots: test-artifacts/screenshots/presentation_<view>.png."""
+    app_session.require("presentation")
+    rec = app_session.data["presentation"][view]
+    assert rec["top"] and rec["bottom"], f"{view}: a marking band is missing: {rec}"
+    assert rec["top"]["text"] == rec["bottom"]["text"] == "UNCLASSIFIED"
+    assert rec["top"]["top"] >= 0 and rec["top"]["h"] > 0, rec
+    assert rec["bottom"]["bottom"] <= rec["vh"] + 0.5 and rec["bottom"]["top"] < rec["vh"], \
+        f"{view}: the bottom marking band is below the fold: {rec}"
+    assert rec["buttons"] == 0, f"{view}: run buttons are on the slide"
+    assert not rec["errors"], rec["errors"]
+    if view == "top_sheet":
+        assert rec["grid"] and rec["grid"]["sw"] <= rec["grid"]["cw"] + 2, f"top sheet scrolls sideways: {rec}"
