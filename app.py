@@ -347,8 +347,8 @@ def large_fonts(chart: Any) -> Any:
     columns = getattr(legend, "columns", 3) if legend is not alt.Undefined else 3
     return chart.configure_axis(labelFontSize=18, titleFontSize=19, labelLimit=360, titleFontWeight="normal",
                                 gridColor="#E6E6E6").configure_legend(
-        labelFontSize=17, titleFontSize=17, labelLimit=300, symbolSize=180, orient="bottom", direction="horizontal",
-        columns=columns if isinstance(columns, int) else 3)
+        labelFontSize=17, titleFontSize=17, labelLimit=0, symbolSize=180, orient="bottom", direction="horizontal",
+        columns=min(columns, 2) if isinstance(columns, int) else 2)  # whole labels: two columns, no "…"
 
 
 def narrow_legend(chart: Any, columns: int = 2) -> Any:
@@ -419,8 +419,8 @@ def view_top_sheet(ctx: dict[str, Any]) -> None:
                     f"{len(shown)} partners · scores 0–100, higher = security cooperation more likely to work")
     table = V.top_sheet(shown)
     if scen["presentation"]:  # fits 1920 px without a horizontal scroll: the columns a briefing needs
-        table = table.drop(columns=[c for c in ("partner_id", "region", "partner_type", "overrides", "peers")
-                                    if c in table.columns])
+        table = table.drop(columns=[c for c in ("partner_id", "region", "partner_type", "overrides", "peers",
+                                                "confidence") if c in table.columns])
     score_cols = ["propensity"] + [c for c in table.columns if c.endswith("_score")]
     styler = table.style.apply(V.score_colours, axis=None, subset=score_cols).format(
         {c: "{:.0f}" for c in score_cols} | {"coverage": "{:.0%}", "priority": "{:.0f}",
@@ -440,7 +440,9 @@ def view_top_sheet(ctx: dict[str, Any]) -> None:
               "funding_flag": "Funding flag", "overrides": "Overrides", "peers": "Peers"}
     for c in table.columns:
         if c.endswith("_score"):
-            config[c] = st.column_config.NumberColumn(V.category_label(c))
+            config[c] = st.column_config.NumberColumn(
+                V.CATEGORY_SHORT.get(c.removesuffix("_score"), V.category_label(c)) if scen["presentation"]
+                else V.category_label(c), help=f"{V.category_label(c)}, 0–100 (higher = better for SC)")
     height = 38 * min(len(table), 22) + 40 if scen["presentation"] else 35 * min(len(table), 18) + 40
     st.dataframe(styler, hide_index=True, column_config=config, height=height, key="top_sheet_table",
                  row_height=38 if scen["presentation"] else None)
@@ -468,7 +470,7 @@ def view_matrix(ctx: dict[str, Any]) -> None:
     cut = match.propensity_cut(scores["propensity"], m)
     left, right = st.columns([3, 1])
     with left:
-        chart = charts.matrix_chart(shown, m.priority_threshold, cut, label_top=12).properties(
+        chart = charts.matrix_chart(shown, m.priority_threshold, cut, label_per_quadrant=3).properties(
             height=620 if scen["presentation"] else 540)
         show_chart(chart, scen, "Priority × propensity", "matrix")
     with right:
@@ -693,7 +695,7 @@ def view_bullbear(ctx: dict[str, Any]) -> None:
                     parts = [f'<div class="{css}">{label}</div>']
                     if not items:
                         parts.append('<div class="pp-small">none qualifies</div>')
-                    parts += [V.card_html(c, side) for c in items]
+                    parts += [V.card_html(c, side, compact=scen["presentation"]) for c in items]
                     st.markdown("".join(parts), unsafe_allow_html=True)
     if not scen["presentation"]:
         stem = V.file_stem(scen["name"], "bullish_bearish")

@@ -200,13 +200,15 @@ def _place_labels(px: np.ndarray, py: np.ndarray, texts: list[str], width: float
 
 
 def matrix_chart(scores: pd.DataFrame, priority_threshold: float, propensity_threshold: float,
-                 label_top: int = 10, width: int = DEFAULT_WIDTH, height: int = 460) -> AnyChart:
+                 label_top: int = 10, width: int = DEFAULT_WIDTH, height: int = 460,
+                 label_per_quadrant: int | None = None) -> AnyChart:
     """Priority (1–5, jittered) × propensity (0–100) scatter with the quadrant rules and labels.
 
     High priority = priority ≥ ``priority_threshold``; high propensity = propensity ≥
     ``propensity_threshold``. The ``label_top`` best-ranked partners are named on the chart, with
     labels placed so they do not overlap each other or the points (placement assumes the plot is
-    ``width`` × ``height`` pixels, so size the chart here rather than with ``.properties``).
+    ``width`` × ``height`` pixels, so size the chart here rather than with ``.properties``). With
+    ``label_per_quadrant`` the best-ranked few of *each* quadrant are named instead (the others on hover).
     """
     df = _frame(scores)
     _require(df, ["name", "propensity", "priority"], "matrix_chart")
@@ -227,7 +229,10 @@ def matrix_chart(scores: pd.DataFrame, priority_threshold: float, propensity_thr
     xd, yd = (0.5, 5.5), (0.0, 100.0)
     px = (df["priority_jitter"].to_numpy(float) - xd[0]) / (xd[1] - xd[0]) * width
     py = height - (df["propensity"].to_numpy(float) - yd[0]) / (yd[1] - yd[0]) * height
-    top = df["rank"].rank(method="first").to_numpy() <= label_top
+    if label_per_quadrant is not None:
+        top = (df.groupby("quadrant")["rank"].rank(method="first") <= label_per_quadrant).to_numpy()
+    else:
+        top = df["rank"].rank(method="first").to_numpy() <= label_top
     order = np.argsort(df["rank"].to_numpy(float)[top], kind="stable")
     idx = np.flatnonzero(top)[order]
     placed = _place_labels(px[idx], py[idx], df["name"].astype(str).iloc[idx].tolist(), width, height,
@@ -506,7 +511,10 @@ def allocation_by_mechanism(mech_long: pd.DataFrame, value_col: str | None = Non
             y=alt.Y("mechanism:N", sort=mech_order, title=None),
             x=alt.X(f"{val}:Q", title="US$ millions per year"), color=colour, tooltip=tooltip)
         height = alt.Step(34)
-    return _style(chart.properties(width=DEFAULT_WIDTH - 80, height=height))
+    # Mechanism names are long ("Professional military education (IMET-type)"): two legend columns, never cut.
+    return _style(chart.properties(width=DEFAULT_WIDTH - 80, height=height)).configure_legend(
+        labelFontSize=LABEL_SIZE, titleFontSize=LABEL_SIZE, labelLimit=0, symbolSize=140, orient="bottom",
+        direction="horizontal", columns=2)
 
 
 def change_bars(partners_alloc: pd.DataFrame, top_n: int = 15, change_col: str | None = None,

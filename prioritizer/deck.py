@@ -196,8 +196,8 @@ def _matrix_slide(prs: Any, b: BriefInputs, basis: str) -> None:
     proxy = " (priority: public-facts proxy)" if basis in ("proxy", "mixed") else ""
     slide = _slide(prs, b.meta, "Priority × propensity",
                    f"High priority ≥ {b.priority_threshold:g}; high propensity ≥ {b.propensity_cut:.0f}{proxy}")
-    chart = charts.matrix_chart(b.scores, b.priority_threshold, b.propensity_cut, label_top=12, width=900,
-                                height=520)
+    chart = charts.matrix_chart(b.scores, b.priority_threshold, b.propensity_cut, width=900, height=520,
+                                label_per_quadrant=3)
     _picture(slide, _chart_png(chart), MARGIN, BODY_TOP + Inches(0.1), SLIDE_W - 2 * MARGIN, BODY_H - Inches(0.1))
 
 

@@ -588,6 +588,9 @@ def filter_scores(scores: pd.DataFrame, filters: Mapping[str, Iterable[str]] | N
 
 
 TOP_SHEET_COLUMNS = ["rank", "name", "command", "region", "partner_type", "propensity"]
+CATEGORY_SHORT = {"governance": "Governance", "democracy_rights": "Democracy", "stability": "Stability",
+                  "absorptive_capacity": "Capacity", "shared_interests": "Interests", "us_engagement": "US engagement"}
+"""Short category headers for the projected top sheet (the full name is the column's tooltip)."""
 GLOSSARY = {
     "importance": "How much the partner matters to US priorities in the optimizer's benefit (its priority, 1–5).",
     "benefit": "Expected benefit in effective US$ M: money scaled by propensity, risk and diminishing returns.",
@@ -937,8 +940,9 @@ def bullbear_cards(table: pd.DataFrame, robust: pd.DataFrame | None = None) -> d
     return out
 
 
-def card_html(card: Mapping[str, Any], side: str) -> str:
-    """One bullish/bearish entry as HTML: name, $ change, ROI components, robustness, rationale (escaped)."""
+def card_html(card: Mapping[str, Any], side: str, compact: bool = False) -> str:
+    """One bullish/bearish entry as HTML: name, $ change, ROI components, robustness, rationale (escaped);
+    ``compact`` (presentation mode) leaves the rationale out so six commands fit one screen."""
     import html
 
     css = "pp-bull" if side == "bullish" else "pp-bear"
@@ -956,8 +960,9 @@ def card_html(card: Mapping[str, Any], side: str) -> str:
             f'<span class="{css}">{money(card.get("change_usd_m"))}</span><br>'
             f'<span class="pp-small">{tip("importance")} {num("importance", ".0f")} · {tip("benefit")} '
             f'{num("expected_benefit", ".2f")} · {tip("relative cost")} {num("relative_cost", ".2f")} · '
-            f'{tip("risk")} {num("risk", ".2f")}{robust}</span><br>'
-            f'<span class="pp-small">{html.escape(short_rationale(card.get("rationale")))}</span></div>')
+            f'{tip("risk")} {num("risk", ".2f")}{robust}</span>'
+            + ("" if compact else f'<br><span class="pp-small">{html.escape(short_rationale(card.get("rationale")))}'
+               '</span>') + '</div>')
 
 
 def short_rationale(text: Any) -> str:

@@ -354,3 +354,21 @@ def test_streamlit_config_is_offline_and_matches_palette():
     assert "://" not in json.dumps(cfg["theme"]), "no remote fonts or assets"
     assert cfg["theme"]["chartCategoricalColors"][:6] == [C.OKABE_ITO[k] for k in
                                                          ("blue", "orange", "green", "purple", "sky", "vermillion")]
+
+
+def test_matrix_labels_the_best_few_of_each_quadrant(scores):
+    spec = C.matrix_chart(scores, 4, 50, label_per_quadrant=1).to_dict()
+    labels = [r["name"] for v in spec["datasets"].values() for r in v if "lx" in r]
+    rows = max(spec["datasets"].values(), key=len)
+    best = {}
+    for r in sorted(rows, key=lambda r: r["rank"]):
+        best.setdefault(r["quadrant"], r["name"])
+    assert sorted(labels) == sorted(best.values())
+
+
+def test_mechanism_legend_labels_are_never_cut():
+    mech = pd.DataFrame({"partner_id": ["A", "B"], "mechanism": ["education", "fmf"], "usd_m": [1.0, 2.0],
+                         "command": ["EUCOM", "EUCOM"]})
+    legend = C.allocation_by_mechanism(mech, labels={"education": "Professional military education (IMET-type)"}
+                                       ).to_dict()["config"]["legend"]
+    assert legend["labelLimit"] == 0 and legend["columns"] == 2
