@@ -13,7 +13,7 @@ import pandas as pd
 
 from prioritizer import allocate as alloc
 from prioritizer import bullbear
-from prioritizer.cli import output_options
+from prioritizer.cli_common import add_data_arguments, output_options, write_sheets
 from prioritizer.errors import InputError
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -42,13 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _data_arguments(parser: argparse.ArgumentParser) -> None:
-    try:
-        from prioritizer.cli import add_data_arguments
-    except ImportError:  # pragma: no cover - the main CLI is always present in the package
-        for name in ("data", "weights", "priority", "funding", "overrides"):
-            parser.add_argument(f"--{name}")
-    else:
-        add_data_arguments(parser)
+    add_data_arguments(parser)
     parser.add_argument("--settings", help="allocation settings YAML (default: weights/allocation.yaml)")
 
 
@@ -215,7 +209,5 @@ def _neutralise(frame: pd.DataFrame) -> pd.DataFrame:
 def _write(sheets: dict[str, pd.DataFrame], out: str | Path, **options: object) -> Path:
     """Write the first sheet as CSV, or all sheets as XLSX — the app's workbook writer (``cli.write_sheets``:
     planner headers, formats, marking, print setup; formula-like text neutralised)."""
-    from prioritizer.cli import write_sheets
-
     _check_out(str(out))
     return write_sheets(sheets, out, **options)  # type: ignore[arg-type]

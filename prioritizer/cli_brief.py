@@ -18,6 +18,7 @@ import pandas as pd
 from prioritizer import allocate as alloc
 from prioritizer import bullbear, columns, deck, match
 from prioritizer.charts import ChartMeta
+from prioritizer.cli_common import add_data_arguments, resolve_out
 from prioritizer.errors import InputError
 
 TEMPLATES = ("partners", "priority", "funding", "overrides")
@@ -25,8 +26,6 @@ TEMPLATES = ("partners", "priority", "funding", "overrides")
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``brief`` and ``template`` subcommands."""
-    from prioritizer.cli import add_data_arguments
-
     b = subparsers.add_parser("brief", help="write a PowerPoint briefing deck (.pptx) for a scenario")
     add_data_arguments(b)
     b.add_argument("--settings", help="allocation settings YAML (default: weights/allocation.yaml)")
@@ -103,7 +102,6 @@ class _ScopedAllocation:
 def cmd_brief(args: argparse.Namespace) -> int:
     """Score, allocate, run robustness (unless --draws 0) and write the deck."""
     from prioritizer import robustness as rb
-    from prioritizer.cli import resolve_out
     from prioritizer.pipeline import run_scoring
 
     out = Path(args.out)
@@ -160,7 +158,6 @@ def template_frame(kind: str) -> pd.DataFrame:
 def cmd_template(args: argparse.Namespace) -> int:
     """Write the template CSV (column ids as headers, no marking line: it is an input file)."""
     from prioritizer import report
-    from prioritizer.cli import resolve_out
 
     out = Path(args.out or f"{args.kind}_template.csv")
     if out.suffix.lower() != ".csv":

@@ -1,0 +1,82 @@
+"""Helpers every CLI subcommand module shares: the data arguments and the table writers (``out/`` default,
+marking, machine CSV).
+
+Kept apart from :mod:`prioritizer.cli` so the subcommand modules (``cli_allocation``, ``cli_robustness``)
+import them without importing the CLI entry point that registers them (no import cycle).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pandas as pd
+
+from prioritizer.errors import InputError
+
+OUT_DIR = Path("out")
+
+
+def resolve_out(out: str | Path) -> Path:
+    """Where an output file goes: a bare file name lands in ``out/`` (created; ignored by git), a path with a
+    folder is used as given (the folder must exist)."""
+    path = Path(out)
+    if path.parent == Path("."):
+        OUT_DIR.mkdir(exist_ok=True)
+        return OUT_DIR / path
+    if not path.parent.exists():
+        raise InputError("output folder does not exist", file=str(path))
+    return path
+
+
+def output_options(args: argparse.Namespace, scores: pd.DataFrame | None = None) -> dict:
+    """Export options from the command line: marking line, machine CSV (``--no-marking``), priority basis."""
+    from prioritizer import columns
+
+    basis = None if scores is None or "priority_basis" not in scores else \
+        columns.priority_basis_kind(scores["priority_basis"])
+    return {"marking": getattr(args, "marking", None) or "UNCLASSIFIED",
+            "machine": bool(getattr(args, "no_marking", False)), "priority_basis": basis}
+
+
+def write_sheets(sheets: dict[str, pd.DataFrame], out: str | Path, *, marking: str = "UNCLASSIFIED",
+                 machine: bool = False, priority_basis: str | None = None, notes: dict | None = None,
+                 mechanisms: dict[str, str] | None = None) -> Path:
+    """Write tables as XLSX (every sheet; the same workbook as the app's) or CSV (the first table), by
+    extension; formula-like text neutralised. Returns the path written."""
+    path = Path(out)
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise InputError("output must end in .csv or .xlsx", file=str(path))
+    path = resolve_out(path)
+    from prioritizer import report
+
+    first = next(iter(sheets.values()))
+    if suffix == ".csv":
+        data = report.to_csv_bytes(first, marking, machine=machine, mechanisms=mechanisms,
+                                   priority_basis=priority_basis)
+    else:
+        data = report.workbook_bytes(sheets, {"Marking": marking, **(notes or {})}, mechanisms=mechanisms,
+                                     priority_basis=priority_basis)
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        raise InputError(f"cannot write output ({exc.strerror})", file=str(path)) from None
+    return path
+
+
+def write_table(frame: pd.DataFrame, out: str | Path, sheet: str = "Rankings", **options: object) -> Path:
+    """Write one table as CSV or XLSX (by extension); ``options`` as :func:`write_sheets`."""
+    return write_sheets({sheet: frame}, out, **options)  # type: ignore[arg-type]
+
+
+def add_data_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments every scoring-based command shares."""
+    parser.add_argument("--data", help="partners CSV/XLSX (default: bundled sample_data/partners.csv)")
+    parser.add_argument("--weights", help="weight profile YAML (default: weights/default.yaml)")
+    parser.add_argument("--priority", help="priority CSV/XLSX: partner_id, priority 1–5 (default: public proxy)")
+    parser.add_argument("--funding", help="baseline funding CSV/XLSX: partner_id, baseline_usd_m")
+    parser.add_argument("--overrides", help="construct overrides CSV: partner_id, construct, value, rationale")
+    parser.add_argument("--marking", help="marking line on every exported sheet, page and CSV (default UNCLASSIFIED)")
+    parser.add_argument("--no-marking", dest="no_marking", action="store_true",
+                        help="machine CSV: no marking line, column ids as headers, full precision")
