@@ -282,9 +282,8 @@ def page_setup() -> None:
     .pp-marking {font-size:1.05rem;}
     [data-testid="stDataFrame"] {font-size:1.05rem;}
     .pp-export {display:none;}
-    .pp-marking-top, .pp-marking-bottom {position:fixed;left:0;right:0;z-index:999990;border-radius:0;
-                                         pointer-events:none;}
-    .pp-marking-top {top:0;} .pp-marking-bottom {bottom:0;}
+    .pp-marking[data-band] {position:fixed;left:0;right:0;z-index:999990;border-radius:0;pointer-events:none;}
+    .pp-marking[data-band="top"] {top:0;} .pp-marking[data-band="bottom"] {bottom:0;}
     [data-testid="stMain"] [data-testid="stCaptionContainer"] {display:none;}
     [data-testid="stMain"] .stButton {display:none;}
     .block-container {padding-bottom:2.4rem;}
@@ -295,7 +294,7 @@ def page_setup() -> None:
 def marking_band(marking: str, where: str = "bottom") -> None:
     """The marking line as a banner; in presentation mode pinned to the top / bottom edge of the screen."""
     colour = charts.marking_colour(marking)
-    st.markdown(f'<div class="pp-marking pp-marking-{where}" style="background:{colour}">{html.escape(marking)}'
+    st.markdown(f'<div class="pp-marking" data-band="{where}" style="background:{colour}">{html.escape(marking)}'
                 '</div>', unsafe_allow_html=True)
 
 

@@ -230,7 +230,8 @@ def matrix_chart(scores: pd.DataFrame, priority_threshold: float, propensity_thr
     px = (df["priority_jitter"].to_numpy(float) - xd[0]) / (xd[1] - xd[0]) * width
     py = height - (df["propensity"].to_numpy(float) - yd[0]) / (yd[1] - yd[0]) * height
     if label_per_quadrant is not None:
-        top = (df.groupby("quadrant")["rank"].rank(method="first") <= label_per_quadrant).to_numpy()
+        within = df.groupby("quadrant")["rank"].rank(method="first").astype(float).fillna(np.inf)
+        top = within.to_numpy(dtype=float) <= label_per_quadrant
     else:
         top = df["rank"].rank(method="first").to_numpy() <= label_top
     order = np.argsort(df["rank"].to_numpy(float)[top], kind="stable")

@@ -2,8 +2,9 @@
 
 Data, not code: ``weights/columns.csv`` (``column_id, label, kind, decimals, description``), validated on
 load. The app's tables, the CLI's files and the Excel/CSV exports all take their headers and formats from
-here, so ``baseline_usd_m`` reads "Baseline ($M/yr)" everywhere. Columns made per category or mechanism
-(``governance_score``, ``fmf_usd_m``) get labels from patterns; any other column a readable fallback.
+here, so ``baseline_usd_m`` reads "Baseline ($M/yr)" everywhere. Mechanism columns (``fmf_usd_m``) and other
+categories' scores get labels from patterns; any other column a readable fallback. This module imports no
+other project module except ``errors`` and ``paths``, so ``load`` can use it to re-import exports.
 
 Kinds: ``text``, ``integer``, ``year``, ``number``, ``score`` (0–100), ``share`` (0–1, shown as %),
 ``pct`` (already in percent), ``money`` (US$ M per year), ``money_change`` (signed US$ M), ``bool``.
@@ -25,7 +26,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from prioritizer import load as loadmod  # load imports this module too: use loadmod.* at call time only
 from prioritizer.errors import InputError
 from prioritizer.paths import WEIGHTS_DIR
 
@@ -121,8 +121,8 @@ def spec(column: str, mechanisms: Mapping[str, str] | None = None,
     known = load_columns() if dictionary is None else dictionary
     if col in known:
         return known[col]
-    if col.endswith("_score") and col.removesuffix("_score") in loadmod.CATEGORY_LABELS:
-        return ColumnSpec(col, f"{loadmod.CATEGORY_LABELS[col.removesuffix('_score')]} (0–100)", "score", 0,
+    if col.endswith("_score"):  # the shipped categories are in the dictionary; another category's score
+        return ColumnSpec(col, f"{_humanise(col.removesuffix('_score'))} (0–100)", "score", 0,
                           "Category score, 0–100 (higher = better for SC)")
     if col.endswith("_usd_m"):
         stem = col.removesuffix("_usd_m")
@@ -196,8 +196,6 @@ def to_column_ids(columns: Iterable[str]) -> list[str]:
         back[s.label.lower()] = back[csv_label(s).lower()] = cid
     for basis in ("proxy", "neutral", "mixed"):
         back[priority_label(basis).lower()] = "priority"
-    for cat, lab in loadmod.CATEGORY_LABELS.items():
-        back[f"{lab} (0–100)".lower()] = f"{cat}_score"
     return [back.get(str(c).strip().lower(), str(c).strip()) for c in columns]
 
 

@@ -23,6 +23,7 @@ from pptx.util import Emu, Inches, Pt
 
 from prioritizer import charts, columns
 from prioritizer.charts import ChartMeta
+from prioritizer.load import CATEGORY_LABELS, COMMANDS
 
 SLIDE_W, SLIDE_H = Inches(13.333), Inches(7.5)
 BAND_H = Inches(0.34)
@@ -221,8 +222,8 @@ def _allocation_slides(prs: Any, b: BriefInputs) -> None:
 
 def _bullbear_slides(prs: Any, b: BriefInputs) -> None:
     table = b.bullbear
-    for command in [c for c in columns.loadmod.COMMANDS if c in set(table["command"])] + sorted(
-            set(table["command"]) - set(columns.loadmod.COMMANDS)):
+    for command in [c for c in COMMANDS if c in set(table["command"])] + sorted(
+            set(table["command"]) - set(COMMANDS)):
         rows = table[table["command"] == command].sort_values(["side", "rank"], ascending=[False, True])
         line = ""
         if b.offsets is not None and len(b.offsets) and command in set(b.offsets["command"]):
@@ -284,7 +285,7 @@ def _robustness_slide(prs: Any, b: BriefInputs) -> None:
 def _appendix_slide(prs: Any, b: BriefInputs, basis: str) -> None:
     slide = _slide(prs, b.meta, "Method and data", "How the numbers were made")
     total = sum(b.weights.values()) or 1.0
-    weights = "; ".join(f"{columns.loadmod.CATEGORY_LABELS.get(k, k)} {100 * v / total:.0f}%"
+    weights = "; ".join(f"{CATEGORY_LABELS.get(k, k)} {100 * v / total:.0f}%"
                         for k, v in b.weights.items())
     low = b.scores[b.scores.get("low_confidence", pd.Series(False, index=b.scores.index)).fillna(False)
                    .astype(bool)] if "low_confidence" in b.scores else b.scores.iloc[0:0]

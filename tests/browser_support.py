@@ -626,7 +626,8 @@ def drive_session(browser: Any, server: StreamlitServer, workdir: Path, views: d
                             return {top: r.top, bottom: r.bottom, h: r.height, text: el.innerText.trim()}; };
                         const sc = document.querySelector('[data-testid="stMain"] [data-testid="stDataFrame"] '
                                                           + '.dvn-scroller');
-                        return {top: box('.pp-marking-top'), bottom: box('.pp-marking-bottom'),
+                        return {top: box('.pp-marking[data-band="top"]'),
+                                bottom: box('.pp-marking[data-band="bottom"]'),
                                 vh: window.innerHeight,
                                 sidebar: (document.querySelector('[data-testid="stSidebar"]') || {}).offsetWidth || 0,
                                 grid: sc ? {sw: sc.scrollWidth, cw: sc.clientWidth} : null,

@@ -335,7 +335,7 @@ def sample_ok():
 
 def test_cli_allocate_prints_bullbear_and_writes_allocation(capsys, tmp_path, sample_ok):
     out_csv = tmp_path / "alloc.csv"
-    code, out, err = run_cli(capsys, "allocate", "--budget-usd-m", "14000", "--out", str(out_csv))
+    code, out, err = run_cli(capsys, "allocate", "--budget-usd-m", "14000", "--no-marking", "--out", str(out_csv))
     assert code == 0, err
     assert "bullish:" in out and "bearish:" in out and "solver HiGHS (highspy)" in out
     assert "surge $" in out and "offsets from bearish cuts" in out
@@ -351,7 +351,7 @@ def test_cli_allocate_prints_bullbear_and_writes_allocation(capsys, tmp_path, sa
 
 def test_cli_frontier_writes_levels(capsys, tmp_path, sample_ok):
     out_csv = tmp_path / "frontier.csv"
-    code, out, err = run_cli(capsys, "frontier", "--levels", "20", "--out", str(out_csv))
+    code, out, err = run_cli(capsys, "frontier", "--levels", "20", "--no-marking", "--out", str(out_csv))
     assert code == 0, err
     table = pd.read_csv(out_csv)
     assert len(table) == 20 and {"budget_usd_m", "total_benefit", "status"} <= set(table.columns)

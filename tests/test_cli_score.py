@@ -31,7 +31,8 @@ def test_score_writes_csv_with_required_columns(tmp_path, capsys):
     lines = out.read_text(encoding="utf-8-sig").splitlines()
     assert lines[0] == "UNCLASSIFIED" and lines[1].startswith("Partner ID,Partner,")  # planner CSV
     table = read_table(out)  # the project's reader maps the planner headers back to column ids
-    table["rank"] = table["rank"].astype(int)
+    table["rank"] = pd.to_numeric(table["rank"])
+    table["coverage"] = pd.to_numeric(table["coverage"]) / 100  # the planner CSV writes shares as percent
     assert set(REQUIRED) <= set(table.columns)
     assert len(table) >= 190 and table["partner_id"].is_unique
     ranked = table["rank"].notna()
@@ -52,7 +53,7 @@ def test_score_writes_xlsx_and_profiles_change_the_ranking(tmp_path, capsys):
     a = read_table(default).set_index("partner_id")
     b = read_table(interop).set_index("partner_id")
     for frame in (a, b):
-        frame[["propensity", "rank"]] = frame[["propensity", "rank"]].astype(float)
+        frame[["propensity", "rank"]] = frame[["propensity", "rank"]].apply(pd.to_numeric)
     assert set(REQUIRED) - {"partner_id"} <= set(a.columns)
     assert a["propensity"].dtype.kind == "f"
     assert not a["rank"].equals(b["rank"].reindex(a.index))
