@@ -416,7 +416,7 @@ def test_indicator_noise_reconstructs_the_scores_and_widens_intervals(sample):
 
 
 def test_cli_same_seed_identical_files_and_columns(tmp_path, capsys):
-    args = ["robustness", "--draws", "500", "--lp-draws", "10", "--seed", "9"]
+    args = ["robustness", "--no-marking", "--draws", "500", "--lp-draws", "10", "--seed", "9"]
     a, b, x = tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "c.xlsx"
     assert main(args + ["--out", str(a)]) == 0
     out = capsys.readouterr().out
