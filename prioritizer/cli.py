@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from prioritizer.errors import InfeasibleError, InputError
+from prioritizer.scope import add_scope_arguments, scope_from_args
 
 EXIT_INPUT = 2
 EXIT_INFEASIBLE = 3
@@ -22,8 +23,9 @@ EXIT_INTERNAL = 70
 
 def ranked_table(scores: pd.DataFrame, peers: pd.DataFrame | None = None) -> pd.DataFrame:
     """The exported ranking: one row per partner, best first, with category scores and matching."""
-    front = ["name", "command", "region", "partner_type", "propensity", "rank", "rank_in_command",
-             "coverage", "low_confidence"]
+    front = ["name", "command", "region", "partner_type", "propensity", "rank"]
+    front += ["rank_all"] if "rank_all" in scores.columns else []
+    front += ["rank_in_command", "coverage", "low_confidence"]
     cats = [c for c in scores.columns if c.endswith("_score")]
     back = [c for c in ("priority", "priority_basis", "quadrant", "baseline_usd_m", "merit_share",
                         "funding_share", "funding_flag", "imputed_cells", "overrides") if c in scores.columns]
@@ -35,8 +37,10 @@ def ranked_table(scores: pd.DataFrame, peers: pd.DataFrame | None = None) -> pd.
     return table.reset_index(drop=True)
 
 
-def write_table(frame: pd.DataFrame, out: str | Path, sheet: str = "Rankings") -> Path:
-    """Write a table as CSV or XLSX (by extension), neutralising formula-like text cells."""
+def write_table(frame: pd.DataFrame, out: str | Path, sheet: str = "Rankings",
+                notes: dict[str, str] | None = None) -> Path:
+    """Write a table as CSV or XLSX (by extension), neutralising formula-like text cells; ``notes`` go on
+    the workbook's About sheet (XLSX only)."""
     path = Path(out)
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
@@ -45,7 +49,7 @@ def write_table(frame: pd.DataFrame, out: str | Path, sheet: str = "Rankings") -
         raise InputError("output folder does not exist", file=str(path))
     from prioritizer import report
 
-    data = report.to_csv_bytes(frame) if suffix == ".csv" else report.workbook_bytes({sheet: frame})
+    data = report.to_csv_bytes(frame) if suffix == ".csv" else report.workbook_bytes({sheet: frame}, notes)
     try:
         path.write_bytes(data)
     except OSError as exc:
@@ -66,16 +70,27 @@ def _cmd_score(args: argparse.Namespace) -> int:
     from prioritizer import match
     from prioritizer.pipeline import run_scoring
 
-    dataset, profile, result = run_scoring(args.data, args.weights, args.priority, args.funding, args.overrides)
+    dataset, profile, result = run_scoring(args.data, args.weights, args.priority, args.funding, args.overrides,
+                                           commands=args.scope_commands,
+                                           normalise_within=args.normalise_within_scope)
+    scope = scope_from_args(args, dataset.partners)
+    scope_line = scope.normalisation_text(len(result.scores), len(dataset.partners))
     peers = match.peers(result.constructs, k=3, names=result.scores["name"])
     table = ranked_table(result.scores, peers)
+    print_notes(dataset.notes)
     if args.out:
-        path = write_table(table, args.out)
+        from prioritizer.report import data_notes
+
+        path = write_table(table, args.out, notes=data_notes(dataset.notes, scope_line))
         print(f"wrote {len(table)} partners to {path}")
     shown = table if args.top == 0 else table.head(args.top)
     cols = ["rank", "partner_id", "name", "command", "propensity", "coverage", "quadrant"]
+    if "rank_all" in table.columns:
+        cols.insert(1, "rank_all")
     with pd.option_context("display.width", 160, "display.max_rows", None):
         print(f"Propensity ranking — profile '{profile.name}', {len(table)} partners")
+        if not scope.is_all:
+            print(scope_line)
         print(shown[cols].to_string(index=False, float_format=lambda v: f"{v:.1f}"))
     if len(shown) < len(table):
         print(f"… {len(table) - len(shown)} more (use --top 0 or --out FILE to see all)")
@@ -84,6 +99,12 @@ def _cmd_score(args: argparse.Namespace) -> int:
         who = "partner is" if low == 1 else "partners are"
         print(f"{low} {who} low-confidence (coverage below {profile.coverage_threshold:.0%}).")
     return 0
+
+
+def print_notes(notes: Sequence[str]) -> None:
+    """Data notes (bundled rows left out, partners given a documented default), one 'note:' line each."""
+    for line in notes:
+        print(f"note: {line}")
 
 
 def _cmd_refresh(args: argparse.Namespace) -> int:
@@ -105,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("score", help="score every partner's propensity (0–100) and write the ranked table")
     add_data_arguments(p)
+    add_scope_arguments(p)
     p.add_argument("--out", help="write the full ranked table to FILE.csv or FILE.xlsx")
     p.add_argument("--top", type=int, default=25, help="rows to print (0 = all; default 25)")
     p.set_defaults(func=_cmd_score)
