@@ -13,6 +13,7 @@ import pandas as pd
 
 from prioritizer import allocate as alloc
 from prioritizer import bullbear
+from prioritizer import scope as sc
 from prioritizer.errors import InputError
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -23,7 +24,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     a = subparsers.add_parser("allocate", help="optimise the budget across partners and mechanisms (LP)")
     _data_arguments(a)
     a.add_argument("--budget-usd-m", dest="budget_usd_m", metavar="N",
-                   help="annual budget in US$ M (default: the settings' rule, e.g. the baseline total)")
+                   help="annual budget in US$ M (default: the settings' rule, e.g. the baseline total of the "
+                        "partners in scope)")
     a.add_argument("--solver", choices=alloc.SOLVERS, default="auto",
                    help="LP solver: auto (HiGHS via highspy, else CBC), highs, cbc")
     a.add_argument("--top", type=int, default=3, help="bullish and bearish partners per command (default 3)")
@@ -48,19 +50,36 @@ def _data_arguments(parser: argparse.ArgumentParser) -> None:
             parser.add_argument(f"--{name}")
     else:
         add_data_arguments(parser)
+    sc.add_scope_arguments(parser)
     parser.add_argument("--settings", help="allocation settings YAML (default: weights/allocation.yaml)")
 
 
-def prepare(args: argparse.Namespace) -> tuple[alloc.AllocationInputs, alloc.AllocationSettings]:
-    """Score partners with the chosen data and weights, then build the allocation inputs."""
+def prepare(args: argparse.Namespace, budget_usd_m: float | None = None) -> sc.ScopedAllocation:
+    """Score partners with the chosen data, weights and scope, then build the scope's allocation inputs
+    and settings (``budget_usd_m`` None = the settings' rule on the scope's baseline).
+
+    The bundled settings file is cut to the partners in the data (its locks on other partners dropped,
+    noted); a planner's settings file naming partners outside the data stays an error.
+    """
+    from prioritizer.cli import print_notes
+    from prioritizer.paths import DEFAULT_ALLOCATION_SETTINGS
     from prioritizer.pipeline import run_scoring
 
     alloc.load_settings(args.settings)  # fail fast on a broken settings file, before scoring
     dataset, _profile, result = run_scoring(data=args.data, weights=args.weights, priority=args.priority,
-                                            funding=args.funding, overrides=getattr(args, "overrides", None))
-    settings = alloc.load_settings(args.settings, known_commands=None, known_partners=dataset.partners.index)
-    inputs = alloc.build_inputs(result.scores, dataset.raw, dataset.funding, settings)
-    return inputs, settings
+                                            funding=args.funding, overrides=getattr(args, "overrides", None),
+                                            commands=getattr(args, "scope_commands", None),
+                                            normalise_within=getattr(args, "normalise_within_scope", False))
+    scope = sc.scope_from_args(args, dataset.partners)
+    bundled = args.settings is None or Path(args.settings).resolve() == DEFAULT_ALLOCATION_SETTINGS.resolve()
+    settings = alloc.load_settings(args.settings, known_commands=None,
+                                   known_partners=None if bundled else dataset.partners.index)
+    run = sc.allocation_for_scope(result.scores, dataset, settings, budget_usd_m)
+    print_notes(dataset.notes)
+    if not scope.is_all:
+        print(scope.normalisation_text(len(result.scores), len(dataset.partners)))
+    print_notes(run.notes)
+    return run
 
 
 def cmd_allocate(args: argparse.Namespace) -> int:
@@ -70,10 +89,9 @@ def cmd_allocate(args: argparse.Namespace) -> int:
     if args.top < 1:
         raise InputError(f"--top must be at least 1 (got {args.top})", key="top")
     _check_out(args.out)
-    inputs, settings = prepare(args)
-    budget = (alloc.check_budget(args.budget_usd_m) if args.budget_usd_m is not None
-              else settings.default_budget(inputs.baseline_total_usd_m))
-    result = alloc.allocate(inputs, settings, budget, solver=args.solver)
+    run = prepare(args, args.budget_usd_m)
+    inputs, settings = run.inputs, run.settings
+    result = alloc.allocate(inputs, settings, run.budget_usd_m, solver=args.solver)
     table = bullbear.bullish_bearish(result, inputs, n=args.top)
     offs = bullbear.offsets(table, result)
     print(summary_text(result, inputs))
@@ -88,13 +106,15 @@ def cmd_allocate(args: argparse.Namespace) -> int:
 def cmd_frontier(args: argparse.Namespace) -> int:
     """Solve at each budget level and write budget and total benefit per level."""
     _check_out(args.out)
-    inputs, settings = prepare(args)
+    run = prepare(args)
+    inputs, settings = run.inputs, run.settings
     levels = settings.frontier_levels if args.levels is None else args.levels
     low = settings.frontier_low_pct if args.low_pct is None else args.low_pct
     high = settings.frontier_high_pct if args.high_pct is None else args.high_pct
     if levels < 20:
         print(f"note: {levels} levels; the frontier is usually read from 20 or more")
-    table = alloc.frontier(inputs, settings, levels=levels, low_pct=low, high_pct=high)
+    table = sc.frontier_in_scope(inputs, run.source_settings, run.reference_baseline_usd_m,
+                                 levels=levels, low_pct=low, high_pct=high)
     shown = table.assign(note=table["note"].str.slice(0, 70))
     with pd.option_context("display.width", 200, "display.max_rows", None, "display.max_colwidth", 70):
         print(f"Efficient frontier — settings '{settings.name}', baseline total "

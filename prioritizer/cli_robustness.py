@@ -26,11 +26,13 @@ CLI_OVERRIDES = ("draws", "seed", "method", "concentration", "lp_draws", "indica
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``robustness`` subcommand."""
     from prioritizer.cli import add_data_arguments
+    from prioritizer.scope import add_scope_arguments
 
     p = subparsers.add_parser(
         "robustness", help="rank intervals, bullish/bearish probabilities and the robust core under weight "
                            "uncertainty (Monte Carlo, tornado, tipping points)")
     add_data_arguments(p)
+    add_scope_arguments(p)
     p.add_argument("--settings", help="robustness settings YAML (default: weights/robustness.yaml)")
     p.add_argument("--allocation-settings", dest="allocation_settings",
                    help="allocation settings YAML (default: weights/allocation.yaml)")
@@ -150,7 +152,9 @@ def summary_text(table: pd.DataFrame, mc: rb.RobustnessResult, top: int = 5) -> 
 def cmd_robustness(args: argparse.Namespace) -> int:
     """Run the Monte Carlo (and LP re-solves, tornado, tipping points), print a summary, write the table."""
     from prioritizer import allocate as alloc
-    from prioritizer.cli import write_table
+    from prioritizer import scope as sc
+    from prioritizer.cli import print_notes, write_table
+    from prioritizer.paths import DEFAULT_ALLOCATION_SETTINGS
     from prioritizer.pipeline import run_scoring
 
     settings = settings_from_args(args)
@@ -160,11 +164,21 @@ def cmd_robustness(args: argparse.Namespace) -> int:
     _check_out(args.out, "--out")
     _check_out(args.tornado_out, "--tornado-out")
     alloc.load_settings(args.allocation_settings)  # fail fast on a broken settings file, before scoring
-    dataset, profile, result = run_scoring(args.data, args.weights, args.priority, args.funding, args.overrides)
+    dataset, profile, result = run_scoring(args.data, args.weights, args.priority, args.funding, args.overrides,
+                                           commands=args.scope_commands, normalise_within=args.normalise_within_scope)
+    scope = sc.scope_from_args(args, dataset.partners)
+    print_notes(dataset.notes)
+    if not scope.is_all:
+        print(scope.normalisation_text(len(result.scores), len(dataset.partners)))
     inputs = alloc_settings = None
     if settings.lp_draws > 0 or args.tipping:
-        alloc_settings = alloc.load_settings(args.allocation_settings, known_partners=dataset.partners.index)
-        inputs = alloc.build_inputs(result.scores, dataset.partners, dataset.funding, alloc_settings)
+        bundled = (args.allocation_settings is None
+                   or Path(args.allocation_settings).resolve() == DEFAULT_ALLOCATION_SETTINGS.resolve())
+        alloc_settings = alloc.load_settings(args.allocation_settings,
+                                             known_partners=None if bundled else dataset.partners.index)
+        run = sc.allocation_for_scope(result.scores, dataset, alloc_settings, budget)
+        inputs, alloc_settings, budget = run.inputs, run.settings, run.budget_usd_m
+        print_notes(run.notes)
     mc = rb.monte_carlo(result, profile, settings, inputs if settings.lp_draws > 0 else None, alloc_settings,
                         budget, dataset=dataset)
     tipping = rb.tipping_points(result, profile, inputs, alloc_settings, budget, settings) if args.tipping else None

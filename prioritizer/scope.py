@@ -288,6 +288,8 @@ class ScopedAllocation:
     budget_usd_m: float
     reference_baseline_usd_m: float
     notes: list[str]
+    source_settings: alloc.AllocationSettings
+    """The settings as loaded (before the scope's restriction), e.g. to re-cut pools per frontier level."""
 
 
 def allocation_for_scope(scores: pd.DataFrame, dataset: Dataset, settings: alloc.AllocationSettings,
@@ -301,5 +303,5 @@ def allocation_for_scope(scores: pd.DataFrame, dataset: Dataset, settings: alloc
     reference = reference_baseline_usd_m(dataset)
     budget = scope_budget(inputs, settings, budget_usd_m, reference)
     restricted, notes = restrict_settings(settings, inputs, budget, reference)
-    return ScopedAllocation(inputs, restricted, budget, reference, notes)
+    return ScopedAllocation(inputs, restricted, budget, reference, notes, settings)
 
