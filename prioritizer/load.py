@@ -553,6 +553,7 @@ def validate_overrides(frame: pd.DataFrame, partner_ids: pd.Index, constructs: p
     _require_columns(frame, cols, file)
     _reject_extra(frame, set(cols) | {"author", "date"}, file,
                   "overrides have columns partner_id, construct, value, rationale (author, date optional)")
+    _reject_unknown_ids(frame["partner_id"], pd.Index(partner_ids), file)
     values = to_numeric_column(frame["value"], file=file, column="value")
     for pos, (pid, construct, value, why) in enumerate(
         zip(frame["partner_id"], frame["construct"], values, frame["rationale"], strict=True)
