@@ -13,8 +13,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from prioritizer.cli_common import add_data_arguments, print_notes, write_table
 from prioritizer.errors import InfeasibleError, InputError
-from prioritizer.scope import add_scope_arguments, scope_from_args
+from prioritizer.scope import add_scope_arguments, report_notes, scope_from_args
+
+__all__ = ["add_data_arguments", "build_parser", "main", "ranked_table", "write_table"]
 
 EXIT_INPUT = 2
 EXIT_INFEASIBLE = 3
@@ -37,35 +40,6 @@ def ranked_table(scores: pd.DataFrame, peers: pd.DataFrame | None = None) -> pd.
     return table.reset_index(drop=True)
 
 
-def write_table(frame: pd.DataFrame, out: str | Path, sheet: str = "Rankings",
-                notes: dict[str, str] | None = None) -> Path:
-    """Write a table as CSV or XLSX (by extension), neutralising formula-like text cells; ``notes`` go on
-    the workbook's About sheet (XLSX only)."""
-    path = Path(out)
-    suffix = path.suffix.lower()
-    if suffix not in (".csv", ".xlsx"):
-        raise InputError("output must end in .csv or .xlsx", file=str(path))
-    if not path.parent.exists():
-        raise InputError("output folder does not exist", file=str(path))
-    from prioritizer import report
-
-    data = report.to_csv_bytes(frame) if suffix == ".csv" else report.workbook_bytes({sheet: frame}, notes)
-    try:
-        path.write_bytes(data)
-    except OSError as exc:
-        raise InputError(f"cannot write output ({exc.strerror})", file=str(path)) from None
-    return path
-
-
-def add_data_arguments(parser: argparse.ArgumentParser) -> None:
-    """Arguments every scoring-based command shares."""
-    parser.add_argument("--data", help="partners CSV/XLSX (default: bundled sample_data/partners.csv)")
-    parser.add_argument("--weights", help="weight profile YAML (default: weights/default.yaml)")
-    parser.add_argument("--priority", help="priority CSV/XLSX: partner_id, priority 1–5 (default: public proxy)")
-    parser.add_argument("--funding", help="baseline funding CSV/XLSX: partner_id, baseline_usd_m")
-    parser.add_argument("--overrides", help="construct overrides CSV: partner_id, construct, value, rationale")
-
-
 def _cmd_score(args: argparse.Namespace) -> int:
     from prioritizer import match
     from prioritizer.pipeline import run_scoring
@@ -79,9 +53,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
     table = ranked_table(result.scores, peers)
     print_notes(dataset.notes)
     if args.out:
-        from prioritizer.report import data_notes
-
-        path = write_table(table, args.out, notes=data_notes(dataset.notes, scope_line))
+        path = write_table(table, args.out, notes=report_notes(dataset.notes, scope_line))
         print(f"wrote {len(table)} partners to {path}")
     shown = table if args.top == 0 else table.head(args.top)
     cols = ["rank", "partner_id", "name", "command", "propensity", "coverage", "quadrant"]
@@ -99,12 +71,6 @@ def _cmd_score(args: argparse.Namespace) -> int:
         who = "partner is" if low == 1 else "partners are"
         print(f"{low} {who} low-confidence (coverage below {profile.coverage_threshold:.0%}).")
     return 0
-
-
-def print_notes(notes: Sequence[str]) -> None:
-    """Data notes (bundled rows left out, partners given a documented default), one 'note:' line each."""
-    for line in notes:
-        print(f"note: {line}")
 
 
 def _cmd_refresh(args: argparse.Namespace) -> int:

@@ -14,7 +14,9 @@ import pandas as pd
 from prioritizer import allocate as alloc
 from prioritizer import bullbear
 from prioritizer import scope as sc
+from prioritizer.cli_common import add_data_arguments, print_notes
 from prioritizer.errors import InputError
+from prioritizer.paths import DEFAULT_ALLOCATION_SETTINGS
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -43,13 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _data_arguments(parser: argparse.ArgumentParser) -> None:
-    try:
-        from prioritizer.cli import add_data_arguments
-    except ImportError:  # pragma: no cover - the main CLI is always present in the package
-        for name in ("data", "weights", "priority", "funding", "overrides"):
-            parser.add_argument(f"--{name}")
-    else:
-        add_data_arguments(parser)
+    add_data_arguments(parser)
     sc.add_scope_arguments(parser)
     parser.add_argument("--settings", help="allocation settings YAML (default: weights/allocation.yaml)")
 
@@ -61,8 +57,6 @@ def prepare(args: argparse.Namespace, budget_usd_m: float | None = None) -> sc.S
     The bundled settings file is cut to the partners in the data (its locks on other partners dropped,
     noted); a planner's settings file naming partners outside the data stays an error.
     """
-    from prioritizer.cli import print_notes
-    from prioritizer.paths import DEFAULT_ALLOCATION_SETTINGS
     from prioritizer.pipeline import run_scoring
 
     alloc.load_settings(args.settings)  # fail fast on a broken settings file, before scoring

@@ -12,8 +12,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from prioritizer import allocate as alloc
 from prioritizer import robustness as rb
+from prioritizer import scope as sc
+from prioritizer.cli_common import add_data_arguments, print_notes, write_table
 from prioritizer.errors import InputError
+from prioritizer.paths import DEFAULT_ALLOCATION_SETTINGS
+from prioritizer.pipeline import run_scoring
 
 TABLE_COLUMNS = [
     "partner_id", "name", "command", "propensity", "propensity_p5", "propensity_p95", "rank", "rank_p5", "rank_p50",
@@ -25,14 +30,11 @@ CLI_OVERRIDES = ("draws", "seed", "method", "concentration", "lp_draws", "indica
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``robustness`` subcommand."""
-    from prioritizer.cli import add_data_arguments
-    from prioritizer.scope import add_scope_arguments
-
     p = subparsers.add_parser(
         "robustness", help="rank intervals, bullish/bearish probabilities and the robust core under weight "
                            "uncertainty (Monte Carlo, tornado, tipping points)")
     add_data_arguments(p)
-    add_scope_arguments(p)
+    sc.add_scope_arguments(p)
     p.add_argument("--settings", help="robustness settings YAML (default: weights/robustness.yaml)")
     p.add_argument("--allocation-settings", dest="allocation_settings",
                    help="allocation settings YAML (default: weights/allocation.yaml)")
@@ -151,12 +153,6 @@ def summary_text(table: pd.DataFrame, mc: rb.RobustnessResult, top: int = 5) -> 
 
 def cmd_robustness(args: argparse.Namespace) -> int:
     """Run the Monte Carlo (and LP re-solves, tornado, tipping points), print a summary, write the table."""
-    from prioritizer import allocate as alloc
-    from prioritizer import scope as sc
-    from prioritizer.cli import print_notes, write_table
-    from prioritizer.paths import DEFAULT_ALLOCATION_SETTINGS
-    from prioritizer.pipeline import run_scoring
-
     settings = settings_from_args(args)
     if args.top < 1:
         raise InputError(f"must be at least 1 (got {args.top})", key="--top")

@@ -16,7 +16,7 @@ import io
 import math
 import re
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal
 from numbers import Number
 from typing import Any
@@ -163,14 +163,6 @@ def _write_table(ws: Any, df: pd.DataFrame) -> None:
     ws.freeze_panes = "A2"
     if len(headers):
         ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(len(frame) + 1, 1)}"
-
-
-def data_notes(lines: Iterable[str], scope_line: str | None = None) -> dict[str, str]:
-    """About-sheet rows for the data notes (bundled rows left out, partners given a default) and the scope:
-    ``{"Scope": …, "Data note 1": …, …}``, ready to merge into :func:`workbook_bytes`' ``notes``."""
-    out = {"Scope": scope_line} if scope_line else {}
-    out.update({f"Data note {i}": line for i, line in enumerate(lines, start=1)})
-    return out
 
 
 def workbook_bytes(sheets: Mapping[str, pd.DataFrame], notes: Mapping[str, Any] | None = None,

@@ -122,6 +122,14 @@ def scope_from_args(args: argparse.Namespace, partners: pd.DataFrame) -> Scope:
                          bool(getattr(args, "normalise_within_scope", False)))
 
 
+def report_notes(lines: Iterable[str], scope_line: str | None = None) -> dict[str, str]:
+    """Rows for a workbook's About (notes) sheet: ``{"Scope": …, "Data note 1": …}``, ready to pass as the
+    ``notes`` of :func:`prioritizer.report.workbook_bytes` (data notes: bundled rows left out, defaults given)."""
+    out = {"Scope": scope_line} if scope_line else {}
+    out.update({f"Data note {i}": line for i, line in enumerate(lines, start=1)})
+    return out
+
+
 # ------------------------------------------------------------------------------------------ scores
 
 
