@@ -511,8 +511,13 @@ def assemble_dataset(
     priority: str | Path | pd.Series | None,
     funding: str | Path | pd.DataFrame | None,
     files: dict[str, str] | None = None,
+    bundled: bool | None = None,
 ) -> Dataset:
-    """Attach priority and funding (paths are read and validated; frames are reindexed) to partners."""
+    """Attach priority and funding (paths are read and validated; frames are reindexed) to partners.
+
+    A bundled default file (``bundled`` True, or None and the file is in ``sample_data/``) is cut to the
+    partners given with a note; any other file naming partners outside them is an InputError.
+    """
     files = dict(files or {})
     notes: list[str] = []
     ids = partners.index
@@ -526,7 +531,8 @@ def assemble_dataset(
         prio.attrs["basis"] = {p: "neutral default: planners set priorities" for p in ids}
         notes.append(f"no priority file: all {len(ids)} partners get the neutral default priority 3")
     else:
-        prio = validate_priority(read_table(priority), ids, str(priority), bundled=is_bundled(priority))
+        prio = validate_priority(read_table(priority), ids, str(priority),
+                                 bundled=is_bundled(priority) if bundled is None else bundled)
         files["priority"] = str(priority)
         notes += prio.attrs.get("notes", [])
     if isinstance(funding, pd.DataFrame):
@@ -541,7 +547,7 @@ def assemble_dataset(
         if "baseline_usd_m" in table.columns:
             file_total = float(to_numeric_column(table["baseline_usd_m"], file=str(funding),
                                                  column="baseline_usd_m").sum())
-        fund = validate_funding(table, ids, str(funding), bundled=is_bundled(funding))
+        fund = validate_funding(table, ids, str(funding), bundled=is_bundled(funding) if bundled is None else bundled)
         files["funding"] = str(funding)
         notes += fund.attrs.get("notes", [])
     return Dataset(partners=partners, years=years, std_errors=std_errors, dictionary=dictionary,

@@ -288,3 +288,44 @@ def test_add_scope_arguments_on_any_parser():
     assert sc.scope_from_args(parser.parse_args([]), partners).is_all
     with pytest.raises(InputError, match="unknown command 'PACOM'"):
         sc.resolve_scope(["PACOM"], partners)
+
+
+# ------------------------------------------------------------------------------ the app's scope option
+
+
+def _app(view: str, **params: str):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file("../app.py", default_timeout=60)
+    at.query_params["view"] = view
+    for k, v in params.items():
+        at.query_params[k] = v
+    return at.run()
+
+
+def test_app_scope_one_command_scores_allocates_and_travels_in_the_url(tmp_path, monkeypatch):
+    monkeypatch.setenv("PRIORITIZER_SCENARIO_DB", str(tmp_path / "scenarios.db"))
+    at = _app("top_sheet")
+    full = [d.value for d in at.dataframe if "propensity" in d.value.columns and "partner_id" in d.value.columns][0]
+    at.sidebar.radio(key="scope_mode").set_value("one").run()
+    at.sidebar.selectbox(key="scope_command").set_value("AFRICOM").run()
+    assert not at.exception
+    assert any("normalisation bounds from all 196 partners" in i.value for i in at.info)
+    top = [d.value for d in at.dataframe if "propensity" in d.value.columns and "partner_id" in d.value.columns][0]
+    assert set(top["command"]) == {"AFRICOM"}
+    same = full.set_index("partner_id").loc[top["partner_id"], "propensity"].to_numpy()
+    assert top["propensity"].to_numpy() == pytest.approx(same)  # global bounds: scores unchanged
+    params = dict(at.query_params)
+    at.sidebar.radio(key="view").set_value("allocation").run()
+    at.button(key="run_allocation").click().run()
+    assert not at.exception and not [e.value for e in at.error]
+    budget = next(m for m in at.metric if m.label == "Budget").value
+    assert budget == f"${command_baseline('AFRICOM'):,.1f}M"  # default budget = the command's baseline
+    table = next(d.value for d in at.dataframe if {"partner_id", "allocation_usd_m"} <= set(d.value.columns))
+    assert set(table["command"]) == {"AFRICOM"} and len(table) == 53
+    assert any("floors/caps of CENTCOM, EUCOM" in c.value for c in at.caption)
+    again = _app("top_sheet", s=params["s"])
+    assert again.sidebar.radio(key="scope_mode").value == "one"
+    assert again.sidebar.selectbox(key="scope_command").value == "AFRICOM"
+    again.sidebar.checkbox(key="normalise_within_scope").check().run()
+    assert any("normalisation bounds from these 53 partners only" in i.value for i in again.info)
