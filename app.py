@@ -137,10 +137,10 @@ def run_allocation(rkey: str, _scores: pd.DataFrame, _dataset: Any, budget: floa
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def run_frontier(rkey: str, _scores: pd.DataFrame, _dataset: Any) -> pd.DataFrame:
-    settings = allocation_settings()
-    run = sc.allocation_for_scope(_scores, _dataset, settings)
-    return sc.frontier_in_scope(run.inputs, settings, run.reference_baseline_usd_m, levels=settings.frontier_levels,
-                                low_pct=settings.frontier_low_pct, high_pct=settings.frontier_high_pct)
+    run = sc.allocation_for_scope(_scores, _dataset, allocation_settings())
+    settings = run.settings
+    return allocate.frontier(run.inputs, settings, levels=settings.frontier_levels,
+                             low_pct=settings.frontier_low_pct, high_pct=settings.frontier_high_pct)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

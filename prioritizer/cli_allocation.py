@@ -107,8 +107,7 @@ def cmd_frontier(args: argparse.Namespace) -> int:
     high = settings.frontier_high_pct if args.high_pct is None else args.high_pct
     if levels < 20:
         print(f"note: {levels} levels; the frontier is usually read from 20 or more")
-    table = sc.frontier_in_scope(inputs, run.source_settings, run.reference_baseline_usd_m,
-                                 levels=levels, low_pct=low, high_pct=high)
+    table = alloc.frontier(inputs, settings, levels=levels, low_pct=low, high_pct=high)
     shown = table.assign(note=table["note"].str.slice(0, 70))
     with pd.option_context("display.width", 200, "display.max_rows", None, "display.max_colwidth", 70):
         print(f"Efficient frontier — settings '{settings.name}', baseline total "

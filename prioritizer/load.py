@@ -63,9 +63,9 @@ class Dataset:
     priority: pd.Series
     funding: pd.DataFrame
     files: dict[str, str] = field(default_factory=dict)
-    funding_file_total_usd_m: float | None = None
-    """Baseline total of the whole funding file as read (before a bundled file is cut to the partners given):
-    the whole-budget reference the allocation settings' authority pools are calibrated against."""
+    funding_file_totals_usd_m: dict[str, float] = field(default_factory=dict)
+    """Total of every ``*_usd_m`` column of the whole funding file as read (before a bundled file is cut to the
+    partners given): the whole picture the allocation settings' authority pools are calibrated against."""
     notes: tuple[str, ...] = ()
     """One line per silent-looking step of joining priority / funding to the partners (rows of a bundled
     file left out, partners given the documented default), for the CLI, the app and the workbook."""
@@ -521,7 +521,7 @@ def assemble_dataset(
     files = dict(files or {})
     notes: list[str] = []
     ids = partners.index
-    file_total = None
+    file_totals: dict[str, float] = {}
     if isinstance(priority, pd.Series):
         notes += _default_note("priority table", list(ids.difference(priority.index)), "neutral default priority 3")
         prio = priority.reindex(ids).fillna(3.0)
@@ -544,15 +544,14 @@ def assemble_dataset(
         notes.append(f"no funding file: all {len(ids)} partners get a baseline of $0 M")
     else:
         table = read_table(funding)
-        if "baseline_usd_m" in table.columns:
-            file_total = float(to_numeric_column(table["baseline_usd_m"], file=str(funding),
-                                                 column="baseline_usd_m").sum())
         fund = validate_funding(table, ids, str(funding), bundled=is_bundled(funding) if bundled is None else bundled)
         files["funding"] = str(funding)
         notes += fund.attrs.get("notes", [])
+        file_totals = {c: float(to_numeric_column(table[c], file=str(funding), column=c).sum())
+                       for c in table.columns if c.endswith("_usd_m")}
     return Dataset(partners=partners, years=years, std_errors=std_errors, dictionary=dictionary,
                    constructs=constructs, priority=prio, funding=fund, files=files, notes=tuple(notes),
-                   funding_file_total_usd_m=file_total)
+                   funding_file_totals_usd_m=file_totals)
 
 
 def is_bundled(path: str | Path) -> bool:

@@ -5,7 +5,7 @@ normalised within the scope. By default normalisation bounds stay global: every 
 scored, then the result is cut to the scope, so a partner's score does not change because the view is
 narrowed. The allocation then solves the scope's own budget with only its constraints (see
 ``docs/method.md`` §8): other commands' floors and caps vanish, locks and partner limits of in-scope
-partners stay, and every authority pool is cut to the scope's share of the whole budget.
+partners stay, and every authority pool is cut to the scope's share of that mechanism's baseline.
 
 Pure functions on the library's objects; the CLI (``add_scope_arguments``) and the app only choose a scope.
 """
@@ -13,11 +13,9 @@ Pure functions on the library's objects; the CLI (``add_scope_arguments``) and t
 from __future__ import annotations
 
 import argparse
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-import numpy as np
 import pandas as pd
 
 from prioritizer import allocate as alloc
@@ -190,37 +188,40 @@ def score_in_scope(dataset: Dataset, profile: WeightProfile, scope: Scope, overr
 # ------------------------------------------------------------------------------------------ allocation
 
 
-def reference_baseline_usd_m(dataset: Dataset) -> float:
-    """Baseline total of the whole picture the allocation settings are calibrated to (US$ M/yr): the larger
-    of the funding file's total and the total over every partner in the data."""
-    total = float(pd.to_numeric(dataset.funding["baseline_usd_m"], errors="coerce").fillna(0.0).sum())
-    file_total = dataset.funding_file_total_usd_m
-    return max(total, float(file_total)) if file_total is not None and math.isfinite(file_total) else total
+def whole_baseline_by_mechanism(dataset: Dataset, settings: alloc.AllocationSettings) -> pd.Series:
+    """Baseline (US$ M/yr) per mechanism of the whole picture the settings' pools are calibrated to: per
+    ``baseline_<m>_usd_m`` column (remainder of ``baseline_usd_m`` under the baseline mechanism, as in
+    :func:`prioritizer.allocate.build_inputs`), each the larger of the funding file's and the data's total."""
+    data = {c: float(pd.to_numeric(dataset.funding[c], errors="coerce").fillna(0.0).sum())
+            for c in dataset.funding.columns if str(c).endswith("_usd_m")}
+    totals = {c: max(v, dataset.funding_file_totals_usd_m.get(c, 0.0)) for c, v in data.items()}
+    out = pd.Series(0.0, index=list(settings.mechanism_ids))
+    for m in settings.mechanism_ids:
+        out[m] = max(totals.get(f"baseline_{m}_usd_m", 0.0), 0.0)
+    rest = totals.get("baseline_usd_m", 0.0) - float(out.sum())
+    out[settings.baseline_mechanism] += max(rest, 0.0)
+    return out
 
 
-def restrict_funding(funding: pd.DataFrame, ids: pd.Index) -> pd.DataFrame:
-    """Funding rows of the scope's partners only (so the allocation ignores no rows silently)."""
-    return funding.reindex(ids)
+def pool_shares(inputs: alloc.AllocationInputs, whole_by_mechanism: pd.Series) -> pd.Series:
+    """The scope's share of every authority pool: its baseline under that mechanism over the whole picture's
+    (the scope's share of the total baseline where the whole has none); all 1 when nothing was left out."""
+    scope_m = inputs.baseline_by_mechanism.sum().reindex(whole_by_mechanism.index).fillna(0.0)
+    whole_total, scope_total = float(whole_by_mechanism.sum()), float(scope_m.sum())
+    if whole_total <= scope_total + 1e-6:
+        return pd.Series(1.0, index=whole_by_mechanism.index)
+    fallback = scope_total / whole_total if whole_total > 0 else 1.0
+    share = (scope_m / whole_by_mechanism.where(whole_by_mechanism > 0)).fillna(fallback)
+    return share.clip(0.0, 1.0)
 
 
-def pool_share(inputs: alloc.AllocationInputs, settings: alloc.AllocationSettings, budget_usd_m: float,
-               reference_baseline: float) -> float:
-    """Share of every authority pool that belongs to a narrowed scope: its budget over the whole budget
-    (the settings' budget rule applied to ``reference_baseline``); 1 when the scope is the whole picture."""
-    scope_total = inputs.baseline_total_usd_m
-    if reference_baseline <= scope_total + 1e-6:
-        return 1.0
-    whole = settings.default_budget(reference_baseline)
-    return float(budget_usd_m) / whole if whole > 0 else 1.0
-
-
-def restrict_settings(settings: alloc.AllocationSettings, inputs: alloc.AllocationInputs, budget_usd_m: float,
-                      reference_baseline: float) -> tuple[alloc.AllocationSettings, list[str]]:
+def restrict_settings(settings: alloc.AllocationSettings, inputs: alloc.AllocationInputs,
+                      whole_by_mechanism: pd.Series) -> tuple[alloc.AllocationSettings, list[str]]:
     """Allocation settings for the partners in ``inputs`` alone, and one note per change.
 
     Command floors / caps of commands with no partner in the inputs are dropped; locks and partner
-    overrides of partners outside are dropped; every pool (max and min) is multiplied by
-    :func:`pool_share`. A fixed-budget rule becomes 'baseline_total' at the same percentage.
+    overrides of partners outside are dropped; every pool (max and min) is multiplied by the scope's
+    :func:`pool_shares`. A fixed-budget rule becomes 'baseline_total' at the same percentage.
     """
     ids = inputs.partners.index
     present = set(inputs.partners["command"])
@@ -235,56 +236,21 @@ def restrict_settings(settings: alloc.AllocationSettings, inputs: alloc.Allocati
         notes.append(f"scope: {len(dropped)} lock{'' if len(dropped) == 1 else 's'} on partners outside the scope "
                      f"left out ({id_list(dropped)})")
     overrides = tuple((pid, lim) for pid, lim in settings.partner_overrides if pid in ids)
-    share = pool_share(inputs, settings, budget_usd_m, reference_baseline)
+    shares = pool_shares(inputs, whole_by_mechanism)
     pools = settings.pools
-    if share != 1.0 and pools:
-        pools = tuple(replace(p, max_usd_m=None if p.max_usd_m is None else p.max_usd_m * share,
-                              min_usd_m=p.min_usd_m * share) for p in pools)
-        parts = ", ".join(f"{p.mechanism} ${p.max_usd_m:,.1f} M" for p in pools if p.max_usd_m is not None)
-        notes.append(f"scope: authority pools cut to {share:.1%} of their whole-budget size (budget "
-                     f"${budget_usd_m:,.1f} M of ${settings.default_budget(reference_baseline):,.1f} M): {parts}")
+    narrowed = bool((shares < 1.0).any())
+    if narrowed and pools:
+        pools = tuple(replace(p, max_usd_m=None if p.max_usd_m is None else p.max_usd_m * float(shares[p.mechanism]),
+                              min_usd_m=p.min_usd_m * float(shares[p.mechanism])) for p in pools)
+        parts = ", ".join(f"{p.mechanism} ${p.max_usd_m:,.1f} M ({shares[p.mechanism]:.1%})" for p in pools
+                          if p.max_usd_m is not None)
+        notes.append(f"scope: authority pools cut to the scope's share of each mechanism's baseline: {parts}")
     changes: dict = {"commands": commands, "locks": locks, "partner_overrides": overrides, "pools": pools}
-    if settings.budget_rule == "fixed" and share != 1.0:
+    if settings.budget_rule == "fixed" and narrowed:
         changes["budget_rule"] = "baseline_total"
         notes.append("scope: the settings' fixed budget is for all commands; default budget is the scope's "
                      f"baseline × {settings.budget_pct_of_baseline:g}%")
     return replace(settings, **changes), notes
-
-
-def scope_budget(inputs: alloc.AllocationInputs, settings: alloc.AllocationSettings,
-                 budget_usd_m: float | None, reference_baseline: float) -> float:
-    """The budget to solve (US$ M/yr): the given one, else the settings' rule on the scope's baseline
-    (a fixed whole-budget amount does not apply to a narrowed scope)."""
-    if budget_usd_m is not None:
-        return alloc.check_budget(budget_usd_m)
-    if settings.budget_rule == "fixed" and reference_baseline > inputs.baseline_total_usd_m + 1e-6:
-        return inputs.baseline_total_usd_m * settings.budget_pct_of_baseline / 100.0
-    return settings.default_budget(inputs.baseline_total_usd_m)
-
-
-def frontier_in_scope(inputs: alloc.AllocationInputs, settings: alloc.AllocationSettings, reference_baseline: float,
-                      levels: int = 25, low_pct: float = 20.0, high_pct: float = 200.0) -> pd.DataFrame:
-    """Efficient frontier of a scope: at each budget level the pools are cut to that level's share, as in
-    :func:`restrict_settings`; the whole picture is one call of :func:`prioritizer.allocate.frontier`."""
-    full, _ = restrict_settings(settings, inputs, settings.default_budget(inputs.baseline_total_usd_m),
-                                reference_baseline)
-    if pool_share(inputs, settings, 1.0, reference_baseline) == 1.0:
-        return alloc.frontier(inputs, full, levels=levels, low_pct=low_pct, high_pct=high_pct)
-    if isinstance(levels, bool) or not isinstance(levels, int | np.integer) or levels < 2:
-        raise InputError(f"levels must be a whole number ≥ 2 (got {levels!r})", key="levels")
-    for name, v in (("low_pct", low_pct), ("high_pct", high_pct)):
-        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or v < 0:
-            raise InputError(f"{name} must be a non-negative number (got {v!r})", key=name)
-    if low_pct >= high_pct:
-        raise InputError(f"low_pct {low_pct:g} must be below high_pct {high_pct:g}", key="low_pct")
-    base = inputs.baseline_total_usd_m
-    if base <= 0:
-        raise InputError("the scope's baseline total is $0 M; give explicit budget levels", key="budgets")
-    frames = []
-    for b in np.linspace(low_pct, high_pct, int(levels)) / 100.0 * base:
-        level_settings, _ = restrict_settings(settings, inputs, float(b), reference_baseline)
-        frames.append(alloc.frontier(inputs, level_settings, budgets=[float(b)]))
-    return pd.concat(frames, ignore_index=True)
 
 
 @dataclass
@@ -294,22 +260,20 @@ class ScopedAllocation:
     inputs: alloc.AllocationInputs
     settings: alloc.AllocationSettings
     budget_usd_m: float
-    reference_baseline_usd_m: float
     notes: list[str]
-    source_settings: alloc.AllocationSettings
-    """The settings as loaded (before the scope's restriction), e.g. to re-cut pools per frontier level."""
 
 
 def allocation_for_scope(scores: pd.DataFrame, dataset: Dataset, settings: alloc.AllocationSettings,
                          budget_usd_m: float | None = None) -> ScopedAllocation:
     """Build allocation inputs from (already scoped) ``scores`` and restrict the settings to them.
 
-    ``budget_usd_m`` None = the settings' rule on the scope's baseline. Pools are cut at this budget.
+    ``budget_usd_m`` None = the settings' rule on the scope's baseline (a fixed whole-budget rule becomes
+    the scope's baseline × its percentage). With all partners of the data and their whole funding file the
+    settings come back unchanged.
     """
     ids = scores.index
-    inputs = alloc.build_inputs(scores, dataset.raw, restrict_funding(dataset.funding, ids), settings)
-    reference = reference_baseline_usd_m(dataset)
-    budget = scope_budget(inputs, settings, budget_usd_m, reference)
-    restricted, notes = restrict_settings(settings, inputs, budget, reference)
-    return ScopedAllocation(inputs, restricted, budget, reference, notes, settings)
-
+    inputs = alloc.build_inputs(scores, dataset.raw, dataset.funding.reindex(ids), settings)
+    restricted, notes = restrict_settings(settings, inputs, whole_baseline_by_mechanism(dataset, settings))
+    budget = (alloc.check_budget(budget_usd_m) if budget_usd_m is not None
+              else restricted.default_budget(inputs.baseline_total_usd_m))
+    return ScopedAllocation(inputs, restricted, budget, notes)

@@ -245,16 +245,33 @@ def test_restrict_settings_keeps_only_the_scopes_constraints(sample):
     s = run.settings
     assert [c.command for c in s.commands] == ["CENTCOM"]
     assert [lk.partner_id for lk in s.locks] == ["ISR"]  # Israel is a CENTCOM partner: its earmark stays
-    whole = float(pd.read_csv(SAMPLE_DATA_DIR / "funding_baseline.csv")["baseline_usd_m"].sum())
-    share = 2000.0 / settings.default_budget(whole)
+    # each pool is cut to CENTCOM's share of that mechanism's baseline, read from the funding file
+    funding = pd.read_csv(SAMPLE_DATA_DIR / "funding_baseline.csv").set_index("partner_id")
+    centcom = funding.loc[scores.index]
     for before, after in zip(settings.pools, s.pools, strict=True):
-        assert after.max_usd_m == pytest.approx(before.max_usd_m * share)
+        col = f"baseline_{before.mechanism}_usd_m"
+        share = centcom[col].sum() / funding[col].sum()
+        assert after.max_usd_m == pytest.approx(before.max_usd_m * share, rel=1e-9)
     assert s.partner_defaults == settings.partner_defaults
+    assert run.budget_usd_m == 2000.0
     assert len(run.inputs.partners) == 22 and run.inputs.eligible.index.equals(run.inputs.partners.index)
-    # the whole picture is left alone (pools not scaled at any budget)
+    # the whole picture is left alone (settings unchanged at any budget)
     everything = score_and_match(dataset, profile, matching).scores
     every = sc.allocation_for_scope(everything, dataset, settings, 9000.0)
-    assert every.settings.pools == settings.pools and every.settings.locks == settings.locks
+    assert every.settings == settings and every.notes == []
+
+
+def test_a_subset_file_gets_the_same_constraints_as_the_command_scope(tmp_path, sample):
+    dataset, profile, matching = sample
+    _sub, path = africom_file(tmp_path)
+    subset = load_dataset(partners=path)
+    assert subset.funding_file_totals_usd_m["baseline_usd_m"] == pytest.approx(
+        float(dataset.funding["baseline_usd_m"].sum()))
+    settings = alloc.load_settings()
+    a = sc.allocation_for_scope(score_and_match(subset, profile, matching).scores, subset, settings)
+    scope = sc.resolve_scope(["AFRICOM"], dataset.partners)
+    b = sc.allocation_for_scope(score_and_match(dataset, profile, matching, scope=scope).scores, dataset, settings)
+    assert a.settings == b.settings and a.budget_usd_m == pytest.approx(b.budget_usd_m)
 
 
 def test_frontier_and_robustness_take_the_scope(tmp_path, capsys):
