@@ -156,7 +156,9 @@ def restrict_result(result: ScoreResult, scope: Scope, matching: MatchingSetting
         return replace(result, log=list(result.log) + [text])
     cut = scores.loc[ids].copy()
     cut["rank_all"] = cut["rank"]
-    cut["rank"] = rank_descending(cut["propensity"]).to_numpy()
+    ranked = cut["propensity"].where(~cut["low_confidence"].astype(bool)) if "low_confidence" in cut.columns \
+        else cut["propensity"]
+    cut["rank"] = rank_descending(ranked).array  # low-confidence partners stay unranked, as in score()
     if matching is not None and {"priority", "baseline_usd_m", "funding_flag"} <= set(cut.columns):
         mismatch = match.funding_mismatch(cut["propensity"], cut["priority"], cut["baseline_usd_m"], matching)
         for col in mismatch.columns:
