@@ -391,7 +391,9 @@ def build_partners(panels_dir: Path, as_of: int | None = None) -> pd.DataFrame:
     put("vdem_polyarchy", _latest(vdem, "v2x_polyarchy"))
     put("vdem_libdem", _latest(vdem, "v2x_libdem"))
     put("fh_total_reversed", _latest(read(F_FH), "fh_total_reversed"))
-    put("polity2", _latest(read(F_POLITY), "polity2"))
+    polity = read(F_POLITY)
+    split = (polity["polity_annual_country"] == "Sudan") & (polity["year"] == 2011)  # also 'Sudan-North' in 2011
+    put("polity2", _latest(polity[~split], "polity2"))
 
     pts = read(F_PTS)
     pts["pts_mean"] = pts[["PTS_A", "PTS_H", "PTS_S"]].mean(axis=1, skipna=True)
