@@ -18,9 +18,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from prioritizer import refresh_funding
+
 FLOAT_FORMAT = "%.10g"
 US = "USA"
 BASE_COLUMNS = ["partner_id", "name", "partner_type", "command", "region", "subregion"]
+OPTIONAL_BASE_COLUMNS = ["income_group", "income_group_year"]  # World Bank code (ForeignAssistance.gov), its FY
 COMMANDS = ("AFRICOM", "CENTCOM", "EUCOM", "INDOPACOM", "NORTHCOM", "SOUTHCOM")
 EXCLUDED_FROM_UNIVERSE = (
     "GRL",  # Greenland: a territory of Denmark, not a partner state
@@ -314,11 +317,17 @@ def _fy_matrix(long: pd.DataFrame, value: str, fy: str = "fy",
         columns=years, fill_value=0.0).fillna(0.0)
 
 
-def _us_aid(panels_dir: Path, window: tuple[int, int] = FY_WINDOW) -> pd.DataFrame:
-    """US aid obligations in the FY window (default 2020–24) per iso3: annual mean (US$ m, constant) and CV."""
-    aid = _read(panels_dir, F_AID, dtype={"fiscal_year": str})
+def _aid_rows(panels_dir: Path, as_of: int | None = None) -> pd.DataFrame:
+    """ForeignAssistance.gov obligation rows with a numeric ``fy`` column (FY ≤ ``as_of`` if given)."""
+    aid = _read(panels_dir, F_AID, as_of, dtype={"fiscal_year": str})
     aid = aid[aid["transaction_type_name"] == "Obligations"].copy()
     aid["fy"] = pd.to_numeric(aid["fiscal_year"], errors="coerce")  # '1976tq' (transition quarter) → NaN
+    return aid
+
+
+def _us_aid(panels_dir: Path, window: tuple[int, int] = FY_WINDOW) -> pd.DataFrame:
+    """US aid obligations in the FY window (default 2020–24) per iso3: annual mean (US$ m, constant) and CV."""
+    aid = _aid_rows(panels_dir)
     m = _fy_matrix(aid, "constant_amount", window=window).clip(lower=0.0) / 1e6
     mean = m.mean(axis=1)
     sd = m.std(axis=1, ddof=0)
@@ -446,6 +455,9 @@ def build_partners(panels_dir: Path, as_of: int | None = None) -> pd.DataFrame:
     put_const("us_aid_variation_fy2020_2024", aid["cv"].reindex(ids), fy_window[1])
 
     out = base.copy()
+    income = refresh_funding.latest_income_group(_aid_rows(panels_dir, as_of)).reindex(ids)
+    out["income_group"] = income["income_group"]
+    out["income_group_year"] = income["income_group_year"].astype("Int64")
     for ind in INDICATOR_IDS:
         out[ind] = vals[ind].astype(float)
         out[f"{ind}_year"] = years[ind].astype("Float64").round().astype("Int64")
@@ -457,7 +469,7 @@ def build_partners(panels_dir: Path, as_of: int | None = None) -> pd.DataFrame:
 
 def partner_columns(indicator_ids: Iterable[str] = INDICATOR_IDS) -> list[str]:
     """Column layout of partners.csv for the given indicator ids."""
-    cols = list(BASE_COLUMNS)
+    cols = list(BASE_COLUMNS) + list(OPTIONAL_BASE_COLUMNS)
     for ind in indicator_ids:
         cols += [ind, f"{ind}_year"] + ([f"{ind}_se"] if ind in WGI_CODES else [])
     return cols
@@ -516,29 +528,23 @@ def build_priority_proxy(partners: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["partner_id", "priority", "basis"])
 
 
-def build_funding_baseline(panels_dir: Path) -> pd.DataFrame:
-    """Baseline SC funding proxy per partner, US$ m per year (FY2020–24 annual means).
+def build_funding_baseline(panels_dir: Path, settings_dir: Path | None = None) -> pd.DataFrame:
+    """Baseline SC funding proxy per partner and mechanism, US$ m per year (FY2020–24 annual means).
 
-    ``baseline_usd_m`` = DSCA FMF-financed sales (each year clipped at 0); US aid obligations shown
-    alongside. Partners absent from a source get 0. Both are proxies, not actual SC budgets.
+    ``baseline_fmf_usd_m`` = DSCA FMF-financed sales (each year clipped at 0); the four non-FMF mechanisms
+    are a proxy from ForeignAssistance.gov totals and the assumptions in ``settings_dir``
+    (``baseline_security_share.csv``, ``baseline_mechanism_split.csv``; default: the folder holding
+    ``panels_dir``). See :mod:`prioritizer.refresh_funding`. Proxies, not actual SC budgets.
     """
     panels_dir = Path(panels_dir)
+    settings_dir = Path(settings_dir) if settings_dir is not None else panels_dir.parent
     ids = _universe(panels_dir).index
     fmf = _fmf(panels_dir).reindex(ids, fill_value=0.0)
     aid = _us_aid(panels_dir)["mean"].reindex(ids, fill_value=0.0)
-    basis = pd.Series(
-        "proxy: DSCA FMF-financed sales FY2020-24 annual mean, negatives clipped (not an SC budget)", index=ids)
-    if US in ids:
-        fmf.loc[US] = 0.0
-        aid.loc[US] = 0.0
-        basis.loc[US] = "not applicable: the United States itself (set to 0)"
-    return pd.DataFrame({
-        "partner_id": ids,
-        "fmf_fy2020_2024_mean_usd_m": fmf.values,
-        "us_aid_fy2020_2024_mean_usd_m": aid.values,
-        "baseline_usd_m": fmf.values,
-        "baseline_basis": basis.values,
-    })
+    income = refresh_funding.latest_income_group(_aid_rows(panels_dir))["income_group"]
+    shares = refresh_funding.read_security_shares(settings_dir / refresh_funding.SHARE_FILE)
+    split = refresh_funding.read_mechanism_split(settings_dir / refresh_funding.SPLIT_FILE)
+    return refresh_funding.build_mechanism_baseline(fmf, aid, income, shares, split)
 
 
 def write_csv(df: pd.DataFrame, path: Path) -> Path:
@@ -557,7 +563,7 @@ def read_dictionary(path: Path) -> pd.DataFrame:
     return df
 
 
-def refresh(panels_dir: Path, out_dir: Path) -> dict[str, Path]:
+def refresh(panels_dir: Path, out_dir: Path, settings_dir: Path | None = None) -> dict[str, Path]:
     """Rebuild the sample tables from ``panels_dir`` into ``out_dir``; return {role: path}.
 
     Writes partners.csv, indicators.csv (an existing one in ``out_dir`` is kept and only its ``year``
@@ -576,6 +582,7 @@ def refresh(panels_dir: Path, out_dir: Path) -> dict[str, Path]:
         "indicators": write_csv(dictionary, dict_path),
         "priority_proxy": write_csv(build_priority_proxy(partners), out_dir / "priority_proxy.csv"),
         "priority_neutral": write_csv(build_priority_neutral(partners), out_dir / "priority_neutral.csv"),
-        "funding_baseline": write_csv(build_funding_baseline(panels_dir), out_dir / "funding_baseline.csv"),
+        "funding_baseline": write_csv(build_funding_baseline(panels_dir, settings_dir),
+                                      out_dir / "funding_baseline.csv"),
     }
 

@@ -242,3 +242,21 @@ def test_category_labels_match_the_shipped_construct_table():
     constructs = pd.read_csv(SAMPLE_DATA_DIR / "constructs.csv")
     shipped = dict(constructs[["category_id", "category_label"]].drop_duplicates().itertuples(index=False))
     assert shipped == CATEGORY_LABELS
+
+
+def test_bad_income_group_names_row_and_column(tmp_path, capsys):
+    def edit(f):
+        f.loc[2, "income_group"] = "RICH"
+        return f
+    path = partners_copy(tmp_path, edit)
+    assert_clear_error(*run_cli(["score", "--data", str(path)], capsys)[::2], "partners.csv", "row 4",
+                       "column 'income_group'", "HIC")
+
+
+def test_income_group_is_optional(tmp_path):
+    path = partners_copy(tmp_path, lambda f: f.drop(columns=["income_group", "income_group_year"]))
+    data = load_dataset(partners=path)
+    assert data.partners["income_group"].isna().all()
+    shipped = load_dataset()
+    assert shipped.partners.at["JPN", "income_group"] == "HIC"
+    assert shipped.partners.at["JPN", "income_group_year"] >= 2020

@@ -186,16 +186,62 @@ def test_priority_proxy():
     assert (neutral["basis"] == "neutral default: planners set priorities").all()
 
 
+MECH_COLS = ["baseline_education_usd_m", "baseline_institution_building_usd_m", "baseline_exercises_usd_m",
+             "baseline_train_equip_usd_m", "baseline_fmf_usd_m"]
+
+
 def test_funding_baseline(partners):
     f = pd.read_csv(SAMPLE_DATA_DIR / "funding_baseline.csv")
-    assert list(f.columns) == ["partner_id", "fmf_fy2020_2024_mean_usd_m", "us_aid_fy2020_2024_mean_usd_m",
-                               "baseline_usd_m", "baseline_basis"]
+    assert list(f.columns) == ["partner_id", *MECH_COLS, "baseline_usd_m", "fmf_fy2020_2024_mean_usd_m",
+                               "us_aid_fy2020_2024_mean_usd_m", "baseline_basis"]
     assert list(f["partner_id"]) == list(partners["partner_id"])
-    assert f[["fmf_fy2020_2024_mean_usd_m", "us_aid_fy2020_2024_mean_usd_m", "baseline_usd_m"]].ge(0).all(axis=None)
-    assert (f["baseline_usd_m"] == f["fmf_fy2020_2024_mean_usd_m"]).all()
-    assert f["baseline_basis"].str.contains("proxy|not applicable").all()
-    isr = f.set_index("partner_id").loc["ISR"]
-    assert isr["baseline_usd_m"] > 1000
+    money = [c for c in f.columns if c.endswith("_usd_m")]
+    assert f[money].ge(0).all(axis=None)
+    np.testing.assert_allclose(f["baseline_usd_m"], f[MECH_COLS].sum(axis=1), rtol=1e-9)
+    assert (f["baseline_fmf_usd_m"] == f["fmf_fy2020_2024_mean_usd_m"]).all()
+    assert f["baseline_basis"].str.startswith("proxy").all()
+    assert f["baseline_basis"].str.contains("DSCA").all()
+    assert f["baseline_basis"].str.contains("ForeignAssistance").all()
+    # the non-FMF security proxy never exceeds total aid net of FMF
+    non_fmf = f[MECH_COLS[:-1]].sum(axis=1)
+    net = (f["us_aid_fy2020_2024_mean_usd_m"] - f["fmf_fy2020_2024_mean_usd_m"]).clip(lower=0)
+    assert (non_fmf <= net + 1e-9).all()
+    p = f.set_index("partner_id")
+    assert p.at["ISR", "baseline_fmf_usd_m"] > 1000
+    # credibility: no train-and-equip baseline where US SC ended or aid is humanitarian; Ukraine's is large
+    for pid in ("AFG", "SYR", "YEM", "PRK", "RUS"):
+        assert p.at[pid, "baseline_train_equip_usd_m"] == 0, pid
+    assert p.at["UKR", "baseline_train_equip_usd_m"] > 1000
+    assert p.at["UKR", "baseline_train_equip_usd_m"] > 0.9 * p.loc["UKR", MECH_COLS[:-1]].sum()
+
+
+def test_security_share_and_split_are_data_with_basis(tmp_path):
+    from prioritizer import refresh_funding as rf
+    from prioritizer.errors import InputError
+
+    shares = rf.read_security_shares(SAMPLE_DATA_DIR / rf.SHARE_FILE)
+    assert shares["basis"].str.len().gt(10).all()
+    split = rf.read_mechanism_split(SAMPLE_DATA_DIR / rf.SPLIT_FILE)
+    np.testing.assert_allclose(split[list(rf.NON_FMF_MECHANISMS)].sum(axis=1), 1.0)
+    bad = tmp_path / rf.SHARE_FILE
+    bad.write_text((SAMPLE_DATA_DIR / rf.SHARE_FILE).read_text().replace("HIC,0.3,", "HIC,1.7,"))
+    with pytest.raises(InputError, match=r"row 2.*security_share"):
+        rf.read_security_shares(bad)
+
+
+def test_income_group_column(partners):
+    assert list(partners.columns[6:8]) == refresh.OPTIONAL_BASE_COLUMNS
+    groups = partners["income_group"].dropna()
+    assert set(groups) <= {"HIC", "UMC", "LMC", "LIC"} and len(groups) >= 185
+    p = partners.set_index("partner_id")
+    assert p.at["JPN", "income_group"] == "HIC" and pd.isna(p.at["VAT", "income_group"])
+    assert (partners["income_group"].notna() == partners["income_group_year"].notna()).all()
+    aid = _panel(refresh.F_AID)
+    ken = aid[aid["country_code"] == "KEN"].dropna(subset=["income_group_acronym"])
+    ken = ken[pd.to_numeric(ken["fiscal_year"], errors="coerce").notna()]
+    last = ken.loc[pd.to_numeric(ken["fiscal_year"]).idxmax()]
+    assert p.at["KEN", "income_group"] == {"LMIC": "LMC", "UMIC": "UMC"}.get(last["income_group_acronym"],
+                                                                           last["income_group_acronym"])
 
 
 def test_no_shared_paths_in_runtime_code():
