@@ -189,7 +189,8 @@ class _WarmLP:
 
     def __init__(self, highs: Any, seg_partner: np.ndarray, seg_mech: np.ndarray, objective: Callable,
                  shape: tuple[int, int], n_cols: int, seg_width: np.ndarray | None = None,
-                 seg_k: np.ndarray | None = None, segments: int | None = None) -> None:
+                 seg_k: np.ndarray | None = None, segments: int | None = None,
+                 y_bounds: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         self.highs, self.seg_partner, self.seg_mech = highs, seg_partner, seg_mech
         self.objective, self.shape = objective, shape
         self.cols = np.arange(n_cols, dtype=np.int32)
@@ -200,6 +201,7 @@ class _WarmLP:
         self.scaled = (np.ones(n_seg, bool) if seg_k is None or segments is None
                        else np.asarray(seg_k)[:n_seg] < int(segments))
         self.width_mult = 1.0
+        self.y_bounds = y_bounds  # partner-total columns' (lower, upper) bounds, US$ M
 
     @classmethod
     def build(cls, inputs: Any, settings: Any, budget: float) -> _WarmLP | None:
@@ -208,9 +210,16 @@ class _WarmLP:
             h, st = alloc.highs_model(inputs, settings, budget)
         except (ImportError, AttributeError):
             return None
-        return cls(h, np.asarray(st.seg_partner), np.asarray(st.seg_mech), st.objective,
+        warm = cls(h, np.asarray(st.seg_partner), np.asarray(st.seg_mech), st.objective,
                    (len(st.partner_ids), len(st.mech_ids)), st.n_cols, getattr(st, "seg_width", None),
-                   getattr(st, "seg_k", None), getattr(settings, "segments", None))
+                   getattr(st, "seg_k", None), getattr(settings, "segments", None),
+                   (np.asarray(st.y_lo, float), np.asarray(st.y_hi, float)) if hasattr(st, "y_lo") else None)
+        locked = getattr(st, "locked", None)
+        if locked is not None and len(locked):  # a locked cell keeps its curve: its amount is fixed anyway
+            cell = pd.MultiIndex.from_arrays([np.asarray(st.partner_ids)[warm.seg_partner],
+                                              np.asarray(st.mech_ids)[warm.seg_mech]])
+            warm.scaled &= ~cell.isin(pd.MultiIndex.from_frame(locked[["partner_id", "mechanism"]]))
+        return warm
 
     def solve(self, value: np.ndarray, effect_mult: np.ndarray | None = None,
               scale_mult: float | None = None) -> np.ndarray:
@@ -228,6 +237,12 @@ class _WarmLP:
                 raise InfeasibleError(["the allocation LP exposes no segment widths: curve scale cannot be drawn"])
             width = np.where(self.scaled, self.seg_width * mult, self.seg_width)
             h.changeColsBounds(len(self.seg_cols), self.seg_cols, np.zeros(len(width)), width)
+            if self.y_bounds is not None:  # a partner minimum above its smaller curves' capacity is cut to it
+                lo, hi = self.y_bounds
+                capacity = np.bincount(self.seg_partner, weights=width, minlength=len(lo))
+                ycols = len(self.seg_partner) + np.arange(len(lo), dtype=np.int32)
+                h.changeColsBounds(len(ycols), ycols, np.minimum(lo, capacity),
+                                   np.where(np.isinf(hi), highspy.kHighsInf, hi))
             self.width_mult = mult
         h.run()
         status = h.getModelStatus()
