@@ -36,7 +36,7 @@ from prioritizer.paths import PANELS_DIR, SAMPLE_DATA_DIR, WEIGHTS_DIR
 from prioritizer.score import score
 
 DEFAULT_SETTINGS = WEIGHTS_DIR / "validation.yaml"
-SERIES = ("wgi_governance", "wgi_political_stability", "ucdp_conflict_years", "pts", "fariss")
+SERIES = ("wgi_governance", "wgi_political_stability", "ucdp_conflict_years", "pts")
 WGI_GOVERNANCE_CODES = ("ge", "rq", "rl", "cc")
 CONFLICT_WINDOW_YEARS = 5
 TABLE_COLUMNS = ["outcome", "label", "as_of", "horizon", "n", "rho_partial", "ci_low", "ci_high", "rho_raw",
@@ -51,7 +51,8 @@ CAVEATS = (
     "Outcome overlap: an outcome's own indicators are left out of the as-of propensity when "
     "exclude_own_indicators is true; related indicators (e.g. V-Dem and WGI voice) still overlap.",
     "Data vintage: panels are today's releases (revised back data), not what was published in the "
-    "as-of year; FSI (2023 only) and DSCA FMF (FY2020-24 only) are missing as of 2011.",
+    "as-of year; FSI (2023 only) is missing as of 2011; the US defense ties are today's list "
+    "(priority_facts.csv) cut at since_year, so ties that ended before today are not seen.",
     "Small n: bootstrap intervals are wide; a row with fewer than min_n partners gets no correlation.",
 )
 
@@ -181,7 +182,7 @@ def outcome_series(panels_dir: str | Path, series: str, partner_ids: pd.Index) -
 
     wgi_governance: mean of WGI GE, RQ, RL, CC (all four present); wgi_political_stability: WGI PV;
     ucdp_conflict_years: −(years with ≥ 1 state-based armed conflict in the 5 years ending that year;
-    partners absent from UCDP count 0); pts: −mean(PTS Amnesty, HRW, State); fariss: latent score.
+    partners absent from UCDP count 0); pts: −mean(PTS Amnesty, HRW, State).
     """
     panels_dir = Path(panels_dir)
     if series in ("wgi_governance", "wgi_political_stability"):
@@ -202,10 +203,6 @@ def outcome_series(panels_dir: str | Path, series: str, partner_ids: pd.Index) -
         pts = refresh._read(panels_dir, refresh.F_PTS)
         pts["v"] = -pts[["PTS_A", "PTS_H", "PTS_S"]].mean(axis=1, skipna=True)
         level = pts.dropna(subset=["v"]).groupby(["iso3", "Year"])["v"].mean()
-    elif series == "fariss":
-        far = refresh._read(panels_dir, refresh.F_FARISS)
-        level = far.dropna(subset=["Human rights protection"]).groupby(["iso3", "Year"])["Human rights protection"] \
-            .mean()
     else:
         raise InputError(f"unknown outcome series {series!r} (expected one of {', '.join(SERIES)})", key="series")
     table = level.unstack()
@@ -333,7 +330,7 @@ def backtest(settings: ValidationSettings, panels_dir: str | Path = PANELS_DIR,
     if not profile_path.exists():
         raise InputError(f"weight profile '{settings.profile}' not found in {Path(weights_dir).name}/",
                          file=settings.source or None, key="profile")
-    partners = refresh.build_partners(panels_dir, as_of=a)
+    partners = refresh.build_partners(panels_dir, Path(data_dir), as_of=a)
     ids = pd.Index(partners["partner_id"])
     dictionary, _ = load_dictionary(data_dir)
     for o in settings.outcomes:

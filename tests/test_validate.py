@@ -37,7 +37,8 @@ def test_default_settings_load():
     s = va.load_settings()
     assert s.as_of == 2011 and s.horizons == (2019, 2023)
     assert {o.series for o in s.outcomes} <= set(va.SERIES)
-    assert all(o.own_indicators for o in s.outcomes)
+    own = {o.id: o.own_indicators for o in s.outcomes}
+    assert "wgi_rule_of_law" in own["governance_wgi"] and own["human_rights_pts"] == ("pts_mean",)
 
 
 @pytest.mark.parametrize(("text", "key"), [
@@ -143,9 +144,11 @@ def test_as_of_partners_use_no_later_data():
     partners = refresh.build_partners(PANELS_DIR, as_of=2011)
     years = partners.filter(like="_year")
     assert years.max().max() <= 2011
-    assert partners["fsi_total"].isna().all()  # FSI is 2023 only
-    assert partners["fmf_fy2020_2024_mean_usd_m"].isna().all()  # DSCA FMF is FY2020-24 only
-    assert partners["us_aid_fy2020_2024_mean_usd_m"].notna().all()
+    assert partners["fsi_c1_security_apparatus"].isna().all()  # FSI is 2023 only
+    assert (partners["ucdp_conflict_years_2020_2024_year"].dropna() == 2011).all()  # window 2007-2011
+    assert partners["us_aid_variation_fy2020_2024"].notna().sum() > 100
+    now = refresh.build_partners(PANELS_DIR)
+    assert now.filter(like="_year").max().max() > 2011
 
 
 def test_backtest_table_on_bundled_panels(result, quick):
@@ -153,11 +156,10 @@ def test_backtest_table_on_bundled_panels(result, quick):
     assert list(t.columns) == va.TABLE_COLUMNS
     assert len(t) == len(quick.outcomes) * len(quick.horizons)
     done = t.dropna(subset=["rho_partial"])
-    assert len(done) >= 8 and (done["n"] >= quick.min_n).all()
+    assert len(done) == len(t) and (done["n"] >= quick.min_n).all()
     assert ((done["ci_low"] <= done["rho_partial"]) & (done["rho_partial"] <= done["ci_high"])).all()
-    fariss_2023 = t[(t["outcome"] == "human_rights_fariss") & (t["horizon"] == 2023)].iloc[0]
-    assert fariss_2023["n"] == 0 and "no fariss data" in fariss_2023["note"]
-    assert (t["excluded_indicators"] != "").all() and (t["overlap"] == "").all()
+    own = {o.id: ", ".join(o.own_indicators) for o in quick.outcomes}
+    assert (t["excluded_indicators"] == t["outcome"].map(own)).all() and (t["overlap"] == "").all()
     pairs = result.pairs
     assert (pairs["aid_usd_m"] >= quick.aid_threshold_usd_m).all()
 
@@ -178,6 +180,13 @@ def test_own_indicators_kept_reports_the_overlap(quick):
     assert np.isnan(gov["ci_low"])
 
 
+def test_a_horizon_without_outcome_data_is_reported_not_dropped(quick):
+    t = va.backtest(quick.with_changes(bootstrap_draws=0, horizons=[2024])).table
+    gov = t[t["outcome"] == "governance_wgi"].iloc[0]  # WGI ends in 2023
+    assert gov["n"] == 0 and np.isnan(gov["rho_partial"]) and "no wgi_governance data for 2024" in gov["note"]
+    assert t.loc[t["outcome"] == "conflict_ucdp", "n"].iloc[0] > 0  # UCDP runs to 2024
+
+
 # ------------------------------------------------------------------------------ CLI, chart, views
 
 
@@ -187,7 +196,7 @@ def test_cli_writes_the_table(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "partial Spearman" in text and "Caveats:" in text and "governance_wgi" in text
     table = pd.read_csv(out)
-    assert len(table) == 5 and table["n"].gt(0).all()
+    assert len(table) == 4 and table["n"].gt(0).all()
 
 
 def test_cli_bad_flag_is_one_line(capsys):
