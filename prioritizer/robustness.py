@@ -360,6 +360,14 @@ class _Rescorer:
         return num
 
 
+def _ranked(scores: pd.DataFrame) -> np.ndarray:
+    """Partners the scorer ranks: a propensity and a rank (low-coverage partners are left unranked)."""
+    ok = np.isfinite(scores["propensity"].to_numpy(float))
+    if "rank" in scores.columns:
+        ok &= scores["rank"].notna().to_numpy()
+    return ok
+
+
 def _quantile_from_counts(counts: np.ndarray, q: float) -> np.ndarray:
     """Inverted-CDF ``q`` quantile (0-based bin index) of each row's histogram; -1 for an empty row."""
     cum = np.cumsum(counts, axis=1)
@@ -534,8 +542,7 @@ def monte_carlo(result: ScoreResult, profile: WeightProfile, settings: Robustnes
     cats = result.categories.reindex(ids).to_numpy(float)
     W = draw_weights(profile, settings, rng, category_ids)
     D, P = W.shape[0], len(ids)
-    base_prop = scores["propensity"].to_numpy(float)
-    scored = np.isfinite(base_prop)
+    scored = _ranked(scores)
     sidx = np.nonzero(scored)[0]
     n = len(sidx)
     counter = _RankCounter(scores["command"].to_numpy()[sidx], always_check_ties=settings.indicator_noise)
@@ -788,7 +795,7 @@ def tornado(result: ScoreResult, profile: WeightProfile, swing: float = 0.5, poi
     scores = result.scores
     ids = scores.index
     prop = propensity_for_weights(result.categories.reindex(ids).to_numpy(float), W, profile.aggregation)
-    sidx = np.nonzero(np.isfinite(scores["propensity"].to_numpy(float)))[0]
+    sidx = np.nonzero(_ranked(scores))[0]
     sub = prop[:, sidx]
     ranks = rank_rows(sub)
     cranks = np.empty_like(ranks)
