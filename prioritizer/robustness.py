@@ -573,17 +573,22 @@ def monte_carlo(result: ScoreResult, profile: WeightProfile, settings: Robustnes
     keep_ranks = np.empty((D, n), dtype=np.int32) if keep_draws else None
     keep_prop = np.empty((D, n)) if keep_draws else None
     rescore = _Rescorer(cats[sidx], method)
+    # unranked (low-coverage) partners with a propensity still get funding in the LP: re-score them there too
+    xidx = np.nonzero(np.isfinite(scores["propensity"].to_numpy(float)) & ~scored)[0]
+    rescore_x = _Rescorer(cats[xidx], method) if len(xidx) and lp_n else None
     # the new sources (aggregation, priority, mechanism effects, curve scale) draw from their own stream, so
     # the weight draws (and everything with those sources off) are exactly those of the seed alone
     src_rng = np.random.default_rng([settings.seed, 1])
-    switched, rescore_alt = None, None
+    switched, rescore_alt, rescore_x_alt = None, None, None
     if settings.aggregation_switch > 0:
         if dataset is None:
             raise InputError("aggregation_switch needs the data set that was scored", file=settings.source or None,
                              key="aggregation_switch")
         other = "geometric" if method == "arithmetic" else "arithmetic"
         alt = score_partners(dataset, profile.with_method(aggregation=other), _overrides_of(result))
-        rescore_alt = _Rescorer(alt.categories.reindex(ids).to_numpy(float)[sidx], other)
+        alt_cats = alt.categories.reindex(ids).to_numpy(float)
+        rescore_alt = _Rescorer(alt_cats[sidx], other)
+        rescore_x_alt = _Rescorer(alt_cats[xidx], other) if rescore_x is not None else None
         switched = src_rng.random(D) < settings.aggregation_switch
         log.append(f"aggregation: {other} instead of {method} in {int(switched.sum()):,} of {D:,} draws "
                    f"(probability {settings.aggregation_switch:g}; categories re-scored once with {other} means)")
@@ -604,6 +609,15 @@ def monte_carlo(result: ScoreResult, profile: WeightProfile, settings: Robustnes
         if start < lp_n:
             m = min(stop, lp_n) - start
             lp_prop[start:start + m, sidx] = sub[:m]
+            if rescore_x is not None:
+                if noise is not None:
+                    lp_prop[start:start + m, xidx] = _propensity_per_draw(cat_draws[:m][:, xidx], Wc[:m], method)
+                else:
+                    lp_prop[start:start + m, xidx] = rescore_x(np.ascontiguousarray(Wc[:m]))
+                    if switched is not None and switched[start:start + m].any():
+                        sw = switched[start:start + m]
+                        lp_prop[start:start + m, xidx] = np.where(
+                            sw[:, None], rescore_x_alt(np.ascontiguousarray(Wc[:m])), lp_prop[start:start + m, xidx])
             if lp_risk is not None:
                 lp_risk[start:start + m] = cat_draws[:m, :, risk_k] * 100.0
         if keep_draws:

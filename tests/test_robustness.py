@@ -567,3 +567,15 @@ def test_probabilities_stay_valid_for_any_source_setting(sample, seed, k, r, c):
         assert p[col].between(0, 1).all()
     assert (p.groupby("command")[["p_bullish", "p_bearish"]].sum() <= 3 + 1e-9).all().all()
     assert ((p["core_class"] == "core") == (p["funded_share"] >= 0.95 - 1e-12)).all()
+
+
+def test_unranked_partners_have_no_rank_interval_but_lp_figures(sample):
+    dataset, profile, result, alloc_settings, inputs = sample
+    unranked = result.scores.index[result.scores["rank"].isna() & result.scores["propensity"].notna()]
+    assert len(unranked)  # low-coverage partners in the bundled sample
+    p = rb.monte_carlo(result, profile, settings(draws=200, lp_draws=5, aggregation_switch=0.5), inputs,
+                       alloc_settings, dataset=dataset).partners
+    assert p.loc[unranked, "rank_p5"].isna().all() and p.loc[unranked, "p_top10"].isna().all()
+    assert p.loc[unranked, "funded_share"].notna().all()
+    ranked = p[p["rank"].notna()]
+    assert ranked["rank_p95"].max() <= len(ranked)
