@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from prioritizer import validate as va
+from prioritizer.cli_common import write_table
 from prioritizer.errors import InputError
 
 FLAGS = {"as_of": "--as-of", "seed": "--seed", "bootstrap_draws": "--draws",
@@ -60,7 +61,6 @@ def format_table(table: pd.DataFrame) -> str:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Run the back-test, print the table and caveats, write ``--out``."""
-    from prioritizer.cli import write_table
     from prioritizer.paths import PANELS_DIR
 
     settings = settings_from_args(args)
