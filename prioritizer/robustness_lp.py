@@ -54,7 +54,9 @@ def without_floors(settings: Any) -> Any:
     pools and the budget kept): the LP for the robust core "without floors"."""
     out = settings
     if getattr(settings, "commands", None):
-        out = replace(out, commands=tuple(replace(c, floor_usd_m=0.0) for c in settings.commands))
+        out = replace(out, commands=tuple(
+            replace(c, floor_usd_m=0.0, **({"floor_pct_of_budget": 0.0} if hasattr(c, "floor_pct_of_budget") else {}))
+            for c in settings.commands))
     if hasattr(settings, "partner_defaults"):
         out = replace(out, partner_defaults=replace(settings.partner_defaults, floor_usd_m=0.0, max_cut_pct=None))
     if getattr(settings, "partner_overrides", None):
