@@ -143,6 +143,12 @@ def run_frontier(rkey: str, _scores: pd.DataFrame, _dataset: Any) -> pd.DataFram
                              low_pct=settings.frontier_low_pct, high_pct=settings.frontier_high_pct)
 
 
+@st.cache_data(show_spinner=False, max_entries=2)
+def run_backtest() -> dict[str, Any]:
+    """The validation back-test on the bundled panels with weights/validation.yaml (cached: same inputs, same table)."""
+    return V.run_backtest()
+
+
 @st.cache_data(show_spinner=False, max_entries=8)
 def run_robustness(rkey: str, _result: Any, _dataset: Any, _profile: Any, budget: float | None) -> dict[str, Any]:
     """Monte Carlo over weights and tornado, through the robustness module's API."""
@@ -740,7 +746,7 @@ def view_robustness(ctx: dict[str, Any]) -> None:
 
 def view_data(ctx: dict[str, Any]) -> None:
     dataset, result = ctx["dataset"], ctx["result"]
-    tabs = st.tabs(["Dictionary", "Coverage", "Sources & licences", "Method log"])
+    tabs = st.tabs(["Dictionary", "Coverage", "Sources & licences", "Method log", "Back-test"])
     with tabs[0]:
         st.dataframe(V.dictionary_table(dataset.dictionary), hide_index=True, key="data_dictionary",
                      height=table_height(len(dataset.dictionary)),
@@ -763,6 +769,26 @@ def view_data(ctx: dict[str, Any]) -> None:
     with tabs[3]:
         st.code("\n".join(result.log + ctx["notes"]), language=None)
         st.caption("Files: " + ", ".join(f"{k} = {v}" for k, v in dataset.files.items()))
+    with tabs[4]:
+        view_backtest(ctx["scenario"])
+
+
+def view_backtest(scen: dict[str, Any]) -> None:
+    """Back-test of the propensity score (prioritizer.validate), run on request and cached."""
+    st.caption("Did partners with a higher propensity in a past year improve more afterwards, among those that "
+               "received substantial US aid? Settings: weights/validation.yaml; method: docs/method.md §7.")
+    if st.button("Run back-test", key="backtest_run", icon=":material/history:"):
+        ss["backtest_requested"] = True
+    if not ss.get("backtest_requested"):
+        return
+    try:
+        out = run_backtest()
+    except InputError as exc:
+        st.error(str(exc))
+        return
+    show_chart(charts.backtest_chart(out["table"]), scen, "Back-test: propensity vs later improvement", "backtest")
+    display_table(out["display"], "backtest_table")
+    st.markdown("**Caveats**\n" + "\n".join(f"- {c}" for c in out["caveats"]))
 
 
 def display_table(frame: pd.DataFrame, key: str, **kwargs: Any) -> None:

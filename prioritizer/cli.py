@@ -1,4 +1,4 @@
-"""Command line: ``python -m prioritizer score|allocate|frontier|robustness|refresh-data``.
+"""Command line: ``python -m prioritizer score|allocate|frontier|robustness|validate|refresh-data``.
 
 Handlers only parse arguments, call library functions and write files. Every input problem ends as
 one line on stderr naming the file, row and column, and a non-zero exit code; never a traceback.
@@ -107,9 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _stage_command_modules() -> list:
     """Subcommand modules of later stages (allocation, robustness), each exposing ``register``."""
-    from prioritizer import cli_allocation, cli_robustness
+    from prioritizer import cli_allocation, cli_robustness, cli_validate
 
-    return [cli_allocation, cli_robustness]
+    return [cli_allocation, cli_robustness, cli_validate]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

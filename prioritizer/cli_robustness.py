@@ -23,7 +23,8 @@ from prioritizer.pipeline import run_scoring
 TABLE_COLUMNS = [
     "partner_id", "name", "command", "propensity", "propensity_p5", "propensity_p95", "rank", "rank_p5", "rank_p50",
     "rank_p95", "rank_in_command", "rank_in_command_p5", "rank_in_command_p95", "p_top10", "base_call", "p_bullish",
-    "p_bearish", "funded_share", "core_class", "tip_delta", "tip_category", "tip_share", "tip_change",
+    "p_bearish", "funded_share", "core_class", "funded_share_no_floors", "core_class_no_floors", "tip_delta",
+    "tip_category", "tip_share", "tip_change",
 ]
 CLI_OVERRIDES = ("draws", "seed", "method", "concentration", "lp_draws", "indicator_noise")
 
@@ -99,7 +100,9 @@ def settings_table(settings: rb.RobustnessSettings, mc: rb.RobustnessResult, pro
     rows += [(k, getattr(settings, k)) for k in ("draws", "seed", "method", "concentration", "uniform_bound",
                                                   "indicator_noise", "lp_draws", "bullish_n", "core_threshold",
                                                   "funded_tolerance_usd_m", "tornado_swing", "tornado_points",
-                                                  "tipping_grid_step", "tipping_max")]
+                                                  "tipping_grid_step", "tipping_max", "priority_shift",
+                                                  "mechanism_effect_range", "curve_scale_range",
+                                                  "aggregation_switch", "core_without_floors")]
     rows += [("budget_usd_m", mc.budget_usd_m if mc.budget_usd_m is not None else "")]
     return pd.DataFrame(rows, columns=["setting", "value"]).astype({"value": str})
 
@@ -139,6 +142,10 @@ def summary_text(table: pd.DataFrame, mc: rb.RobustnessResult, top: int = 5) -> 
         counts = table["core_class"].value_counts()
         lines.append(f"Robust core (funded in ≥ {s.core_threshold:.0%} of re-solves): {counts.get('core', 0)} core, "
                      f"{counts.get('borderline', 0)} borderline, {counts.get('exterior', 0)} exterior")
+        if s.core_without_floors:
+            free = table["core_class_no_floors"].value_counts()
+            lines.append(f"  without floors (command/partner floors and max-cut limits removed): {free.get('core', 0)} "
+                         f"core, {free.get('borderline', 0)} borderline, {free.get('exterior', 0)} exterior")
     tips = table.dropna(subset=["tip_delta"])
     if len(tips):
         tips = tips.assign(_abs=tips["tip_delta"].abs()).sort_values(["_abs", "rank"]).head(top)

@@ -1174,3 +1174,26 @@ def briefing_charts(charts: Any, scores: pd.DataFrame, matching: Any, topojson: 
         out["Allocation by command"] = charts.allocation_by_command(allocation.partners)
         out["Change vs baseline"] = charts.change_bars(allocation.partners, top_n=15)
     return out
+
+
+# ------------------------------------------------------------------------------------------- back-test
+
+
+def backtest_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The back-test table for display: outcome, years, n, partial Spearman and interval, raw, note."""
+    out = pd.DataFrame({
+        "Outcome": table["label"], "Change over": table["as_of"].astype(str) + "→" + table["horizon"].astype(str),
+        "Partners": table["n"], "Partial Spearman": table["rho_partial"].round(2),
+        "Interval low": table["ci_low"].round(2), "Interval high": table["ci_high"].round(2),
+        "Raw Spearman": table["rho_raw"].round(2), "Spearman with start level": table["rho_start"].round(2),
+        "Left out of propensity": table["excluded_indicators"], "Note": table["note"]})
+    return out.reset_index(drop=True)
+
+
+def run_backtest(settings_path: str | Path | None = None) -> dict[str, Any]:
+    """Run ``prioritizer.validate.backtest`` on the bundled panels: {"table", "display", "caveats", "log"}."""
+    from prioritizer import validate
+
+    result = validate.backtest(validate.load_settings(settings_path))
+    return {"table": result.table, "display": backtest_table(result.table), "caveats": list(result.caveats),
+            "log": result.log}
