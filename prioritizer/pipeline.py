@@ -42,6 +42,8 @@ def score_and_match(dataset: Dataset, profile: WeightProfile, matching: Matching
     basis = dataset.priority.attrs.get("basis", {})
     scores["priority_basis"] = [basis.get(p, "") for p in scores.index]
     scores["baseline_usd_m"] = dataset.funding["baseline_usd_m"].reindex(scores.index).fillna(0.0)
+    if "income_group" in dataset.partners.columns:  # World Bank income group (HIC/UMC/LMC/LIC), optional
+        scores["income_group"] = dataset.partners["income_group"].reindex(scores.index)
     scores["quadrant"] = match.quadrants(scores["propensity"], scores["priority"], matching)
     mismatch = match.funding_mismatch(scores["propensity"], scores["priority"], scores["baseline_usd_m"],
                                       matching)
