@@ -242,6 +242,8 @@ def _structure(inputs: AllocationInputs, settings: AllocationSettings) -> _Struc
     y_lo = bounds["lower_usd_m"].to_numpy(float)
     y_hi = bounds["upper_usd_m"].to_numpy(float)
     soft = settings.soft
+    # a minimum above what the partner can absorb (curve ceilings, locks) or take is lowered to that
+    y_lo = np.minimum(y_lo, np.maximum(np.minimum(capacity, y_hi), bounds["locked_usd_m"].to_numpy(float)))
     ycol = n_seg + np.arange(P)
     rows: list[_Row] = []
     slacks: list[tuple[str, str, int, float, float]] = []  # group, subject, row, penalty, width
@@ -394,6 +396,7 @@ def _static_diagnosis(inputs: AllocationInputs,
     st = _structure(inputs, settings)
     b = st.bounds
     lo_a, hi_a, lk_a = b["lower_usd_m"].to_numpy(), b["upper_usd_m"].to_numpy(), b["locked_usd_m"].to_numpy()
+    lo_a = np.minimum(lo_a, np.maximum(np.minimum(st.capacity, hi_a), lk_a))  # as in _structure
     soft_min = settings.soft.partner_minimum_penalty is not None
     suspect = np.nonzero((lk_a > hi_a + TOL) | (~soft_min & ((lo_a > hi_a + TOL) | (lo_a > st.capacity + TOL))))[0]
     for i in suspect:  # only partners with a problem are looked at one by one
@@ -412,7 +415,7 @@ def _static_diagnosis(inputs: AllocationInputs,
             out.append(f"{pid} must receive at least {_m(lo)} ({_rule(lo_rule, pid, settings, b)}) but can "
                        f"absorb at most {_m(cap_)} (curve ceiling: scale {_m(p.at[pid, 'scale_usd_m'])} × "
                        f"u_max {settings.u_max:g} × {n} eligible mechanisms)")
-    lower = b["minimum_usd_m"].to_numpy()
+    lower = np.maximum(lo_a, lk_a)
     upper = np.minimum(hi_a, st.capacity)
     commands = p["command"].to_numpy()
     lock_command = locks["partner_id"].map(p["command"])
