@@ -124,6 +124,7 @@ class Need:
     frontline_floor: float = 0.6
     frontline_basis: str = ""
     no_defence_forces: float = 0.2  # additionality of a state without armed forces (nothing to build)
+    under_resourced_min_need: float = 0.25  # below this need a $0 partner is not "under-resourced"
 
     def income_factor(self, group: str) -> float:
         """Factor for a World Bank income group (HIC/UMC/LMC/LIC; anything else is 'unknown')."""
@@ -544,11 +545,9 @@ def _benefit(r: _Reader, value: Any) -> dict[str, Any]:
 
 def _need(r: _Reader, value: Any, partner_list: Any) -> Need:
     n = r.mapping(value, "need", ["indicator", "reference_usd_m", "income_group_factor", "frontline",
-                                  "no_defence_forces"])
-    if "no_defence_forces" in n:
-        n_kw = {"no_defence_forces": r.number(n["no_defence_forces"], "need.no_defence_forces", maximum=1.0)}
-    else:
-        n_kw = {}
+                                  "no_defence_forces", "under_resourced_min_need"])
+    n_kw = {k: r.number(n[k], f"need.{k}", maximum=1.0) for k in ("no_defence_forces", "under_resourced_min_need")
+            if k in n}
     kw: dict[str, Any] = {}
     if "indicator" in n:
         kw["indicator"] = r.text(n["indicator"], "need.indicator")

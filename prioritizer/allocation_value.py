@@ -331,3 +331,30 @@ def piecewise_benefit(inputs: AllocationInputs, settings: AllocationSettings,
     effect = np.array([settings.mechanism(m).effect for m in cells["mechanism"]])
     return benefit_curve(p["value"].to_numpy(float), effect, p["scale_usd_m"].to_numpy(float),
                          cells["amount_usd_m"].to_numpy(float), settings)
+
+
+def grant_need(partners: pd.DataFrame, settings: AllocationSettings) -> pd.DataFrame:
+    """Need (0–1) and grant eligibility (bool) per partner from a partners table (raw indicators, optional
+    income_group, partner_type), by the same rules as :func:`build_inputs`. For the funding-mismatch flags:
+    only a grant-eligible partner (a state with armed forces, not high-income without an MOU, with need ≥
+    ``need.under_resourced_min_need``) can be under-resourced."""
+    idx = partners.index
+    notes: list[str] = []
+    frame = pd.DataFrame({"partner_type": partners.get("partner_type", pd.Series("state", index=idx))}, index=idx)
+    groups = _income_groups(frame.assign(name=idx), partners, notes) if "income_group" in partners.columns \
+        else pd.Series("unknown", index=idx, dtype=object)
+    df = settings.defence_forces
+    state = frame["partner_type"] == "state"
+    spend = pd.to_numeric(partners[df.spending_indicator], errors="coerce") \
+        if df.spending_indicator in partners.columns else pd.Series(np.nan, index=idx)
+    forces = spend > 0
+    if df.personnel_indicator and df.personnel_indicator in partners.columns:
+        forces &= ~(pd.to_numeric(partners[df.personnel_indicator], errors="coerce") == 0)
+    forces = forces | ~state
+    milex = pd.to_numeric(partners[settings.need.indicator], errors="coerce") \
+        if settings.need.indicator in partners.columns else pd.Series(np.nan, index=idx)
+    terms = need_terms(milex, groups, pd.Series(idx.isin(settings.need.frontline), index=idx), settings, forces)
+    exceptions = {pid for pid, _ in settings.grant_exceptions} | {lk.partner_id for lk in settings.locks}
+    high_income = groups.isin(settings.high_income_groups) & ~idx.isin(exceptions)
+    eligible = state & forces & ~high_income & (terms["need"] >= settings.need.under_resourced_min_need)
+    return pd.DataFrame({"need": terms["need"], "grant_eligible": eligible}, index=idx)
