@@ -508,8 +508,20 @@ class AllocationCalls:
         self.risk_category = settings.risk_category
         self.command, self.command_names = pd.factorize(p["command"], sort=True)
         self.baseline = p["baseline_usd_m"].to_numpy(float)
-        self.base_cells = inputs.baseline_by_mechanism.reindex(index=self.ids, columns=self.mech_ids) \
-            .fillna(0.0).to_numpy(float)
+        # changes are measured from the reference (eligible, unlocked baseline plus locks), as in bullbear
+        bounds = alloc.partner_bounds(inputs, settings)
+        self.reference = bounds["reference_usd_m"].reindex(self.ids).to_numpy(float)
+        elig = inputs.eligible.reindex(index=self.ids, columns=self.mech_ids).fillna(False).to_numpy(bool)
+        cells = inputs.baseline_by_mechanism.reindex(index=self.ids, columns=self.mech_ids).fillna(0.0) \
+            .to_numpy(float) * elig
+        self.unlocked = elig.copy()
+        pos = {pid: i for i, pid in enumerate(self.ids)}
+        for lk, amount in zip(settings.locks, alloc._resolved_locks(inputs, settings)["amount_usd_m"], strict=True):
+            i, j = pos[lk.partner_id], self.mech_ids.index(lk.mechanism)
+            cells[i, j] = amount
+            self.unlocked[i, j] = False
+        self.base_cells = cells
+        self.need = p["need"].to_numpy(float) if "need" in p.columns else np.ones(len(p))
         self.scale = p["scale_usd_m"].to_numpy(float)
         self.effect = np.array([settings.mechanism(m).effect for m in self.mech_ids], dtype=float)
         self.u_k, self.g_k = alloc.curve_breakpoints(settings)
@@ -531,7 +543,7 @@ class AllocationCalls:
         prop = np.nan_to_num(np.clip(np.asarray(propensity, float), 0.0, 100.0), nan=0.0)
         risk = self.risk if risk_score is None else np.nan_to_num(
             1.0 - np.clip(np.asarray(risk_score, float), 0.0, 100.0) / 100.0, nan=1.0)
-        return self.priority / 5.0 * prop / 100.0 * (1.0 - self.discount * risk)
+        return self.priority / 5.0 * prop / 100.0 * self.need * (1.0 - self.discount * risk)
 
     def cells(self, value: np.ndarray) -> np.ndarray:
         """Optimal allocation partner × mechanism (US$ M/yr) for a value vector."""
@@ -559,15 +571,22 @@ class AllocationCalls:
         value = np.asarray(value, float)
         cells = self.cells(value)
         alloc = cells.sum(axis=1)
-        change = alloc - self.baseline
+        ref = self.reference
+        change = alloc - ref
         # return on the surge with the recommended mix held fixed (bullbear's rule)
         share = np.where(alloc[:, None] > 0, cells / np.where(alloc > 0, alloc, 1.0)[:, None],
-                         self.base_cells / np.where(self.baseline > 0, self.baseline, 1.0)[:, None])
-        gain = value * (self._curve(cells) - self._curve(share * self.baseline[:, None])).sum(axis=1)
+                         self.base_cells / np.where(ref > 0, ref, 1.0)[:, None])
+        gain = value * (self._curve(cells) - self._curve(share * ref[:, None])).sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             roi = np.where(np.abs(change) > self.min_change, gain / change, np.nan)
+        # bearish: benefit the next $1 M would buy (best eligible, unlocked mechanism), lowest first
+        du = self.u_max / (len(self.u_k) - 1)
+        slope_k = np.diff(self.g_k) / du
+        k = np.floor(cells / self.scale[:, None] / du + 1e-9).astype(int)
+        slope = np.where(k < len(slope_k), slope_k[np.minimum(k, len(slope_k) - 1)], 0.0)
+        marginal = (value[:, None] * self.effect[None, :] * slope * self.unlocked).max(axis=1)
         bull = self._top(change > self.min_change, (self.pid_order, -change, -roi))
-        bear = self._top((self.baseline > 0) & (change < -self.min_change), (self.pid_order, change))
+        bear = self._top((ref > 0) & (change < -self.min_change), (self.pid_order, change, marginal))
         return Calls(alloc, bull, bear)
 
     def _top(self, eligible: np.ndarray, keys: tuple[np.ndarray, ...]) -> np.ndarray:

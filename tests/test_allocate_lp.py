@@ -40,7 +40,6 @@ def independent_optimum(scores: pd.DataFrame, raw: pd.DataFrame, funding: pd.Dat
     n = len(ids)
     milex = raw["sipri_milex_usd_m"].reindex(ids).to_numpy(float)
     state = (scores["partner_type"] == "state").to_numpy()
-    forces = ~(np.isnan(milex) | (milex <= 0)) | ~state
     scale = np.where(np.isnan(milex) | (milex <= 0), np.where(state, 0.5, smin), np.clip(frac * milex, smin, smax))
     # need: income group unknown (0.8) × 1500 / (1500 + milex); 0.2 for a state without armed forces
     effort = np.where(np.isnan(milex) | (milex <= 0), np.where(state, 0.2, 1.0), 1500 / (1500 + milex))
