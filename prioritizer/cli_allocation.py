@@ -13,6 +13,7 @@ import pandas as pd
 
 from prioritizer import allocate as alloc
 from prioritizer import bullbear
+from prioritizer.cli_common import add_data_arguments
 from prioritizer.errors import InputError
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -41,13 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _data_arguments(parser: argparse.ArgumentParser) -> None:
-    try:
-        from prioritizer.cli import add_data_arguments
-    except ImportError:  # pragma: no cover - the main CLI is always present in the package
-        for name in ("data", "weights", "priority", "funding", "overrides"):
-            parser.add_argument(f"--{name}")
-    else:
-        add_data_arguments(parser)
+    add_data_arguments(parser)
     parser.add_argument("--settings", help="allocation settings YAML (default: weights/allocation.yaml)")
 
 
