@@ -167,14 +167,15 @@ def shortfall(table: pd.DataFrame, result: AllocationResult, n: int = 3) -> pd.D
     rows = []
     order = [c for c in COMMANDS if c in set(result.partners["command"])]
     for command in order:
-        for side, what in (("bullish", "receive a surge above their reference"),
-                           ("bearish", "are cut below their reference")):
+        for side, what in (("bullish", ("receives a surge above its reference",
+                                        "receive a surge above their reference")),
+                           ("bearish", ("is cut below its reference", "are cut below their reference"))):
             got = table[(table["command"] == command) & (table["side"] == side)]
             if len(got) >= n:
                 continue
             names = ", ".join(got["name"].astype(str))
             if len(got):
-                text = f"only {len(got)} {command} partner{'s' if len(got) > 1 else ''} {what}: {names}"
+                text = f"only {len(got)} {command} partner{'s' if len(got) > 1 else ''} {what[len(got) > 1]}: {names}"
             elif side == "bearish":
                 text = (f"no {command} partner is cut below its reference (eligible, unlocked baseline plus locks): "
                         "the budget covers every funded partner")
