@@ -625,6 +625,14 @@ def view_allocation(ctx: dict[str, Any]) -> None:
             st.info("Press **Run optimizer** to allocate the budget for this scenario.")
     else:
         res = out["result"]
+        if not res.meets_statute:
+            st.error("The budget is below the sum of the locks (statutory earmarks / MOUs): they are scaled pro "
+                     "rata — this allocation does NOT meet the statute.")
+        if len(res.relaxations):
+            lines = [f"- {t}" for t in res.relaxations["text"].head(8)]
+            more = f"\n- … and {len(res.relaxations) - 8} more (Relaxations in the export)" \
+                if len(res.relaxations) > 8 else ""
+            st.warning(f"{len(res.relaxations)} limits relaxed to give an answer:\n" + "\n".join(lines) + more)
         m = st.columns(5)
         m[0].metric("Budget", V.money(res.budget_usd_m, signed=False))
         m[1].metric("Allocated", V.money(res.budget_usd_m - res.unspent_usd_m, signed=False))

@@ -90,7 +90,7 @@ def cmd_allocate(args: argparse.Namespace) -> int:
     offs = bullbear.offsets(table, result)
     print(summary_text(result, inputs))
     print()
-    print(bullbear_text(table, offs))
+    print(bullbear_text(table, offs, bullbear.shortfall(table, result, args.top)))
     if args.out:
         path = write_allocation(result, table, offs, settings, args.out)
         print(f"\nwrote the allocation of {len(result.partners)} partners to {path}")
@@ -142,27 +142,46 @@ def summary_text(result: alloc.AllocationResult, inputs: alloc.AllocationInputs)
     if len(counts):
         parts = ", ".join(f"{n} {g.replace('_', ' ')}" for g, n in counts["group"].value_counts().items())
         lines.append(f"  partner limits at bound: {parts}")
+    if not result.meets_statute:
+        lines.append("  WARNING: the budget is below the sum of locks (statutory earmarks / MOUs); they are scaled "
+                     "pro rata — this allocation DOES NOT MEET THE STATUTE")
+    if len(result.relaxations):
+        total = result.relaxations["relaxed_by_usd_m"].sum()
+        lines.append(f"  relaxations ({len(result.relaxations)}, ${total:,.1f} M in all; penalty "
+                     f"{result.penalty:,.2f} benefit units):")
+        for text in result.relaxations["text"].head(25):
+            lines.append(f"    - {text}")
+        if len(result.relaxations) > 25:
+            lines.append(f"    … and {len(result.relaxations) - 25} more (see the Relaxations sheet)")
+    locks = result.settings.locks if result.settings is not None else ()
+    for lk in locks:
+        lines.append(f"  lock: {lk.partner_id}/{lk.mechanism} ${lk.amount_usd_m or 0:,.1f} M — {lk.basis}"
+                     f"{'; ' + lk.citation if lk.citation else ''}")
     for note in result.notes:
         lines.append(f"  note: {note}")
     return "\n".join(lines)
 
 
-def bullbear_text(table: pd.DataFrame, offs: pd.DataFrame) -> str:
-    """Bullish and bearish lists per command, then surge vs offsets."""
+def bullbear_text(table: pd.DataFrame, offs: pd.DataFrame, short: pd.DataFrame | None = None) -> str:
+    """Bullish and bearish lists per command (with why fewer than asked qualify), then surge vs offsets."""
     lines = []
-    for command, rows in table.groupby("command", sort=False):
+    commands = list(dict.fromkeys(list(table["command"]) + ([] if short is None else list(short["command"]))))
+    for command in commands:
+        rows = table[table["command"] == command]
         lines.append(f"{command}")
         for side in ("bullish", "bearish"):
             part = rows[rows["side"] == side]
+            why = short[(short["command"] == command) & (short["side"] == side)] if short is not None else None
             if part.empty:
-                lines.append(f"  {side}: none qualify")
+                lines.append(f"  {side}: {why['text'].iloc[0] if why is not None and len(why) else 'none qualify'}")
                 continue
-            lines.append(f"  {side}:")
+            lines.append(f"  {side}:" + (f" ({why['text'].iloc[0]})" if why is not None and len(why) else ""))
             for r in part.itertuples():
                 lines.append(
-                    f"    {r.rank}. {r.name} ({r.partner_id}) ${r.baseline_usd_m:,.1f} M → "
-                    f"${r.allocation_usd_m:,.1f} M | importance {r.importance:.0f}, benefit "
-                    f"{r.expected_benefit:,.1f}, rel. cost {r.relative_cost:.2f}, risk {r.risk:.2f} — "
+                    f"    {r.rank}. {r.name} ({r.partner_id}) ${r.reference_usd_m:,.1f} M → "
+                    f"${r.allocation_usd_m:,.1f} M ({r.allocation_usd_m - r.reference_usd_m:+,.1f}) | "
+                    f"{r.marginal_benefit_per_usd_m:.4f} per $1 M | importance {r.importance:.0f}, benefit "
+                    f"{r.expected_benefit:,.2f}, rel. cost {r.relative_cost:.2f}, risk {r.risk:.2f} — "
                     f"{r.rationale}")
         o = offs[offs["command"] == command]
         if len(o):
@@ -204,6 +223,7 @@ def write_allocation(result: alloc.AllocationResult, table: pd.DataFrame, offs: 
         sheets["By mechanism"] = result.mechanisms
         sheets["By command"] = result.by_command.reset_index()
         sheets["Binding"] = result.binding
+        sheets["Relaxations"] = result.relaxations
         sheets["Bullish-bearish"] = table
         sheets["Offsets"] = offs
         sheets["Settings"] = pd.DataFrame({

@@ -13,6 +13,8 @@ from pathlib import Path
 import pandas as pd
 
 from prioritizer import match
+from prioritizer.allocation_settings import load_settings as load_allocation_settings
+from prioritizer.allocation_value import grant_need
 from prioritizer.config import MatchingSettings, WeightProfile, load_matching_settings, load_profile
 from prioritizer.load import Dataset, load_dataset, load_overrides
 from prioritizer.paths import DEFAULT_MATCHING_SETTINGS, DEFAULT_PROFILE, SAMPLE_DATA_DIR
@@ -51,9 +53,13 @@ def score_and_match(dataset: Dataset, profile: WeightProfile, matching: Matching
     basis = dataset.priority.attrs.get("basis", {})
     scores["priority_basis"] = [basis.get(p, "") for p in scores.index]
     scores["baseline_usd_m"] = dataset.funding["baseline_usd_m"].reindex(scores.index).fillna(0.0)
+    if "income_group" in dataset.partners.columns:  # World Bank income group (HIC/UMC/LMC/LIC), optional
+        scores["income_group"] = dataset.partners["income_group"].reindex(scores.index)
     scores["quadrant"] = match.quadrants(scores["propensity"], scores["priority"], matching)
+    # need-aware merit: the allocation settings' need and grant rules (weights/allocation.yaml)
+    grants = grant_need(dataset.partners, load_allocation_settings())
     mismatch = match.funding_mismatch(scores["propensity"], scores["priority"], scores["baseline_usd_m"],
-                                      matching)
+                                      matching, need=grants["need"], grant_eligible=grants["grant_eligible"])
     for col in mismatch.columns:
         scores[col] = mismatch[col]
     cut = match.propensity_cut(scores["propensity"], matching)

@@ -350,7 +350,11 @@ def test_tipping_points_match_a_brute_force_scan():
     result.scores["priority"] = dataset.priority
     alloc_settings = allocate.settings_from_dict({
         "name": "t", "mechanisms": [{"id": "education", "effect": 1.0}, {"id": "fmf", "effect": 0.4}],
-        "baseline_mechanism": "fmf", "benefit": {"min_scale_usd_m": 10, "max_scale_usd_m": 10},
+        "baseline_mechanism": "fmf",
+        # the constructed partners have no spending figure: give them the scale and need they had before
+        # the need term (issue 9), so the case keeps its tipping points
+        "benefit": {"min_scale_usd_m": 10, "max_scale_usd_m": 10, "no_defence_scale_usd_m": 10},
+        "need": {"no_defence_forces": 1.0},
         "partners": {"default": {"max_cut_pct": 60, "max_increase_pct": 80, "increase_allowance_usd_m": 6}},
     })
     inputs = allocate.build_inputs(result.scores, dataset.partners, dataset.funding, alloc_settings)
