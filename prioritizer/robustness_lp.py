@@ -97,8 +97,19 @@ class AllocationCalls:
         self.risk_category = getattr(settings, "risk_category", None)
         self.command, self.command_names = pd.factorize(p["command"], sort=True)
         self.baseline = p["baseline_usd_m"].to_numpy(float)
-        self.base_cells = inputs.baseline_by_mechanism.reindex(index=self.ids, columns=self.mech_ids) \
-            .fillna(0.0).to_numpy(float)
+        # changes are measured from the reference (eligible, unlocked baseline plus locks), as in bullbear
+        self.reference = alloc.partner_bounds(inputs, settings)["reference_usd_m"].reindex(self.ids).to_numpy(float)
+        elig = inputs.eligible.reindex(index=self.ids, columns=self.mech_ids).fillna(False).to_numpy(bool)
+        cells = inputs.baseline_by_mechanism.reindex(index=self.ids, columns=self.mech_ids).fillna(0.0) \
+            .to_numpy(float) * elig
+        self.unlocked = elig.copy()
+        pos = {pid: i for i, pid in enumerate(self.ids)}
+        for lk, amount in zip(settings.locks, alloc._resolved_locks(inputs, settings)["amount_usd_m"], strict=True):
+            i, j = pos[lk.partner_id], self.mech_ids.index(lk.mechanism)
+            cells[i, j] = amount
+            self.unlocked[i, j] = False
+        self.base_cells = cells
+        self.u_k, self.g_k = alloc.curve_breakpoints(settings)
         self.scale = p["scale_usd_m"].to_numpy(float)
         self.effect = np.array([settings.mechanism(m).effect for m in self.mech_ids], dtype=float)
         self.min_change = float(bullbear.MIN_CHANGE_USD_M)
@@ -158,18 +169,27 @@ class AllocationCalls:
         value = np.asarray(value, float)
         cells = self.cells(value, effect_mult, scale_mult)
         alloc_total = cells.sum(axis=1)
-        change = alloc_total - self.baseline
+        ref = self.reference
+        change = alloc_total - ref
         effect = self.effect if effect_mult is None else self.effect * np.asarray(effect_mult, float)
         scale = self.scale if scale_mult is None else self.scale * float(scale_mult)
         # return on the surge with the recommended mix held fixed (bullbear's rule)
         share = np.where(alloc_total[:, None] > 0, cells / np.where(alloc_total > 0, alloc_total, 1.0)[:, None],
-                         self.base_cells / np.where(self.baseline > 0, self.baseline, 1.0)[:, None])
+                         self.base_cells / np.where(ref > 0, ref, 1.0)[:, None])
         gain = value * (self._curve(cells, effect, scale)
-                        - self._curve(share * self.baseline[:, None], effect, scale)).sum(axis=1)
+                        - self._curve(share * ref[:, None], effect, scale)).sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             roi = np.where(np.abs(change) > self.min_change, gain / change, np.nan)
+        # bearish (bullbear's rule): benefit the next $1 M would buy (best eligible, unlocked mechanism), lowest first
+        du = float(self.settings.u_max) / (len(self.u_k) - 1)
+        slope_k = np.diff(self.g_k) / du
+        with np.errstate(invalid="ignore", divide="ignore"):
+            k = np.floor(np.where(scale[:, None] > 0, cells / scale[:, None], np.inf) / du + 1e-9)
+        k = np.nan_to_num(k, nan=len(slope_k), posinf=len(slope_k)).astype(int)
+        slope = np.where(k < len(slope_k), slope_k[np.clip(k, 0, len(slope_k) - 1)], 0.0)
+        marginal = (value[:, None] * effect[None, :] * slope * self.unlocked).max(axis=1)
         bull = self._top(change > self.min_change, (self.pid_order, -change, -roi))
-        bear = self._top((self.baseline > 0) & (change < -self.min_change), (self.pid_order, change))
+        bear = self._top((ref > 0) & (change < -self.min_change), (self.pid_order, change, marginal))
         return Calls(alloc_total, bull, bear)
 
     def _top(self, eligible: np.ndarray, keys: tuple[np.ndarray, ...]) -> np.ndarray:
