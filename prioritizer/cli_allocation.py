@@ -14,11 +14,10 @@ import pandas as pd
 from prioritizer import allocate as alloc
 from prioritizer import bullbear
 from prioritizer import scope as sc
+from prioritizer.cells import neutralise_frame
 from prioritizer.cli_common import add_data_arguments, print_notes
 from prioritizer.errors import InputError
 from prioritizer.paths import DEFAULT_ALLOCATION_SETTINGS
-
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -233,27 +232,18 @@ def write_allocation(result: alloc.AllocationResult, table: pd.DataFrame, offs: 
     return _write(sheets, out)
 
 
-def _neutralise(frame: pd.DataFrame) -> pd.DataFrame:
-    """Prefix text cells that a spreadsheet would read as a formula with an apostrophe."""
-    out = frame.copy()
-    for col in out.columns:
-        if out[col].dtype == object:
-            out[col] = out[col].map(lambda v: "'" + v if isinstance(v, str) and v.startswith(FORMULA_PREFIXES)
-                                    else v)
-    return out
-
-
 def _write(sheets: dict[str, pd.DataFrame], out: str | Path) -> Path:
-    """Write the first sheet as CSV, or all sheets as XLSX (openpyxl); formula-like text neutralised."""
+    """Write the first sheet as CSV, or all sheets as XLSX (openpyxl); formula-like text neutralised
+    (:func:`prioritizer.cells.neutralise_frame`, the rule every export uses)."""
     path = Path(out)
     _check_out(str(path))
     try:
         if path.suffix.lower() == ".csv":
-            _neutralise(next(iter(sheets.values()))).to_csv(path, index=False, encoding="utf-8")
+            neutralise_frame(next(iter(sheets.values()))).to_csv(path, index=False, encoding="utf-8")
         else:
             with pd.ExcelWriter(path, engine="openpyxl") as writer:
                 for name, frame in sheets.items():
-                    _neutralise(frame).to_excel(writer, sheet_name=name[:31], index=False)
+                    neutralise_frame(frame).to_excel(writer, sheet_name=name[:31], index=False)
     except OSError as exc:
         raise InputError(f"cannot write output ({exc.strerror})", file=str(path)) from None
     return path

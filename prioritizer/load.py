@@ -165,7 +165,9 @@ def _clean_header(frame: pd.DataFrame, label: str) -> pd.DataFrame:
         raise InputError("column header appears twice", file=label, row=1, column=dupes[0])
     if frame.empty:
         raise InputError("the file has a header but no data rows", file=label)
-    return frame.apply(lambda s: s.str.strip() if s.dtype == object else s)
+    # By dtype family, not `dtype == object`: pandas 3 reads text as the `str` dtype.
+    return frame.apply(lambda s: s.str.strip() if pd.api.types.is_string_dtype(s) or pd.api.types.is_object_dtype(s)
+                       else s)
 
 
 # --------------------------------------------------------------------------- cell checks
