@@ -21,6 +21,9 @@ Sidebar (key → label)
   aggregation       radio   "Aggregation"                arithmetic | geometric
   missing           select  "Missing data"               available | knn
   priority_basis    radio   "Priority basis"             proxy | neutral
+  scope_mode        radio   "Scope"                      all | one  (all commands / one command)
+  scope_command     select  "Command"                    shown when scope_mode = one; options from the data
+  normalise_within_scope checkbox "Normalise within the scope" (inside expander "Method")
   f_commands        multi   "Commands"
   f_regions         multi   "Regions"
   f_types           multi   "Partner types"
@@ -63,6 +66,7 @@ import pandas as pd
 import streamlit as st
 
 from prioritizer import allocate, bullbear, charts, cli_brief, columns, deck, match, report
+from prioritizer import scope as sc
 from prioritizer import views as V
 from prioritizer.config import list_profiles, load_matching_settings, load_profile
 from prioritizer.errors import InfeasibleError, InputError
@@ -77,7 +81,8 @@ except ImportError:  # pragma: no cover - depends on what has landed
 ss = st.session_state
 LOG = logging.getLogger("partner_prioritizer.app")
 WIDGET_KEYS = ("scenario_name", "profile", "normalisation", "aggregation", "missing", "priority_basis",
-               "f_commands", "f_regions", "f_types", "budget", "marking", "presentation")
+               "scope_mode", "scope_command", "normalise_within_scope", "f_commands", "f_regions", "f_types",
+               "budget", "marking", "presentation")
 EDIT_KEYS = ("priority_edits", "funding_edits", "non_state", "overrides", "data_files")
 MAP_TOPOJSON = SAMPLE_DATA_DIR / "world-110m.json"
 
@@ -109,10 +114,11 @@ def base_dataset(priority_basis: str, partners_upload: tuple[str, bytes] | None)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def scored(skey: str, _dataset: Any, _profile: Any, _overrides: Any) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
-    """Score + match + peers + ranked table, cached on the scenario's scoring key only."""
+def scored(skey: str, _dataset: Any, _profile: Any, _overrides: Any,
+           _scope: sc.Scope = sc.ALL) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
+    """Score + match + peers + ranked table, cached on the scenario's scoring key only (it includes the scope)."""
     matching = matching_settings()
-    result = score_and_match(_dataset, _profile, matching, _overrides)
+    result = score_and_match(_dataset, _profile, matching, _overrides, scope=_scope)
     peers = match.peers(result.constructs, k=matching.peers, names=result.scores["name"])
     from prioritizer.cli import ranked_table
 
@@ -122,20 +128,25 @@ def scored(skey: str, _dataset: Any, _profile: Any, _overrides: Any) -> tuple[An
 @st.cache_data(show_spinner=False, max_entries=16)
 def run_allocation(rkey: str, _scores: pd.DataFrame, _dataset: Any, budget: float | None) -> dict[str, Any]:
     """Optimizer + bullish/bearish for one scenario (raises InfeasibleError / InputError)."""
-    settings = allocation_settings()
-    inputs = allocate.build_inputs(_scores, _dataset.raw, _dataset.funding, settings)
-    budget_usd_m = settings.default_budget(inputs.baseline_total_usd_m) if budget is None else budget
-    result = allocate.allocate(inputs, settings, budget_usd_m)
-    table = bullbear.bullish_bearish(result, inputs)
-    return {"result": result, "inputs": inputs, "bullbear": table, "offsets": bullbear.offsets(table, result)}
+    run = sc.allocation_for_scope(_scores, _dataset, allocation_settings(), budget)
+    result = allocate.allocate(run.inputs, run.settings, run.budget_usd_m)
+    table = bullbear.bullish_bearish(result, run.inputs)
+    return {"result": result, "inputs": run.inputs, "bullbear": table, "offsets": bullbear.offsets(table, result),
+            "scope_notes": run.notes}
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def run_frontier(rkey: str, _scores: pd.DataFrame, _dataset: Any) -> pd.DataFrame:
-    settings = allocation_settings()
-    inputs = allocate.build_inputs(_scores, _dataset.raw, _dataset.funding, settings)
-    return allocate.frontier(inputs, settings, levels=settings.frontier_levels, low_pct=settings.frontier_low_pct,
-                             high_pct=settings.frontier_high_pct)
+    run = sc.allocation_for_scope(_scores, _dataset, allocation_settings())
+    settings = run.settings
+    return allocate.frontier(run.inputs, settings, levels=settings.frontier_levels,
+                             low_pct=settings.frontier_low_pct, high_pct=settings.frontier_high_pct)
+
+
+@st.cache_data(show_spinner=False, max_entries=2)
+def run_backtest() -> dict[str, Any]:
+    """The validation back-test on the bundled panels with weights/validation.yaml (cached: same inputs, same table)."""
+    return V.run_backtest()
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -161,6 +172,12 @@ def scenario_to_widgets(scen: dict[str, Any], options: dict[str, list[str]] | No
     for key in ("commands", "regions", "types"):
         chosen = scen["filters"].get(key, [])
         ss[f"f_{key}"] = [c for c in chosen if c in opts.get(key, chosen)]
+    scope = scen.get("scope") or {}
+    ss["scope_mode"] = "one" if scope.get("command") in opts.get("commands", [scope.get("command")]) \
+        and scope.get("command") else "all"
+    if ss["scope_mode"] == "one":
+        ss["scope_command"] = scope["command"]
+    ss["normalise_within_scope"] = bool(scope.get("normalise_within", False))
     ss["budget"] = scen["budget_usd_m"]
     ss["edits"] = {k: scen[k] for k in EDIT_KEYS}
     if scen.get("partner"):
@@ -181,6 +198,9 @@ def scenario_from_widgets() -> dict[str, Any]:
         "priority_basis": ss["priority_basis"],
         "filters": {"commands": list(ss.get("f_commands", [])), "regions": list(ss.get("f_regions", [])),
                     "types": list(ss.get("f_types", []))},
+        "scope": {"command": ss.get("scope_command") if ss.get("scope_mode") == "one" else None,
+                  "normalise_within": bool(ss.get("normalise_within_scope", False))
+                  and ss.get("scope_mode") == "one"},
         "budget_usd_m": None if ss.get("budget") is None else float(ss["budget"]),
         "marking": (ss.get("marking") or "").strip() or V.DEFAULT_MARKING,
         "presentation": bool(ss.get("presentation", False)),
@@ -382,6 +402,16 @@ def sidebar(ctx: dict[str, Any]) -> None:
                          format_func={"available": "average what is available", "knn": "k-NN imputation"}.get)
             st.radio("Priority basis", V.PRIORITY_BASES, key="priority_basis", horizontal=True,
                      format_func={"proxy": "public-facts proxy", "neutral": "neutral (all 3)"}.get)
+            st.checkbox("Normalise within the scope", key="normalise_within_scope",
+                        disabled=ss.get("scope_mode") != "one",
+                        help="Off: normalisation bounds from every partner, so a score does not change when the "
+                             "scope is narrowed. On: scores are relative to the chosen command's partners.")
+        st.radio("Scope", ["all", "one"], key="scope_mode", horizontal=True,
+                 format_func={"all": "all commands", "one": "one command"}.get,
+                 help="One command: its partners only, its own budget (default: its baseline) and only its "
+                      "constraints (method §8).")
+        if ss.get("scope_mode") == "one":
+            st.selectbox("Command", options["commands"], key="scope_command")
         st.markdown("**Filters** (display only; scores use every partner)")
         st.multiselect("Commands", options["commands"], key="f_commands")
         st.multiselect("Regions", options["regions"], key="f_regions")
@@ -619,6 +649,14 @@ def view_allocation(ctx: dict[str, Any]) -> None:
             st.info("Press **Run optimizer** to allocate the budget for this scenario.")
     else:
         res = out["result"]
+        if not res.meets_statute:
+            st.error("The budget is below the sum of the locks (statutory earmarks / MOUs): they are scaled pro "
+                     "rata — this allocation does NOT meet the statute.")
+        if len(res.relaxations):
+            lines = [f"- {t}" for t in res.relaxations["text"].head(8)]
+            more = f"\n- … and {len(res.relaxations) - 8} more (Relaxations in the export)" \
+                if len(res.relaxations) > 8 else ""
+            st.warning(f"{len(res.relaxations)} limits relaxed to give an answer:\n" + "\n".join(lines) + more)
         m = st.columns(5)
         m[0].metric("Budget", V.money(res.budget_usd_m, signed=False))
         m[1].metric("Allocated", V.money(res.budget_usd_m - res.unspent_usd_m, signed=False))
@@ -650,8 +688,8 @@ def view_allocation(ctx: dict[str, Any]) -> None:
             display_table(V.mechanism_summary(res.mechanisms, labels), "alloc_mech_table")
             st.markdown("**Binding constraints** (largest marginal value first: the benefit of +$1 M on that limit)")
             display_table(V.binding_table(res.binding), "alloc_binding")
-            if res.notes:
-                st.caption("Notes: " + " · ".join(res.notes))
+            if res.notes or out.get("scope_notes"):
+                st.caption("Notes: " + " · ".join([*out.get("scope_notes", []), *res.notes]))
     if out is None:
         frontier_section(ctx)
 
@@ -741,7 +779,7 @@ def view_robustness(ctx: dict[str, Any]) -> None:
 
 def view_data(ctx: dict[str, Any]) -> None:
     dataset, result = ctx["dataset"], ctx["result"]
-    tabs = st.tabs(["Dictionary", "Coverage", "Sources & licences", "Method log"])
+    tabs = st.tabs(["Dictionary", "Coverage", "Sources & licences", "Method log", "Back-test"])
     with tabs[0]:
         st.dataframe(V.dictionary_table(dataset.dictionary), hide_index=True, key="data_dictionary",
                      height=table_height(len(dataset.dictionary)),
@@ -764,6 +802,26 @@ def view_data(ctx: dict[str, Any]) -> None:
     with tabs[3]:
         st.code("\n".join(result.log + ctx["notes"]), language=None)
         st.caption("Files: " + ", ".join(f"{k} = {v}" for k, v in dataset.files.items()))
+    with tabs[4]:
+        view_backtest(ctx["scenario"])
+
+
+def view_backtest(scen: dict[str, Any]) -> None:
+    """Back-test of the propensity score (prioritizer.validate), run on request and cached."""
+    st.caption("Did partners with a higher propensity in a past year improve more afterwards, among those that "
+               "received substantial US aid? Settings: weights/validation.yaml; method: docs/method.md §7.")
+    if st.button("Run back-test", key="backtest_run", icon=":material/history:"):
+        ss["backtest_requested"] = True
+    if not ss.get("backtest_requested"):
+        return
+    try:
+        out = run_backtest()
+    except InputError as exc:
+        st.error(str(exc))
+        return
+    show_chart(charts.backtest_chart(out["table"]), scen, "Back-test: propensity vs later improvement", "backtest")
+    display_table(out["display"], "backtest_table")
+    st.markdown("**Caveats**\n" + "\n".join(f"- {c}" for c in out["caveats"]))
 
 
 def display_table(frame: pd.DataFrame, key: str, **kwargs: Any) -> None:
@@ -1052,9 +1110,10 @@ def score_scenario(scen: dict[str, Any]) -> tuple[Any, Any, str, Any, pd.DataFra
     dataset, notes = V.apply_edits(base, scen)
     prof = V.build_profile(profiles().get(scen["profile"], profiles()["default"]), scen)
     overrides = V.checked_overrides(scen, dataset)
+    scope, scope_notes = V.scenario_scope(scen, dataset.partners)
     skey = V.scoring_key(scen, data_key(scen, upload))
-    result, peers, ranked = scored(skey, dataset, prof, overrides)
-    return result, dataset, skey, prof, peers, ranked, notes
+    result, peers, ranked = scored(skey, dataset, prof, overrides, scope)
+    return result, dataset, skey, prof, peers, ranked, notes + scope_notes + list(dataset.notes)
 
 
 # ---------------------------------------------------------------------------------------------- main
@@ -1073,7 +1132,9 @@ def main() -> None:
         base = base_dataset(ss["priority_basis"], None)
     options = V.filter_options(base.partners)
     settings = allocation_settings()
-    default_budget = settings.default_budget(float(base.funding["baseline_usd_m"].sum()))
+    in_scope = (base.partners["command"] == ss.get("scope_command")) if ss.get("scope_mode") == "one" else None
+    funding = base.funding["baseline_usd_m"] if in_scope is None else base.funding["baseline_usd_m"][in_scope]
+    default_budget = settings.default_budget(float(funding.sum()))
     sidebar({"options": options, "base": base, "default_budget": default_budget})
     scen = scenario_from_widgets()
     ss["scenario"] = scen
@@ -1104,6 +1165,9 @@ def main() -> None:
         what = "the public-facts proxy" if basis == "proxy" else "the neutral default (all 3)"
         st.info(f"Priorities are {what}, not a planner's judgment. [Set real priorities in Edit data]({link}).",
                 icon=":material/edit_note:")
+    scope, _ = V.scenario_scope(scen, dataset.partners)
+    if not scope.is_all:
+        st.info(scope.normalisation_text(len(result.scores), len(dataset.partners)), icon=":material/filter_alt:")
     ctx = {"scenario": scen, "result": result, "dataset": dataset, "profile": prof, "peers": peers,
            "ranked": ranked, "base": base, "notes": notes, "budget": budget, "basis": basis,
            "run_keys": {"allocation": V.run_key(scen, skey), "frontier": V.run_key(scen, skey, "frontier"),
@@ -1136,7 +1200,10 @@ def exports(ctx: dict[str, Any]) -> None:
             allocation=None if alloc_out is None else V.allocation_table(alloc_out["result"].partners),
             bullbear=None if alloc_out is None else alloc_out["bullbear"],
             robustness=None if rob_out is None else V.robustness_table(rob_out["partners"]))
-        return report.workbook_bytes(sheets, {"Scenario": scen["name"], "Marking": scen["marking"]},
+        scope, _ = V.scenario_scope(scen, ctx["dataset"].partners)
+        scope_line = scope.normalisation_text(len(ctx["result"].scores), len(ctx["dataset"].partners))
+        return report.workbook_bytes(sheets, {"Scenario": scen["name"], "Marking": scen["marking"]}
+                                     | sc.report_notes(ctx["dataset"].notes, scope_line),
                                      mechanisms={m.id: m.label for m in allocation_settings().mechanisms},
                                      priority_basis=ctx["basis"])
 

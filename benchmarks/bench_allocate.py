@@ -35,6 +35,11 @@ def bench_settings(baseline_total: float) -> al.AllocationSettings:
         "commands": {"AFRICOM": {"floor_usd_m": 0.05 * t}, "CENTCOM": {"cap_usd_m": 0.2 * t},
                      "EUCOM": {"floor_usd_m": 0.1 * t, "cap_usd_m": 0.3 * t}},
         "partners": {"default": {"max_cut_pct": 50, "max_increase_pct": 50, "increase_allowance_usd_m": 10}},
+        # the shipped soft limits: floors and max-cut limits with penalties, locks scaled below their sum
+        "soft_limits": {"command_floor_penalty": shipped.soft.command_floor_penalty,
+                        "partner_minimum_penalty": shipped.soft.partner_minimum_penalty,
+                        "pool_minimum_penalty": shipped.soft.pool_minimum_penalty,
+                        "lock_shortfall": shipped.soft.lock_shortfall},
         "pools": {"education": {"max_usd_m": 0.05 * t}, "train_equip": {"max_usd_m": 0.25 * t}},
     })
 
@@ -61,10 +66,10 @@ def run(n: int, levels: int) -> None:
     parts, t_matrix = timed(al._linprog_parts, inputs, settings)
     from scipy.optimize import linprog
 
-    b_ub = parts["b_ub"].copy()
-    b_ub[parts["budget_pos"]] = budget
+    lo, hi = st.row_bounds(budget)
+    b_ub = np.concatenate([hi[parts["ub_rows"]], -lo[parts["lb_rows"]]])
     lp, t_linprog = timed(linprog, -st.objective(value), A_ub=parts["A_ub"], b_ub=b_ub, A_eq=parts["A_eq"],
-                          b_eq=parts["b_eq"], bounds=parts["bounds"], method="highs")
+                          b_eq=lo[parts["eq_rows"]], bounds=parts["bounds"], method="highs")
     table, t_frontier = timed(al.frontier, inputs, settings, levels=levels, low_pct=20, high_pct=200)
     ok_rows = table[table["status"] == "Optimal"]
     monotone = bool(np.all(np.diff(ok_rows["total_benefit"]) >= -1e-6))

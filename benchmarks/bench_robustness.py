@@ -7,8 +7,10 @@
 * Per-draw loop: the same rank-acceptability computed draw by draw — with pandas ranking (what a
   straightforward implementation does) and with numpy argsort — timed on 1,000 draws and scaled to
   10,000; the acceptability matrices are compared for equality.
-* For reference: the LP re-solves (p_bullish / p_bearish / core), tornado and tipping points on the
-  bundled sample.
+* The aggregation switch (half the draws re-scored with the other aggregation) on the same draws.
+* For reference: the LP re-solves (p_bullish / p_bearish / core) with weights only and with every source
+  of ``weights/robustness.yaml`` (priority, mechanism effects, curve scale, aggregation, core without
+  floors), tornado and tipping points on the bundled sample.
 
 Floor and vectorised runs are interleaved and medians reported, so background load affects both alike.
 Prints figures; asserts nothing. Run: ``python benchmarks/bench_robustness.py``.
@@ -110,7 +112,8 @@ def loop_acceptability(cats: np.ndarray, weights: np.ndarray, method: str, use_p
 def main() -> None:
     sample = load_dataset()
     profile = load_profile(DEFAULT_PROFILE, sample.dictionary)
-    result = score(synthetic(sample, PARTNERS), profile)
+    synth = synthetic(sample, PARTNERS)
+    result = score(synth, profile)
     settings = robustness.RobustnessSettings(draws=DRAWS, seed=1, lp_draws=0)
     cats = result.categories.to_numpy(float)
     n = int(np.isfinite(result.scores["propensity"]).sum())
@@ -124,16 +127,22 @@ def main() -> None:
     def vectorised() -> None:
         robustness.monte_carlo(result, profile, settings)
 
+    switch = settings.with_changes(aggregation_switch=0.5)
+
+    def aggregation() -> None:
+        robustness.monte_carlo(result, profile, switch, dataset=synth)
+
     ranked = np.isfinite(result.scores["propensity"].to_numpy())
     print(f"robustness benchmark: {DRAWS:,} draws × {PARTNERS} partners ({n} ranked), 6 categories, "
           f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}, {os.cpu_count()} CPUs, "
           f"load average {os.getloadavg()[0]:.1f}")
-    med = interleaved({"floor": floor, "vectorised": vectorised,
+    med = interleaved({"floor": floor, "vectorised": vectorised, "aggregation": aggregation,
                        "acceptability": lambda: acceptability_only(cats[ranked], W, profile.aggregation)})
     fw, fc = med["floor"]
     print("                                               wall ms    CPU ms   ratio to floor (CPU)")
     print(f"  floor: matrix product + argsort per draw   {fw * 1000:8.1f}  {fc * 1000:8.1f}")
     for key, label in (("vectorised", "monte_carlo (weights only, no LP)"),
+                       ("aggregation", "monte_carlo + aggregation switch (p = 0.5)"),
                        ("acceptability", "vectorised overall acceptability only")):
         w, c = med[key]
         print(f"  {label:<42} {w * 1000:8.1f}  {c * 1000:8.1f}   {c / fc:.2f}×")
@@ -158,12 +167,17 @@ def main() -> None:
     alloc_settings = allocate.load_settings(known_partners=dataset.partners.index)
     inputs = allocate.build_inputs(res0.scores, dataset.partners, dataset.funding, alloc_settings)
     rs = robustness.load_settings()
+    off = rs.with_changes(priority_shift=0, mechanism_effect_range=0.0, curve_scale_range=0.0,
+                          aggregation_switch=0.0, core_without_floors=False)
     timings = {}
     start = time.perf_counter()
-    mc = robustness.monte_carlo(res0, prof, rs, inputs, alloc_settings)
-    timings[f"monte_carlo + {rs.lp_draws} LP re-solves"] = time.perf_counter() - start
+    robustness.monte_carlo(res0, prof, off, inputs, alloc_settings, dataset=dataset)
+    timings[f"monte_carlo + {rs.lp_draws} LP re-solves, weights only"] = time.perf_counter() - start
     start = time.perf_counter()
-    robustness.monte_carlo(res0, prof, rs.with_changes(indicator_noise=True, lp_draws=0), dataset=dataset)
+    mc = robustness.monte_carlo(res0, prof, rs, inputs, alloc_settings, dataset=dataset)
+    timings["  same, all robustness.yaml sources (2 LPs/draw)"] = time.perf_counter() - start
+    start = time.perf_counter()
+    robustness.monte_carlo(res0, prof, off.with_changes(indicator_noise=True, lp_draws=0), dataset=dataset)
     timings["monte_carlo with WGI indicator noise (no LP)"] = time.perf_counter() - start
     start = time.perf_counter()
     robustness.tornado(res0, prof, rs.tornado_swing, rs.tornado_points)
@@ -175,6 +189,9 @@ def main() -> None:
     for label, secs in timings.items():
         print(f"  {label:<46} {secs:8.2f} s")
     print("  " + next(line for line in mc.log if line.startswith("allocation")))
+    for line in mc.log:
+        if line.startswith(("aggregation", "robust core also")) or "infeasible" in line:
+            print("  " + line)
 
 
 if __name__ == "__main__":

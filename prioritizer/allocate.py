@@ -22,611 +22,49 @@ import math
 import os
 import sys
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pulp
-import yaml
 from scipy import sparse
 
+from prioritizer.allocation_settings import (  # noqa: F401  (re-exported: prioritizer.allocate is the API)
+    BUDGET_RULES,
+    CATEGORIES,
+    COMMANDS,
+    PARTNER_TYPES,
+    SOLVERS,
+    AllocationSettings,
+    CommandLimit,
+    HumanRightsGate,
+    Lock,
+    Mechanism,
+    PartnerLimits,
+    Pool,
+    load_settings,
+    settings_from_dict,
+)
+from prioritizer.allocation_value import (  # noqa: F401
+    AllocationInputs,
+    benefit_curve,
+    build_inputs,
+    curve_breakpoints,
+    need_terms,
+    partner_value,
+    piecewise_benefit,
+)
 from prioritizer.errors import InfeasibleError, InputError
-from prioritizer.paths import DEFAULT_ALLOCATION_SETTINGS
 
-COMMANDS = ("AFRICOM", "CENTCOM", "EUCOM", "INDOPACOM", "NORTHCOM", "SOUTHCOM")
-PARTNER_TYPES = ("state", "non-state")
-CATEGORIES = ("governance", "democracy_rights", "stability", "absorptive_capacity", "shared_interests",
-              "us_engagement")
-BUDGET_RULES = ("baseline_total", "fixed")
-SOLVERS = ("auto", "highs", "cbc")
 HIGHS_LABEL = "HiGHS (highspy)"
 EQ, GE, LE = pulp.LpConstraintEQ, pulp.LpConstraintGE, pulp.LpConstraintLE
 TOL = 1e-6  # US$ M; below this an amount is treated as zero and a constraint as binding
 
 # --------------------------------------------------------------------------------------------------
-# Settings
-# --------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class HumanRightsGate:
-    """Partners whose ``indicator`` is at or above ``threshold`` are ineligible (or at or below)."""
-
-    indicator: str
-    threshold: float
-    exclude_when: str = "at_or_above"
-
-    def excludes(self, values: pd.Series) -> pd.Series:
-        """True where the gate excludes the partner; a missing value never excludes (it is flagged)."""
-        if self.exclude_when == "at_or_above":
-            return values >= self.threshold
-        return values <= self.threshold
-
-
-@dataclass(frozen=True)
-class Mechanism:
-    """A security-cooperation mechanism: effectiveness multiplier and eligibility rules."""
-
-    id: str
-    label: str
-    effect: float
-    partner_types: tuple[str, ...] = PARTNER_TYPES
-    gate: HumanRightsGate | None = None
-
-
-@dataclass(frozen=True)
-class CommandLimit:
-    """Floor and cap (US$ M/yr) on a combatant command's total allocation."""
-
-    command: str
-    floor_usd_m: float = 0.0
-    cap_usd_m: float | None = None
-
-
-@dataclass(frozen=True)
-class PartnerLimits:
-    """Per-partner floor, cap (US$ M/yr) and change limits from baseline (percent)."""
-
-    floor_usd_m: float = 0.0
-    cap_usd_m: float | None = None
-    max_cut_pct: float | None = 50.0
-    max_increase_pct: float | None = 100.0
-    increase_allowance_usd_m: float = 0.0
-
-
-@dataclass(frozen=True)
-class Pool:
-    """Per-mechanism pool (authority): the mechanism's total across partners, US$ M/yr."""
-
-    mechanism: str
-    max_usd_m: float | None = None
-    min_usd_m: float = 0.0
-
-
-@dataclass(frozen=True)
-class Lock:
-    """A locked amount (statutory earmark). ``amount_usd_m=None`` means "at the partner's baseline"."""
-
-    partner_id: str
-    mechanism: str
-    amount_usd_m: float | None
-    basis: str = ""
-
-
-@dataclass(frozen=True)
-class AllocationSettings:
-    """Validated allocation settings (see ``weights/allocation.yaml``). Hashable, so results can be cached."""
-
-    name: str
-    purpose: str
-    mechanisms: tuple[Mechanism, ...]
-    segments: int = 4
-    u_max: float = 3.0
-    scale_indicator: str = "sipri_milex_usd_m"
-    scale_fraction: float = 0.05
-    min_scale_usd_m: float = 5.0
-    max_scale_usd_m: float = 500.0
-    risk_category: str = "stability"
-    risk_discount: float = 0.5
-    commands: tuple[CommandLimit, ...] = ()
-    partner_defaults: PartnerLimits = PartnerLimits()
-    partner_overrides: tuple[tuple[str, PartnerLimits], ...] = ()
-    pools: tuple[Pool, ...] = ()
-    locks: tuple[Lock, ...] = ()
-    baseline_mechanism: str = "fmf"
-    budget_rule: str = "baseline_total"
-    budget_pct_of_baseline: float = 100.0
-    budget_usd_m: float | None = None
-    frontier_levels: int = 25
-    frontier_low_pct: float = 20.0
-    frontier_high_pct: float = 200.0
-    source: str = "<settings>"
-
-    @property
-    def mechanism_ids(self) -> tuple[str, ...]:
-        """Mechanism ids in settings order."""
-        return tuple(m.id for m in self.mechanisms)
-
-    def mechanism(self, mechanism_id: str) -> Mechanism:
-        """The mechanism with this id."""
-        return next(m for m in self.mechanisms if m.id == mechanism_id)
-
-    def command_limit(self, command: str) -> CommandLimit:
-        """Floor and cap of a command (no floor, no cap if the settings are silent)."""
-        return next((c for c in self.commands if c.command == command), CommandLimit(command))
-
-    def partner_limits(self, partner_id: str) -> PartnerLimits:
-        """The partner's limits: its override if any, else the defaults."""
-        return next((lim for pid, lim in self.partner_overrides if pid == partner_id), self.partner_defaults)
-
-    def pool(self, mechanism_id: str) -> Pool:
-        """The pool of a mechanism (unlimited if the settings are silent)."""
-        return next((p for p in self.pools if p.mechanism == mechanism_id), Pool(mechanism_id))
-
-    def default_budget(self, baseline_total_usd_m: float) -> float:
-        """Budget (US$ M/yr) when none is given: the settings' rule applied to the baseline total."""
-        if self.budget_rule == "fixed" and self.budget_usd_m is not None:
-            return float(self.budget_usd_m)
-        return float(baseline_total_usd_m) * self.budget_pct_of_baseline / 100.0
-
-
-class _Reader:
-    """Strict reader for the settings mapping: every error names the file and the key."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-
-    def fail(self, key: str, message: str) -> InputError:
-        return InputError(message, file=self.source, key=key)
-
-    def mapping(self, value: Any, key: str, allowed: Iterable[str], required: Iterable[str] = ()) -> dict:
-        if not isinstance(value, Mapping):
-            raise self.fail(key, f"expected a mapping of keys to values, got {_kind(value)}")
-        allowed = allowed if isinstance(allowed, _AnyKeys) else tuple(allowed)
-        out = {}
-        for k, v in value.items():
-            name = str(k)
-            if name not in allowed:
-                raise self.fail(_join(key, name), f"unknown key '{name}' (allowed: {', '.join(allowed)})")
-            out[name] = v
-        for name in required:
-            if name not in out:
-                raise self.fail(_join(key, name), "required key is missing")
-        return out
-
-    def number(self, value: Any, key: str, *, minimum: float | None = 0.0, maximum: float | None = None,
-               optional: bool = False, strict_min: bool = False) -> float | None:
-        if value is None and optional:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self.fail(key, f"not a number ({value!r})")
-        value = float(value)
-        if not math.isfinite(value):
-            raise self.fail(key, f"must be a finite number, got {value}")
-        if minimum is not None and (value < minimum or (strict_min and value == minimum)):
-            what = "negative amounts are not allowed" if minimum == 0 and not strict_min else \
-                f"must be {'>' if strict_min else '≥'} {minimum:g}"
-            raise self.fail(key, f"{what} (got {value:g})")
-        if maximum is not None and value > maximum:
-            raise self.fail(key, f"must be ≤ {maximum:g} (got {value:g})")
-        return value
-
-    def integer(self, value: Any, key: str, minimum: int, maximum: int) -> int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self.fail(key, f"must be a whole number between {minimum} and {maximum} ({value!r})")
-        if not minimum <= value <= maximum:
-            raise self.fail(key, f"must be between {minimum} and {maximum} (got {value})")
-        return int(value)
-
-    def text(self, value: Any, key: str, *, choices: Sequence[str] | None = None) -> str:
-        if not isinstance(value, str) or not value.strip():
-            raise self.fail(key, f"expected non-empty text, got {_kind(value)}")
-        if choices is not None and value not in choices:
-            raise self.fail(key, f"unknown value '{value}' (allowed: {', '.join(choices)})")
-        return value.strip()
-
-
-def _kind(value: Any) -> str:
-    return "nothing" if value is None else f"{type(value).__name__} {value!r}"[:80]
-
-
-def _join(key: str, name: str | int) -> str:
-    if isinstance(name, int):
-        return f"{key}[{name}]"
-    return f"{key}.{name}" if key else name
-
-
-def load_settings(path: str | Path | None = None, known_commands: Iterable[str] | None = None,
-                  known_partners: Iterable[str] | None = None) -> AllocationSettings:
-    """Read and validate allocation settings YAML (default ``weights/allocation.yaml``).
-
-    Raises :class:`InputError` naming the file and the key for broken YAML, unknown keys, unknown
-    mechanism, command or partner ids, negative amounts and floors above caps.
-    """
-    path = Path(path) if path is not None else DEFAULT_ALLOCATION_SETTINGS
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError("settings file not found", file=str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read settings ({exc})", file=str(path)) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "not valid YAML"
-        raise InputError(f"broken YAML{where}: {problem}", file=str(path)) from None
-    return settings_from_dict(data, source=str(path), known_commands=known_commands,
-                              known_partners=known_partners)
-
-
-def settings_from_dict(data: Any, source: str = "<settings>", known_commands: Iterable[str] | None = None,
-                       known_partners: Iterable[str] | None = None) -> AllocationSettings:
-    """Validate a settings mapping (as read from YAML) into :class:`AllocationSettings`."""
-    r = _Reader(source)
-    commands_known = tuple(known_commands) if known_commands is not None else COMMANDS
-    partners_known = set(known_partners) if known_partners is not None else None
-    top = r.mapping(data, "", ["name", "purpose", "mechanisms", "baseline_mechanism", "benefit", "risk",
-                               "budget", "commands", "partners", "pools", "locks", "frontier"],
-                    required=["name", "mechanisms"])
-    name = r.text(top["name"], "name")
-    purpose = r.text(top["purpose"], "purpose") if "purpose" in top else ""
-
-    # mechanisms
-    raw_mechs = top["mechanisms"]
-    if not isinstance(raw_mechs, list) or not raw_mechs:
-        raise r.fail("mechanisms", "expected a non-empty list of mechanisms")
-    mechanisms: list[Mechanism] = []
-    for i, item in enumerate(raw_mechs):
-        key = _join("mechanisms", i)
-        m = r.mapping(item, key, ["id", "label", "effect", "eligibility"], required=["id", "effect"])
-        mid = r.text(m["id"], _join(key, "id"))
-        if mid in {x.id for x in mechanisms}:
-            raise r.fail(_join(key, "id"), f"duplicate mechanism id '{mid}'")
-        effect = r.number(m["effect"], _join(key, "effect"), minimum=0.0)
-        label = r.text(m["label"], _join(key, "label")) if "label" in m else mid
-        types, gate = PARTNER_TYPES, None
-        if "eligibility" in m:
-            ekey = _join(key, "eligibility")
-            e = r.mapping(m["eligibility"], ekey, ["partner_types", "human_rights_gate"])
-            if "partner_types" in e:
-                tkey = _join(ekey, "partner_types")
-                if not isinstance(e["partner_types"], list):
-                    raise r.fail(tkey, "expected a list such as [state, non-state]")
-                types = tuple(r.text(t, tkey, choices=PARTNER_TYPES) for t in e["partner_types"])
-            if "human_rights_gate" in e:
-                gkey = _join(ekey, "human_rights_gate")
-                g = r.mapping(e["human_rights_gate"], gkey, ["indicator", "threshold", "exclude_when"],
-                              required=["indicator", "threshold"])
-                gate = HumanRightsGate(
-                    indicator=r.text(g["indicator"], _join(gkey, "indicator")),
-                    threshold=r.number(g["threshold"], _join(gkey, "threshold"), minimum=None),
-                    exclude_when=r.text(g.get("exclude_when", "at_or_above"), _join(gkey, "exclude_when"),
-                                        choices=("at_or_above", "at_or_below")),
-                )
-        mechanisms.append(Mechanism(mid, label, effect, types, gate))
-    mech_ids = tuple(m.id for m in mechanisms)
-
-    def mechanism_id(value: Any, key: str) -> str:
-        text = r.text(value, key)
-        if text not in mech_ids:
-            raise r.fail(key, f"unknown mechanism '{text}' (known: {', '.join(mech_ids)})")
-        return text
-
-    def partner_id(value: Any, key: str) -> str:
-        text = r.text(str(value) if isinstance(value, int) else value, key)
-        if partners_known is not None and text not in partners_known:
-            raise r.fail(key, f"unknown partner '{text}' (not in the partners table)")
-        return text
-
-    baseline_mechanism = mechanism_id(top.get("baseline_mechanism", mech_ids[-1]), "baseline_mechanism") \
-        if "baseline_mechanism" in top else ("fmf" if "fmf" in mech_ids else mech_ids[-1])
-
-    kw: dict[str, Any] = {}
-    if "benefit" in top:
-        b = r.mapping(top["benefit"], "benefit", ["curve", "segments", "u_max", "scale_indicator",
-                                                   "scale_fraction", "min_scale_usd_m", "max_scale_usd_m"])
-        if "curve" in b:
-            r.text(b["curve"], "benefit.curve", choices=("exponential",))
-        if "segments" in b:
-            kw["segments"] = r.integer(b["segments"], "benefit.segments", 1, 50)
-        if "u_max" in b:
-            kw["u_max"] = r.number(b["u_max"], "benefit.u_max", minimum=0.0, strict_min=True, maximum=20.0)
-        if "scale_indicator" in b:
-            kw["scale_indicator"] = r.text(b["scale_indicator"], "benefit.scale_indicator")
-        if "scale_fraction" in b:
-            kw["scale_fraction"] = r.number(b["scale_fraction"], "benefit.scale_fraction", minimum=0.0,
-                                            strict_min=True)
-        if "min_scale_usd_m" in b:
-            kw["min_scale_usd_m"] = r.number(b["min_scale_usd_m"], "benefit.min_scale_usd_m", minimum=0.0,
-                                             strict_min=True)
-        if "max_scale_usd_m" in b:
-            kw["max_scale_usd_m"] = r.number(b["max_scale_usd_m"], "benefit.max_scale_usd_m", minimum=0.0,
-                                             strict_min=True)
-        lo = kw.get("min_scale_usd_m", AllocationSettings.min_scale_usd_m)
-        hi = kw.get("max_scale_usd_m", AllocationSettings.max_scale_usd_m)
-        if lo > hi:
-            raise r.fail("benefit.min_scale_usd_m", f"min scale {lo:g} > max scale {hi:g}")
-    if "risk" in top:
-        rk = r.mapping(top["risk"], "risk", ["category", "discount"])
-        if "category" in rk:
-            kw["risk_category"] = r.text(rk["category"], "risk.category", choices=CATEGORIES)
-        if "discount" in rk:
-            kw["risk_discount"] = r.number(rk["discount"], "risk.discount", minimum=0.0, maximum=1.0)
-    if "budget" in top:
-        bd = r.mapping(top["budget"], "budget", ["rule", "pct_of_baseline", "usd_m"])
-        rule = r.text(bd.get("rule", "baseline_total"), "budget.rule", choices=BUDGET_RULES)
-        kw["budget_rule"] = rule
-        if "pct_of_baseline" in bd:
-            kw["budget_pct_of_baseline"] = r.number(bd["pct_of_baseline"], "budget.pct_of_baseline")
-        if "usd_m" in bd:
-            kw["budget_usd_m"] = r.number(bd["usd_m"], "budget.usd_m")
-        if rule == "fixed" and kw.get("budget_usd_m") is None:
-            raise r.fail("budget.usd_m", "rule 'fixed' needs an amount in usd_m")
-    if "frontier" in top:
-        fr = r.mapping(top["frontier"], "frontier", ["levels", "low_pct", "high_pct"])
-        if "levels" in fr:
-            kw["frontier_levels"] = r.integer(fr["levels"], "frontier.levels", 2, 500)
-        if "low_pct" in fr:
-            kw["frontier_low_pct"] = r.number(fr["low_pct"], "frontier.low_pct")
-        if "high_pct" in fr:
-            kw["frontier_high_pct"] = r.number(fr["high_pct"], "frontier.high_pct")
-        if kw.get("frontier_low_pct", 20.0) >= kw.get("frontier_high_pct", 200.0):
-            raise r.fail("frontier.low_pct", "low_pct must be below high_pct")
-
-    # commands
-    commands: list[CommandLimit] = []
-    if top.get("commands") is not None:
-        cm = r.mapping(top["commands"], "commands", commands_known)
-        for cid, limits in cm.items():
-            key = _join("commands", cid)
-            lim = r.mapping(limits, key, ["floor_usd_m", "cap_usd_m"])
-            floor = r.number(lim.get("floor_usd_m", 0.0), _join(key, "floor_usd_m"))
-            cap = r.number(lim.get("cap_usd_m"), _join(key, "cap_usd_m"), optional=True)
-            if cap is not None and floor > cap:
-                raise r.fail(_join(key, "floor_usd_m"), f"floor ${floor:,.1f} M > cap ${cap:,.1f} M")
-            commands.append(CommandLimit(cid, floor, cap))
-
-    # partners
-    defaults, overrides = PartnerLimits(), []
-    if top.get("partners") is not None:
-        pm = r.mapping(top["partners"], "partners", ["default", "overrides"])
-        if "default" in pm:
-            defaults = _partner_limits(r, pm["default"], "partners.default", PartnerLimits())
-        if pm.get("overrides") is not None:
-            ov = r.mapping(pm["overrides"], "partners.overrides", _AnyKeys())
-            for pid, item in ov.items():
-                key = _join("partners.overrides", pid)
-                overrides.append((partner_id(pid, key), _partner_limits(r, item, key, defaults)))
-
-    # pools
-    pools: list[Pool] = []
-    if top.get("pools") is not None:
-        pl = r.mapping(top["pools"], "pools", mech_ids)
-        for mid, item in pl.items():
-            key = _join("pools", mid)
-            p = r.mapping(item, key, ["max_usd_m", "min_usd_m"])
-            mx = r.number(p.get("max_usd_m"), _join(key, "max_usd_m"), optional=True)
-            mn = r.number(p.get("min_usd_m", 0.0), _join(key, "min_usd_m"))
-            if mx is not None and mn > mx:
-                raise r.fail(_join(key, "min_usd_m"),
-                             f"pool minimum ${mn:,.1f} M > pool maximum ${mx:,.1f} M")
-            pools.append(Pool(mid, mx, mn))
-
-    # locks
-    locks: list[Lock] = []
-    if top.get("locks") is not None:
-        if not isinstance(top["locks"], list):
-            raise r.fail("locks", "expected a list of locks (partner_id, mechanism, amount_usd_m)")
-        for i, item in enumerate(top["locks"]):
-            key = _join("locks", i)
-            lk = r.mapping(item, key, ["partner_id", "mechanism", "amount_usd_m", "basis"],
-                           required=["partner_id", "mechanism", "amount_usd_m"])
-            pid = partner_id(lk["partner_id"], _join(key, "partner_id"))
-            mid = mechanism_id(lk["mechanism"], _join(key, "mechanism"))
-            amount_raw = lk["amount_usd_m"]
-            amount = None if amount_raw == "baseline" else r.number(amount_raw, _join(key, "amount_usd_m"))
-            if any(x.partner_id == pid and x.mechanism == mid for x in locks):
-                raise r.fail(key, f"duplicate lock on {pid}/{mid}")
-            basis = r.text(lk["basis"], _join(key, "basis")) if "basis" in lk else ""
-            locks.append(Lock(pid, mid, amount, basis))
-
-    return AllocationSettings(
-        name=name, purpose=purpose, mechanisms=tuple(mechanisms), commands=tuple(commands),
-        partner_defaults=defaults, partner_overrides=tuple(overrides), pools=tuple(pools), locks=tuple(locks),
-        baseline_mechanism=baseline_mechanism, source=source, **kw,
-    )
-
-
-class _AnyKeys(tuple):
-    """Allowed-keys marker that accepts any key (partner ids are checked separately)."""
-
-    def __contains__(self, item: object) -> bool:
-        return True
-
-
-def _partner_limits(r: _Reader, value: Any, key: str, base: PartnerLimits) -> PartnerLimits:
-    fields = ["floor_usd_m", "cap_usd_m", "max_cut_pct", "max_increase_pct", "increase_allowance_usd_m"]
-    m = r.mapping(value, key, fields)
-    floor = r.number(m.get("floor_usd_m", base.floor_usd_m), _join(key, "floor_usd_m"))
-    cap = r.number(m.get("cap_usd_m", base.cap_usd_m), _join(key, "cap_usd_m"), optional=True)
-    cut = r.number(m.get("max_cut_pct", base.max_cut_pct), _join(key, "max_cut_pct"), maximum=100.0,
-                   optional=True)
-    inc = r.number(m.get("max_increase_pct", base.max_increase_pct), _join(key, "max_increase_pct"),
-                   optional=True)
-    allowance = r.number(m.get("increase_allowance_usd_m", base.increase_allowance_usd_m),
-                         _join(key, "increase_allowance_usd_m"))
-    if cap is not None and floor > cap:
-        raise r.fail(_join(key, "floor_usd_m"), f"floor ${floor:,.1f} M > cap ${cap:,.1f} M")
-    return PartnerLimits(floor, cap, cut, inc, allowance)
-
-
-# --------------------------------------------------------------------------------------------------
-# Inputs
-# --------------------------------------------------------------------------------------------------
-
-
-@dataclass
-class AllocationInputs:
-    """Per-partner inputs of the LP, derived from scores, raw indicators and baseline funding.
-
-    ``partners`` (index partner_id): name, command, partner_type, priority (1–5), propensity (0–100),
-    risk (0–1, higher = riskier), value (benefit per effective $ at the first dollar, 0–1),
-    scale_usd_m (S_p), scale_imputed (bool), baseline_usd_m, plus the ``<category>_score`` columns.
-    ``eligible`` is partner × mechanism (bool); ``baseline_by_mechanism`` partner × mechanism (US$ M);
-    ``flags`` partner × mechanism (True where an eligibility indicator was missing and the partner was
-    kept eligible). ``cache`` holds LP structures keyed by settings (no state outside this object); it is
-    not copied by ``dataclasses.replace``, and the frames are treated as read-only once built.
-    """
-
-    partners: pd.DataFrame
-    eligible: pd.DataFrame
-    baseline_by_mechanism: pd.DataFrame
-    flags: pd.DataFrame
-    notes: list[str] = field(default_factory=list)
-    cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
-
-    @property
-    def baseline_total_usd_m(self) -> float:
-        """Sum of baseline funding over partners (US$ M/yr)."""
-        return float(self.partners["baseline_usd_m"].sum())
-
-
-def _partners_have(n: int) -> str:
-    """'1 partner has' / 'n partners have' (for notes)."""
-    return f"{n} partner has" if n == 1 else f"{n} partners have"
-
-
-def build_inputs(scores: pd.DataFrame, raw: pd.DataFrame, funding: pd.DataFrame,
-                 settings: AllocationSettings) -> AllocationInputs:
-    """Derive value, scale, risk, baseline and eligibility per partner (see the module docstring)."""
-    risk_col = f"{settings.risk_category}_score"
-    needed = ["name", "command", "partner_type", "propensity", "priority", risk_col]
-    for col in needed:
-        if col not in scores.columns:
-            raise InputError(f"scores have no column '{col}' (needed for allocation)", column=col)
-    if scores.index.has_duplicates:
-        dup = scores.index[scores.index.duplicated()][0]
-        raise InputError(f"duplicate partner_id '{dup}' in scores", column="partner_id")
-    notes: list[str] = []
-    idx = scores.index
-    frame = scores[["name", "command", "partner_type"]].copy()
-    frame.index.name = "partner_id"
-    for col in ("priority", "propensity", risk_col):
-        vals = pd.to_numeric(scores[col], errors="coerce")
-        if vals.isna().all() and len(vals):
-            raise InputError(f"scores column '{col}' has no numeric values", column=col)
-        frame[col] = vals
-    bad_types = ~frame["partner_type"].isin(PARTNER_TYPES)
-    if bad_types.any():
-        raise InputError(f"unknown partner_type '{frame.loc[bad_types, 'partner_type'].iloc[0]}' for "
-                         f"{frame.index[bad_types][0]} (use state / non-state)", column="partner_type")
-
-    miss = frame["priority"].isna()
-    if miss.any():
-        notes.append(f"{_partners_have(int(miss.sum()))} no priority: treated as 1 (lowest)")
-    priority = frame["priority"].fillna(1.0).clip(1.0, 5.0)
-    frame["priority"] = priority
-    miss = frame["propensity"].isna()
-    if miss.any():
-        notes.append(f"{_partners_have(int(miss.sum()))} no propensity: value 0 (no benefit from funding)")
-    propensity = frame["propensity"].fillna(0.0).clip(0.0, 100.0)
-    miss = frame[risk_col].isna()
-    if miss.any():
-        notes.append(f"{_partners_have(int(miss.sum()))} no {risk_col}: risk treated as the highest (1.0)")
-    risk = (1.0 - frame[risk_col].clip(0.0, 100.0) / 100.0).fillna(1.0)
-    frame["propensity"] = propensity
-    frame["risk"] = risk
-    frame["value"] = (priority / 5.0) * (propensity / 100.0) * (1.0 - settings.risk_discount * risk)
-
-    # partner scale S_p
-    raw = raw.reindex(idx)
-    if settings.scale_indicator in raw.columns:
-        milex = pd.to_numeric(raw[settings.scale_indicator], errors="coerce")
-    else:
-        milex = pd.Series(np.nan, index=idx)
-        notes.append(f"raw indicators have no '{settings.scale_indicator}': every partner scale is minimal")
-    scale = (settings.scale_fraction * milex).clip(settings.min_scale_usd_m, settings.max_scale_usd_m)
-    frame["scale_imputed"] = scale.isna() | (milex <= 0)
-    frame["scale_usd_m"] = scale.where(~frame["scale_imputed"], settings.min_scale_usd_m)
-    n_imp = int(frame["scale_imputed"].sum())
-    if n_imp:
-        notes.append(f"{_partners_have(n_imp)} no {settings.scale_indicator}: scale set to the minimum "
-                     f"${settings.min_scale_usd_m:g} M")
-
-    # baseline
-    if "baseline_usd_m" not in funding.columns:
-        raise InputError("funding table has no column 'baseline_usd_m'", column="baseline_usd_m")
-    fund = funding.reindex(idx)
-    base = pd.to_numeric(fund["baseline_usd_m"], errors="coerce")
-    if (base < 0).any():
-        raise InputError(f"negative baseline for {base.index[base < 0][0]}", column="baseline_usd_m")
-    n_missing = int(base.isna().sum())
-    if n_missing:
-        notes.append(f"{_partners_have(n_missing)} no baseline funding row: baseline $0 M")
-    frame["baseline_usd_m"] = base.fillna(0.0)
-    extra = funding.index.difference(idx)
-    if len(extra):
-        notes.append(f"{len(extra)} funding rows are not scored partners and are ignored")
-    mech_ids = settings.mechanism_ids
-    by_mech = pd.DataFrame(0.0, index=idx, columns=list(mech_ids))
-    per_mech_cols = {m: f"baseline_{m}_usd_m" for m in mech_ids if f"baseline_{m}_usd_m" in funding.columns}
-    if per_mech_cols:
-        for m, col in per_mech_cols.items():
-            by_mech[m] = pd.to_numeric(fund[col], errors="coerce").fillna(0.0).clip(lower=0.0)
-        rest = (frame["baseline_usd_m"] - by_mech.sum(axis=1)).clip(lower=0.0)
-        by_mech[settings.baseline_mechanism] += rest
-        notes.append(f"baseline by mechanism from columns {', '.join(per_mech_cols.values())}; "
-                     f"remainder under {settings.baseline_mechanism}")
-    else:
-        by_mech[settings.baseline_mechanism] = frame["baseline_usd_m"]
-    by_mech.index.name = "partner_id"
-
-    # eligibility
-    eligible = pd.DataFrame(True, index=idx, columns=list(mech_ids))
-    flags = pd.DataFrame(False, index=idx, columns=list(mech_ids))
-    for mech in settings.mechanisms:
-        eligible[mech.id] = frame["partner_type"].isin(mech.partner_types)
-        if mech.gate is not None:
-            gate = mech.gate
-            if gate.indicator in raw.columns:
-                vals = pd.to_numeric(raw[gate.indicator], errors="coerce")
-            else:
-                vals = pd.Series(np.nan, index=idx)
-            excluded = gate.excludes(vals).fillna(False).astype(bool)
-            missing = vals.isna() & eligible[mech.id]
-            eligible[mech.id] &= ~excluded
-            flags[mech.id] = missing
-            if excluded.any():
-                n_out = int(excluded.sum())
-                notes.append(f"{mech.id}: {n_out} partner{'' if n_out == 1 else 's'} excluded by the human-rights gate "
-                             f"({gate.indicator} {'≥' if gate.exclude_when == 'at_or_above' else '≤'} "
-                             f"{gate.threshold:g})")
-            if missing.any():
-                notes.append(f"{mech.id}: {_partners_have(int(missing.sum()))} no {gate.indicator}; kept "
-                             "eligible and flagged")
-    eligible.index.name = flags.index.name = "partner_id"
-
-    cats = [f"{c}_score" for c in CATEGORIES if f"{c}_score" in scores.columns]
-    for col in cats:
-        if col not in frame.columns:
-            frame[col] = pd.to_numeric(scores[col], errors="coerce")
-    return AllocationInputs(frame, eligible, by_mech, flags, notes)
-
-
-# --------------------------------------------------------------------------------------------------
 # LP structure (solver-independent, numpy)
 # --------------------------------------------------------------------------------------------------
-
-
-def curve_breakpoints(settings: AllocationSettings) -> tuple[np.ndarray, np.ndarray]:
-    """Breakpoints u_k on [0, u_max] and g(u_k) = 1 − e^−u_k of the benefit curve."""
-    u = np.linspace(0.0, settings.u_max, settings.segments + 1)
-    return u, 1.0 - np.exp(-u)
 
 
 @dataclass
@@ -638,6 +76,7 @@ class _Row:
     coef: np.ndarray
     lo: float
     hi: float
+    lo_pct: float = 0.0  # a command floor that is a share of the budget: lo = max(lo, lo_pct × budget)
 
 
 @dataclass
@@ -658,18 +97,42 @@ class _Structure:
     bounds: pd.DataFrame  # partner lower/upper bound with their source
     capacity: np.ndarray  # most each partner can take (curve ceilings + lock extensions)
     locked: pd.DataFrame  # partner_id, mechanism, amount_usd_m
+    # slack columns of soft lower limits (after the partner totals): group, subject, limit, penalty, width
+    slack_group: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
+    slack_subject: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
+    slack_row: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    slack_penalty: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    slack_width: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     @property
     def n_seg(self) -> int:
         return len(self.seg_partner)
 
     @property
+    def n_slack(self) -> int:
+        return len(self.slack_group)
+
+    @property
     def n_cols(self) -> int:
-        return self.n_seg + len(self.partner_ids)
+        return self.n_seg + len(self.partner_ids) + self.n_slack
 
     def objective(self, value: np.ndarray) -> np.ndarray:
-        """Benefit per US$ M of each column (partner-total columns earn nothing directly)."""
-        return np.concatenate([value[self.seg_partner] * self.seg_shape, np.zeros(len(self.partner_ids))])
+        """Benefit per US$ M of each column: curve segments earn value × shape, partner totals nothing, and
+        a soft-limit slack costs its penalty (benefit per US$ M of violation)."""
+        return np.concatenate([value[self.seg_partner] * self.seg_shape, np.zeros(len(self.partner_ids)),
+                               -self.slack_penalty])
+
+    def col_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """Lower and upper bound of every column (inf = none)."""
+        return (np.concatenate([np.zeros(self.n_seg), self.y_lo, np.zeros(self.n_slack)]),
+                np.concatenate([self.seg_width, self.y_hi, self.slack_width]))
+
+    def row_bounds(self, budget: float) -> tuple[np.ndarray, np.ndarray]:
+        """Row lower and upper bounds at this budget (the budget row and budget-share floors move)."""
+        lo = np.array([max(r.lo, r.lo_pct * budget) if r.lo_pct else r.lo for r in self.rows], dtype=float)
+        hi = np.array([r.hi for r in self.rows], dtype=float)
+        hi[self.budget_row] = budget
+        return lo, hi
 
 
 def _resolved_locks(inputs: AllocationInputs, settings: AllocationSettings) -> pd.DataFrame:
@@ -689,23 +152,28 @@ def _resolved_locks(inputs: AllocationInputs, settings: AllocationSettings) -> p
 def partner_bounds(inputs: AllocationInputs, settings: AllocationSettings) -> pd.DataFrame:
     """Lower and upper bound (US$ M) on each partner's total, with the rule each comes from.
 
-    Change limits: lower = max(0, baseline × (1 − max_cut)), upper = max(baseline × (1 + max_increase),
-    baseline + increase allowance). A lock widens the change window to include the locked total; the
-    partner floor and cap still apply.
+    The change limits apply to the *reference*: the baseline on mechanisms the partner is still eligible
+    for and that are not locked (money on an ineligible mechanism cannot be kept). lower = max(0, reference
+    × (1 − max_cut)) + locks, upper = max(reference × (1 + max_increase), reference + increase allowance)
+    + locks. The partner floor and cap still apply. ``reference_usd_m`` = that reference + locks.
     """
     p = inputs.partners
     locks = _resolved_locks(inputs, settings)
     locked = locks.groupby("partner_id")["amount_usd_m"].sum().reindex(p.index).fillna(0.0)
+    mech_ids = list(settings.mechanism_ids)
+    base_cells = inputs.baseline_by_mechanism.reindex(index=p.index, columns=mech_ids).fillna(0.0)
+    free = inputs.eligible.reindex(index=p.index, columns=mech_ids).fillna(False).astype(bool)
+    for row in locks.itertuples():
+        free.at[row.partner_id, row.mechanism] = False
+    discretionary = base_cells.where(free, 0.0).sum(axis=1)
     out = pd.DataFrame(index=p.index)
     lo, hi, lo_src, hi_src = [], [], [], []
-    for pid, base, lk in zip(p.index, p["baseline_usd_m"], locked, strict=True):
+    for pid, base, lk in zip(p.index, discretionary, locked, strict=True):
         lim = settings.partner_limits(pid)
         cut = 1.0 if lim.max_cut_pct is None else lim.max_cut_pct / 100.0
-        ch_lo = max(0.0, base * (1.0 - cut))
+        ch_lo = max(0.0, base * (1.0 - cut)) + lk
         ch_hi = math.inf if lim.max_increase_pct is None else max(
-            base * (1.0 + lim.max_increase_pct / 100.0), base + lim.increase_allowance_usd_m)
-        if lk > 0:
-            ch_lo, ch_hi = min(ch_lo, lk), max(ch_hi, lk)
+            base * (1.0 + lim.max_increase_pct / 100.0), base + lim.increase_allowance_usd_m) + lk
         if lim.floor_usd_m >= ch_lo and lim.floor_usd_m > 0:
             lo.append(lim.floor_usd_m)
             lo_src.append("partner_floor")
@@ -724,6 +192,7 @@ def partner_bounds(inputs: AllocationInputs, settings: AllocationSettings) -> pd
     out["locked_usd_m"] = locked
     out["minimum_usd_m"] = np.maximum(out["lower_usd_m"], locked)  # what the partner must get, locks included
     out["baseline_usd_m"] = p["baseline_usd_m"]
+    out["reference_usd_m"] = discretionary + locked
     return out
 
 
@@ -774,8 +243,23 @@ def _structure(inputs: AllocationInputs, settings: AllocationSettings) -> _Struc
     bounds = partner_bounds(inputs, settings)
     y_lo = bounds["lower_usd_m"].to_numpy(float)
     y_hi = bounds["upper_usd_m"].to_numpy(float)
+    soft = settings.soft
+    # a minimum above what the partner can absorb (curve ceilings, locks) or take is lowered to that
+    y_lo = np.minimum(y_lo, np.maximum(np.minimum(capacity, y_hi), bounds["locked_usd_m"].to_numpy(float)))
     ycol = n_seg + np.arange(P)
     rows: list[_Row] = []
+    slacks: list[tuple[str, str, int, float, float]] = []  # group, subject, row, penalty, width
+    n_base = n_seg + P
+
+    def soften(row: _Row, group: str, penalty: float | None, width: float = math.inf) -> _Row:
+        """Add a slack column (cost ``penalty`` per US$ M) that lets the row's lower limit be missed."""
+        if penalty is None:
+            return row
+        col = n_base + len(slacks)
+        slacks.append((group, row.subject, len(rows), float(penalty), width))
+        row.idx = np.append(row.idx, col)
+        row.coef = np.append(row.coef, 1.0)
+        return row
     # partner link rows: Σ segments of p − y_p = 0
     starts = np.searchsorted(seg_partner, np.arange(P + 1))
     seg_index = np.arange(n_seg)
@@ -790,16 +274,44 @@ def _structure(inputs: AllocationInputs, settings: AllocationSettings) -> _Struc
     for cl in settings.commands:
         members = ycol[commands == cl.command]
         hi = math.inf if cl.cap_usd_m is None else cl.cap_usd_m
-        if cl.floor_usd_m > 0 or math.isfinite(hi):
+        has_floor = cl.floor_usd_m > 0 or cl.floor_pct_of_budget > 0
+        if has_floor and soft.command_floor_penalty is not None:
+            # the floor part is its own soft row so a missed floor never touches the cap
+            rows.append(soften(_Row(f"command {cl.command} floor", "command", cl.command, members,
+                                    np.ones(len(members)), cl.floor_usd_m, math.inf, cl.floor_pct_of_budget / 100),
+                               "command_floor", soft.command_floor_penalty))
+            if math.isfinite(hi):
+                rows.append(_Row(f"command {cl.command}", "command", cl.command, members, np.ones(len(members)),
+                                 -math.inf, hi))
+        elif has_floor or math.isfinite(hi):
             rows.append(_Row(f"command {cl.command}", "command", cl.command, members, np.ones(len(members)),
-                             cl.floor_usd_m if cl.floor_usd_m > 0 else -math.inf, hi))
+                             cl.floor_usd_m if has_floor else -math.inf, hi,
+                             cl.floor_pct_of_budget / 100 if has_floor else 0.0))
     for pool in settings.pools:
         j = mpos[pool.mechanism]
         members = seg_index[seg_mech == j]
         hi = math.inf if pool.max_usd_m is None else pool.max_usd_m
-        if pool.min_usd_m > 0 or math.isfinite(hi):
+        if pool.min_usd_m > 0 and soft.pool_minimum_penalty is not None:
+            rows.append(soften(_Row(f"pool {pool.mechanism} minimum", "pool", pool.mechanism, members,
+                                    np.ones(len(members)), pool.min_usd_m, math.inf),
+                               "pool_min", soft.pool_minimum_penalty))
+            if math.isfinite(hi):
+                rows.append(_Row(f"pool {pool.mechanism}", "pool", pool.mechanism, members, np.ones(len(members)),
+                                 -math.inf, hi))
+        elif pool.min_usd_m > 0 or math.isfinite(hi):
             rows.append(_Row(f"pool {pool.mechanism}", "pool", pool.mechanism, members, np.ones(len(members)),
                              pool.min_usd_m if pool.min_usd_m > 0 else -math.inf, hi))
+    if soft.partner_minimum_penalty is not None:
+        # partner floors and max-cut limits become soft rows; the column keeps only the locked amount (hard).
+        # A minimum above what the partner can absorb or take is lowered to that (nothing to penalise).
+        lk = bounds["locked_usd_m"].to_numpy(float)
+        target = np.minimum(np.minimum(y_lo, np.maximum(capacity, lk)), y_hi)
+        for i in np.nonzero(target > lk + TOL)[0]:
+            rule = bounds["lower_rule"].iat[i]
+            rows.append(soften(_Row(f"{rule} {pids[i]}", "partner_minimum", str(pids[i]), np.array([ycol[i]]),
+                                    np.ones(1), float(target[i]), math.inf),
+                               rule, soft.partner_minimum_penalty, float(target[i] - lk[i])))
+        y_lo = np.minimum(lk, y_hi)
     for row in locks.itertuples():
         i, j = pos[row.partner_id], mpos[row.mechanism]
         members = seg_index[(seg_partner == i) & (seg_mech == j)]
@@ -807,7 +319,10 @@ def _structure(inputs: AllocationInputs, settings: AllocationSettings) -> _Struc
         rows.append(_Row(f"lock {cell}", "lock", cell, members, np.ones(len(members)), row.amount_usd_m,
                          row.amount_usd_m))
     st = _Structure(pids, mech_ids, seg_partner, seg_mech, seg_k, seg_shape, seg_width, y_lo, y_hi, rows,
-                    budget_row, bounds, capacity, locks[["partner_id", "mechanism", "amount_usd_m"]])
+                    budget_row, bounds, capacity, locks[["partner_id", "mechanism", "amount_usd_m"]],
+                    np.array([s_[0] for s_ in slacks], dtype=object), np.array([s_[1] for s_ in slacks], dtype=object),
+                    np.array([s_[2] for s_ in slacks], dtype=np.int64), np.array([s_[3] for s_ in slacks], dtype=float),
+                    np.array([s_[4] for s_ in slacks], dtype=float))
     inputs.cache[key] = st
     return st
 
@@ -835,10 +350,17 @@ def diagnose(inputs: AllocationInputs, settings: AllocationSettings, budget_usd_
         return list(static)
     budget = budget_usd_m
     out: list[str] = []
+    soft = settings.soft
     if totals["locks"] > budget + TOL:
         out.append(f"locks sum to {_m(totals['locks'])} > budget {_m(budget)}")
-    if totals["floors"] > budget + TOL:
-        out.append(f"command floors sum to {_m(totals['floors'])} > budget {_m(budget)}")
+    floors = totals["floors"] + totals["floor_pct"] * budget
+    if floors > budget + TOL and soft.command_floor_penalty is None:
+        out.append(f"command floors sum to {_m(floors)} > budget {_m(budget)}")
+    if soft.partner_minimum_penalty is not None or soft.command_floor_penalty is not None:
+        # soft floors and minimums cannot conflict with the budget; only locks and pool minimums can
+        if totals["pool_mins"] > budget + TOL and soft.pool_minimum_penalty is None:
+            out.append(f"pool minimums sum to {_m(totals['pool_mins'])} > budget {_m(budget)}")
+        return out + list(static)
     if totals["minimums"] > budget + TOL and totals["locks"] <= budget + TOL:
         out.append(f"partner minimums (floors, max-cut limits and locks) sum to {_m(totals['minimums'])} > "
                    f"budget {_m(budget)}")
@@ -876,7 +398,9 @@ def _static_diagnosis(inputs: AllocationInputs,
     st = _structure(inputs, settings)
     b = st.bounds
     lo_a, hi_a, lk_a = b["lower_usd_m"].to_numpy(), b["upper_usd_m"].to_numpy(), b["locked_usd_m"].to_numpy()
-    suspect = np.nonzero((lk_a > hi_a + TOL) | (lo_a > hi_a + TOL) | (lo_a > st.capacity + TOL))[0]
+    lo_a = np.minimum(lo_a, np.maximum(np.minimum(st.capacity, hi_a), lk_a))  # as in _structure
+    soft_min = settings.soft.partner_minimum_penalty is not None
+    suspect = np.nonzero((lk_a > hi_a + TOL) | (~soft_min & ((lo_a > hi_a + TOL) | (lo_a > st.capacity + TOL))))[0]
     for i in suspect:  # only partners with a problem are looked at one by one
         pid, lo, hi, lk, cap_ = b.index[i], lo_a[i], hi_a[i], lk_a[i], st.capacity[i]
         lo_rule, hi_rule = b["lower_rule"].iat[i], b["upper_rule"].iat[i]
@@ -893,7 +417,7 @@ def _static_diagnosis(inputs: AllocationInputs,
             out.append(f"{pid} must receive at least {_m(lo)} ({_rule(lo_rule, pid, settings, b)}) but can "
                        f"absorb at most {_m(cap_)} (curve ceiling: scale {_m(p.at[pid, 'scale_usd_m'])} × "
                        f"u_max {settings.u_max:g} × {n} eligible mechanisms)")
-    lower = b["minimum_usd_m"].to_numpy()
+    lower = np.maximum(lo_a, lk_a)
     upper = np.minimum(hi_a, st.capacity)
     commands = p["command"].to_numpy()
     lock_command = locks["partner_id"].map(p["command"])
@@ -908,10 +432,10 @@ def _static_diagnosis(inputs: AllocationInputs,
                            f"{cl.command} cap {_m(cl.cap_usd_m)}")
             else:
                 out.append(f"locks in {cl.command} sum to {_m(c_lock)} > {cl.command} cap {_m(cl.cap_usd_m)}")
-        elif cl.cap_usd_m is not None and lower[mask].sum() > cl.cap_usd_m + TOL:
+        elif cl.cap_usd_m is not None and lower[mask].sum() > cl.cap_usd_m + TOL and not soft_min:
             out.append(f"partner minimums in {cl.command} sum to {_m(lower[mask].sum())} > {cl.command} cap "
                        f"{_m(cl.cap_usd_m)}")
-        if cl.floor_usd_m > upper[mask].sum() + TOL:
+        if cl.floor_usd_m > upper[mask].sum() + TOL and settings.soft.command_floor_penalty is None:
             out.append(f"{cl.command} floor {_m(cl.floor_usd_m)} > the most its {int(mask.sum())} partners "
                        f"can take, {_m(upper[mask].sum())} (partner caps, max-increase limits, curve "
                        "ceilings)")
@@ -922,15 +446,16 @@ def _static_diagnosis(inputs: AllocationInputs,
         if pool.max_usd_m is not None and m_lock > pool.max_usd_m + TOL:
             out.append(f"locks on {mid} sum to {_m(m_lock)} > {mid} pool {_m(pool.max_usd_m)}")
         cap_m = float(st.seg_width[st.seg_mech == j].sum())
-        if pool.min_usd_m > cap_m + TOL:
+        if pool.min_usd_m > cap_m + TOL and settings.soft.pool_minimum_penalty is None:
             out.append(f"{mid} pool minimum {_m(pool.min_usd_m)} > the most eligible partners can absorb "
                        f"through {mid}, {_m(cap_m)}")
         pool_total += cap_m if pool.max_usd_m is None else min(pool.max_usd_m, cap_m)
-    if lower.sum() > pool_total + TOL:
+    if lower.sum() > pool_total + TOL and not soft_min:
         out.append(f"partner minimums sum to {_m(lower.sum())} > all pools together {_m(pool_total)}")
     totals = {
         "locks": float(locks["amount_usd_m"].sum()),
         "floors": float(sum(c.floor_usd_m for c in settings.commands)),
+        "floor_pct": float(sum(c.floor_pct_of_budget for c in settings.commands)) / 100.0,
         "minimums": float(lower.sum()),
         "need": {c: max(settings.command_limit(c).floor_usd_m, float(lower[commands == c].sum()))
                  for c in dict.fromkeys(commands)},
@@ -976,6 +501,59 @@ class AllocationResult:
     notes: list[str] = field(default_factory=list)
     settings: AllocationSettings | None = field(default=None, repr=False)
     timings: dict[str, float] = field(default_factory=dict)
+    relaxations: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=RELAX_COLUMNS))
+    meets_statute: bool = True  # False when locks (statutory earmarks / MOUs) had to be scaled down
+    penalty: float = 0.0  # Σ penalty × violation of soft limits (benefit units)
+
+    @property
+    def net_benefit(self) -> float:
+        """The LP objective: total benefit minus soft-limit penalties (effective US$ M)."""
+        return self.total_benefit - self.penalty
+
+
+RELAX_COLUMNS = ["constraint", "group", "subject", "limit_usd_m", "relaxed_by_usd_m", "penalty_per_usd_m",
+                 "text"]
+RELAX_LABEL = {"command_floor": "floor", "pool_min": "pool minimum", "max_cut": "max-cut limit",
+               "partner_floor": "partner floor", "lock": "lock"}
+
+
+def scale_locks(inputs: AllocationInputs, settings: AllocationSettings,
+                budget: float) -> tuple[AllocationSettings, list[tuple]]:
+    """Settings with every lock scaled by budget / Σ locks when the locks alone exceed the budget and the
+    settings say ``lock_shortfall: scale_pro_rata``; and the relaxations (group, subject, limit, cut).
+    Otherwise the settings unchanged and no relaxation."""
+    if settings.soft.lock_shortfall != "scale_pro_rata" or not settings.locks:
+        return settings, []
+    locks = _resolved_locks(inputs, settings)
+    total = float(locks["amount_usd_m"].sum())
+    if total <= budget + TOL:
+        return settings, []
+    factor = budget / total
+    new = tuple(replace(lk, amount_usd_m=float(a) * factor)
+                for lk, a in zip(settings.locks, locks["amount_usd_m"], strict=True))
+    relax = [("lock", f"{lk.partner_id}/{lk.mechanism}", float(a), float(a) * (1 - factor), lk.basis)
+             for lk, a in zip(settings.locks, locks["amount_usd_m"], strict=True)]
+    return replace(settings, locks=new), relax
+
+
+def _add_relaxations(result: AllocationResult, st: _Structure, x: np.ndarray, lock_relax: list[tuple]) -> None:
+    """Name and size every relaxed limit: scaled locks and soft limits whose slack is used."""
+    rows = []
+    for group, subject, limit, cut, basis in lock_relax:
+        rows.append((f"lock {subject}", group, subject, limit, cut, math.inf,
+                     f"lock {subject} {_m(limit)} scaled to {_m(limit - cut)} (−{_m(cut)}): the budget is below "
+                     f"the sum of locks — DOES NOT MEET THE STATUTE/MOU ({basis or 'no basis given'})"))
+    slack = x[st.n_seg + len(st.partner_ids):]
+    lo, _ = st.row_bounds(result.budget_usd_m)
+    for k in np.nonzero(slack > TOL)[0]:
+        group, subject, pen = st.slack_group[k], st.slack_subject[k], float(st.slack_penalty[k])
+        limit = float(lo[st.slack_row[k]])
+        what = f"{subject} {RELAX_LABEL.get(group, group)}"
+        rows.append((what, group, subject, limit, float(slack[k]), pen,
+                     f"{what} {_m(limit)} relaxed by {_m(float(slack[k]))} (penalty {pen:g} per $1 M)"))
+    result.relaxations = pd.DataFrame(rows, columns=RELAX_COLUMNS)
+    result.meets_statute = not lock_relax
+    result.penalty = float(np.dot(slack, st.slack_penalty)) if len(slack) else 0.0
 
 
 def check_budget(budget_usd_m: Any) -> float:
@@ -1049,11 +627,14 @@ def _pulp_problem(st: _Structure, value: np.ndarray, budget: float, name: str = 
     cols = [add(f"x{j}", 0.0, w) for j, w in enumerate(width)]
     cols += [add(f"y{i}", lo, None if math.isinf(hi) else hi)
              for i, (lo, hi) in enumerate(zip(st.y_lo.tolist(), st.y_hi.tolist(), strict=True))]
-    obj = st.objective(value)[: st.n_seg].tolist()
-    prob.setObjective(pulp.LpAffineExpression(zip(cols[: st.n_seg], obj, strict=True)))
+    cols += [add(f"s{k}", 0.0, None if math.isinf(w) else w) for k, w in enumerate(st.slack_width.tolist())]
+    full = st.objective(value)
+    active = np.nonzero(full)[0].tolist()
+    prob.setObjective(pulp.LpAffineExpression([(cols[j], float(full[j])) for j in active]))
     cons: list[tuple[int, str, Any]] = []  # (row index, side, constraint)
+    row_lo, row_hi = st.row_bounds(budget)
     for r, row in enumerate(st.rows):
-        lo, hi = (row.lo, row.hi) if r != st.budget_row else (-math.inf, budget)
+        lo, hi = float(row_lo[r]), float(row_hi[r])
         expr_terms = [(cols[j], c) for j, c in zip(row.idx.tolist(), row.coef.tolist(), strict=True)]
         if lo == hi:
             c = pulp.LpConstraint(pulp.LpAffineExpression(expr_terms), pulp.LpConstraintEQ, rhs=lo)
@@ -1103,6 +684,8 @@ def allocate(inputs: AllocationInputs, settings: AllocationSettings, budget_usd_
 
     budget = check_budget(budget_usd_m)
     t0 = time.perf_counter()
+    requested = settings
+    settings, lock_relax = scale_locks(inputs, settings, budget)
     conflicts = diagnose(inputs, settings, budget)
     if conflicts:
         raise InfeasibleError(conflicts)
@@ -1131,23 +714,11 @@ def allocate(inputs: AllocationInputs, settings: AllocationSettings, budget_usd_
     dj = np.array([sign * (v.dj or 0.0) for v in cols], dtype=float)
     duals = {(r, side): sign * (c.pi if c.pi is not None else np.nan) for r, side, c in cons}
     result = _result(inputs, settings, st, x, dj, duals, budget, label, "Optimal")
+    _add_relaxations(result, st, x, lock_relax)
+    result.settings = requested
     result.timings = {"prepare_s": t1 - t0, "build_s": t2 - t1, "solve_s": t3 - t2,
                       "extract_s": time.perf_counter() - t3}
     return result
-
-
-def piecewise_benefit(inputs: AllocationInputs, settings: AllocationSettings,
-                      cells: pd.DataFrame) -> np.ndarray:
-    """Benefit of amounts (US$ M) per partner × mechanism (columns partner_id, mechanism, amount_usd_m).
-
-    Uses the same piecewise-linear curve the LP optimises; flat above the curve ceiling.
-    """
-    u_k, g_k = curve_breakpoints(settings)
-    p = inputs.partners.loc[cells["partner_id"]]
-    scale = p["scale_usd_m"].to_numpy(float)
-    effect = np.array([settings.mechanism(m).effect for m in cells["mechanism"]])
-    u = np.clip(cells["amount_usd_m"].to_numpy(float) / scale, 0.0, settings.u_max)
-    return p["value"].to_numpy(float) * effect * scale * np.interp(u, u_k, g_k)
 
 
 def _result(inputs: AllocationInputs, settings: AllocationSettings, st: _Structure, x: np.ndarray,
@@ -1205,8 +776,14 @@ def _result(inputs: AllocationInputs, settings: AllocationSettings, st: _Structu
         "marginal_benefit_per_usd_m": marginal,
         "lower_usd_m": st.bounds["lower_usd_m"].to_numpy(),
         "upper_usd_m": st.bounds["upper_usd_m"].to_numpy(),
+        "reference_usd_m": st.bounds["reference_usd_m"].to_numpy(),
+        "locked_usd_m": st.bounds["locked_usd_m"].to_numpy(),
     }, index=st.partner_ids)
     partners.index.name = "partner_id"
+    for col in ("income_group", "need", "additionality", "frontline", "defence_forces", "data_risk",
+                "diversion_risk"):
+        if col in p.columns:
+            partners[col] = p[col]
     for col in p.columns:
         if col.endswith("_score") and col not in partners.columns:
             partners[col] = p[col]
@@ -1233,11 +810,12 @@ def _binding(st: _Structure, x: np.ndarray, dj: np.ndarray, duals: dict, budget:
              settings: AllocationSettings) -> pd.DataFrame:
     """Constraints at their limit, with dual = benefit per +$1 M of the limit."""
     out = []
+    row_lo, row_hi = st.row_bounds(budget)
     for r, row in enumerate(st.rows):
-        if row.group == "link":
+        if row.group in ("link", "partner_minimum"):
             continue
         activity = float(np.dot(row.coef, x[row.idx]))
-        lo, hi = (row.lo, row.hi) if r != st.budget_row else (-math.inf, budget)
+        lo, hi = float(row_lo[r]), float(row_hi[r])
         tol = TOL * max(1.0, abs(hi) if math.isfinite(hi) else abs(lo))
         if row.group == "lock":
             out.append((f"lock {row.subject}", "lock", row.subject, hi, duals.get((r, "eq"), np.nan)))
@@ -1303,6 +881,7 @@ def _elastic_diagnosis(st: _Structure, budget: float, solver: str = "auto", limi
     add = prob.add_variable
     cols = [add(f"x{j}", 0.0, w) for j, w in enumerate(st.seg_width.tolist())]
     cols += [add(f"y{i}", 0.0, None) for i in range(len(st.partner_ids))]
+    cols += [add(f"z{k}", 0.0, None if math.isinf(w) else w) for k, w in enumerate(st.slack_width.tolist())]
     slacks: list[tuple[Any, str, str, float, int]] = []  # (var, group, subject, limit, direction)
 
     def slack(group: str, subject: str, limit: float, direction: int) -> Any:
@@ -1310,16 +889,18 @@ def _elastic_diagnosis(st: _Structure, budget: float, solver: str = "auto", limi
         slacks.append((v, group, subject, limit, direction))
         return v
 
+    row_lo, row_hi = st.row_bounds(budget)
     for r, row in enumerate(st.rows):
         terms = [(cols[j], c) for j, c in zip(row.idx.tolist(), row.coef.tolist(), strict=True)]
-        lo, hi = (row.lo, row.hi) if r != st.budget_row else (-math.inf, budget)
+        lo, hi = float(row_lo[r]), float(row_hi[r])
         if row.group == "link":
             # ceiling slack: the partner may take more than its curve can absorb
             i = st.partner_ids.get_loc(row.subject)
             terms.append((slack("curve_ceiling", row.subject, float(st.capacity[i]), +1), 1.0))
             prob.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression(terms), EQ, rhs=0.0))
             continue
-        group_lo = {"command": "command_floor", "pool": "pool_min", "lock": "lock"}.get(row.group, row.group)
+        group_lo = {"command": "command_floor", "pool": "pool_min", "lock": "lock",
+                    "partner_minimum": "partner_floor"}.get(row.group, row.group)
         group_hi = {"command": "command_cap", "pool": "pool_max", "lock": "lock"}.get(row.group, row.group)
         if math.isfinite(lo):
             t = terms + [(slack(group_lo, row.subject, lo, -1), 1.0)]
@@ -1376,16 +957,13 @@ def _elastic_diagnosis(st: _Structure, budget: float, solver: str = "auto", limi
 # --------------------------------------------------------------------------------------------------
 
 
-def _matrix(st: _Structure) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray]:
-    """Row-wise constraint matrix with row lower/upper bounds (budget row upper = +inf placeholder)."""
+def _matrix(st: _Structure) -> sparse.csr_matrix:
+    """Row-wise constraint matrix (rows × columns); bounds come from ``st.row_bounds(budget)``."""
     indptr = np.zeros(len(st.rows) + 1, dtype=np.int64)
     indptr[1:] = np.cumsum([len(r.idx) for r in st.rows])
     indices = np.concatenate([r.idx for r in st.rows]) if st.rows else np.zeros(0, dtype=np.int64)
     data = np.concatenate([r.coef for r in st.rows]) if st.rows else np.zeros(0)
-    A = sparse.csr_matrix((data, indices, indptr), shape=(len(st.rows), st.n_cols))
-    lo = np.array([r.lo for r in st.rows], dtype=float)
-    hi = np.array([r.hi for r in st.rows], dtype=float)
-    return A, lo, hi
+    return sparse.csr_matrix((data, indices, indptr), shape=(len(st.rows), st.n_cols))
 
 
 def _linprog_parts(inputs: AllocationInputs, settings: AllocationSettings) -> dict:
@@ -1393,23 +971,19 @@ def _linprog_parts(inputs: AllocationInputs, settings: AllocationSettings) -> di
     if key in inputs.cache:
         return inputs.cache[key]
     st = _structure(inputs, settings)
-    A, lo, hi = _matrix(st)
-    eq = lo == hi
-    ub_rows = np.nonzero(~eq & np.isfinite(hi))[0]
-    lb_rows = np.nonzero(~eq & np.isfinite(lo))[0]
+    A = _matrix(st)
+    eq = np.array([r.lo == r.hi and not r.lo_pct for r in st.rows], dtype=bool)
+    eq[st.budget_row] = False
+    # upper rows: finite caps and the budget row; lower rows: finite floors (or budget-share floors)
+    hi_fin = np.array([math.isfinite(r.hi) for r in st.rows]) | (np.arange(len(st.rows)) == st.budget_row)
+    lo_fin = np.array([math.isfinite(r.lo) or bool(r.lo_pct) for r in st.rows])
+    ub_rows = np.nonzero(~eq & hi_fin)[0]
+    lb_rows = np.nonzero(~eq & lo_fin)[0]
     A_ub = sparse.vstack([A[ub_rows], -A[lb_rows]]).tocsr()
-    b_ub = np.concatenate([hi[ub_rows], -lo[lb_rows]])
-    # the budget row's upper bound is set per call
-    budget_pos = int(np.nonzero(ub_rows == st.budget_row)[0][0]) if st.budget_row in ub_rows else None
-    if budget_pos is None:
-        A_ub = sparse.vstack([A_ub, A[[st.budget_row]]]).tocsr()
-        b_ub = np.append(b_ub, np.inf)
-        budget_pos = len(b_ub) - 1
-    bounds = np.column_stack([np.concatenate([np.zeros(st.n_seg), st.y_lo]),
-                              np.concatenate([st.seg_width, np.where(np.isinf(st.y_hi), np.nan, st.y_hi)])])
-    bounds = [(lo_, None if np.isnan(hi_) else hi_) for lo_, hi_ in bounds]
-    parts = {"A_ub": A_ub, "b_ub": b_ub, "A_eq": A[np.nonzero(eq)[0]], "b_eq": lo[eq], "bounds": bounds,
-             "budget_pos": budget_pos}
+    col_lo, col_hi = st.col_bounds()
+    bounds = [(float(lo_), None if math.isinf(hi_) else float(hi_)) for lo_, hi_ in zip(col_lo, col_hi, strict=True)]
+    parts = {"A_ub": A_ub, "A_eq": A[np.nonzero(eq)[0]], "eq_rows": np.nonzero(eq)[0], "ub_rows": ub_rows,
+             "lb_rows": lb_rows, "bounds": bounds}
     inputs.cache[key] = parts
     return parts
 
@@ -1438,10 +1012,10 @@ def resolve_allocation(inputs: AllocationInputs, settings: AllocationSettings, b
     if not np.all(np.isfinite(vec)) or (vec < 0).any():
         raise InputError("value vector must be finite and non-negative", key="value")
     parts = _linprog_parts(inputs, settings)
-    b_ub = parts["b_ub"].copy()
-    b_ub[parts["budget_pos"]] = budget
-    res = linprog(-st.objective(vec), A_ub=parts["A_ub"], b_ub=b_ub, A_eq=parts["A_eq"], b_eq=parts["b_eq"],
-                  bounds=parts["bounds"], method="highs")
+    lo, hi = st.row_bounds(budget)
+    b_ub = np.concatenate([hi[parts["ub_rows"]], -lo[parts["lb_rows"]]])
+    res = linprog(-st.objective(vec), A_ub=parts["A_ub"], b_ub=b_ub, A_eq=parts["A_eq"],
+                  b_eq=lo[parts["eq_rows"]], bounds=parts["bounds"], method="highs")
     if res.status != 0:
         conflicts = diagnose(inputs, settings, budget) or [f"scipy HiGHS: {res.message}"]
         raise InfeasibleError(conflicts, status="Infeasible" if res.status == 2 else "Not Solved")
@@ -1454,8 +1028,8 @@ def highs_model(inputs: AllocationInputs, settings: AllocationSettings, budget_u
                 value: np.ndarray | None = None) -> tuple[Any, _Structure]:
     """The allocation LP as one ``highspy.Highs`` model (maximise benefit), and its structure.
 
-    For repeated warm re-solves (frontier, robustness): change the budget with
-    ``h.changeRowBounds(structure.budget_row, -kHighsInf, budget)`` or the objective with
+    For repeated warm re-solves (frontier, robustness): change the budget with :func:`set_budget` (the
+    budget row and any budget-share floors) or the objective with
     ``h.changeColsCost`` using ``structure.objective(value)``; always check ``h.getModelStatus()``.
     Columns: one per curve segment (``seg_partner``, ``seg_mech``), then one partner total per partner.
     """
@@ -1463,9 +1037,9 @@ def highs_model(inputs: AllocationInputs, settings: AllocationSettings, budget_u
 
     budget = check_budget(budget_usd_m)
     st = _structure(inputs, settings)
-    A, lo, hi = _matrix(st)
-    hi = hi.copy()
-    hi[st.budget_row] = budget
+    A = _matrix(st)
+    lo, hi = st.row_bounds(budget)
+    col_lo, col_hi = st.col_bounds()
     inf = highspy.kHighsInf
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
@@ -1474,8 +1048,8 @@ def highs_model(inputs: AllocationInputs, settings: AllocationSettings, budget_u
     lp.sense_ = highspy.ObjSense.kMaximize
     vec = inputs.partners["value"].to_numpy(float) if value is None else np.asarray(value, float)
     lp.col_cost_ = st.objective(vec)
-    lp.col_lower_ = np.concatenate([np.zeros(st.n_seg), st.y_lo])
-    lp.col_upper_ = np.concatenate([st.seg_width, np.where(np.isinf(st.y_hi), inf, st.y_hi)])
+    lp.col_lower_ = col_lo
+    lp.col_upper_ = np.where(np.isinf(col_hi), inf, col_hi)
     lp.row_lower_ = np.where(np.isinf(lo), -inf, lo)
     lp.row_upper_ = np.where(np.isinf(hi), inf, hi)
     lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
@@ -1486,14 +1060,27 @@ def highs_model(inputs: AllocationInputs, settings: AllocationSettings, budget_u
     return h, st
 
 
+def set_budget(h: Any, st: _Structure, budget: float) -> None:
+    """Move a ``highs_model`` to another budget: the budget row and every budget-share floor row."""
+    import highspy
+
+    lo, hi = st.row_bounds(budget)
+    for r, row in enumerate(st.rows):
+        if r == st.budget_row or row.lo_pct:
+            h.changeRowBounds(r, -highspy.kHighsInf if math.isinf(lo[r]) else float(lo[r]),
+                              highspy.kHighsInf if math.isinf(hi[r]) else float(hi[r]))
+
+
 def frontier(inputs: AllocationInputs, settings: AllocationSettings, levels: int = 25, low_pct: float = 20,
              high_pct: float = 200, budgets: Sequence[float] | None = None) -> pd.DataFrame:
     """Total benefit at budget levels from ``low_pct`` to ``high_pct`` % of the baseline total.
 
-    Columns: budget_usd_m, pct_of_baseline, total_benefit, allocated_usd_m, budget_dual, status, solver,
-    note. Infeasible levels (e.g. below the sum of locks and floors) stay as rows with status
-    'Infeasible' and the conflict in ``note``. Uses one HiGHS model (highspy) re-solved warm for each
-    level; only the budget row changes. Falls back to one PuLP solve per level without highspy.
+    Columns: budget_usd_m, pct_of_baseline, total_benefit, net_benefit (benefit − soft-limit penalties),
+    allocated_usd_m, budget_dual, relaxed_usd_m (soft limits missed and locks scaled, US$ M), meets_statute
+    (False where locks were scaled down), status, solver, note (what was relaxed). With hard limits,
+    infeasible levels stay as rows with status 'Infeasible' and the conflict in ``note``. Uses one HiGHS
+    model (highspy) re-solved warm for each level (budget row and budget-share floors change); levels below
+    the sum of locks are solved on their own with the locks scaled. Without highspy, one PuLP solve per level.
     """
     if budgets is None:
         if isinstance(levels, bool) or not isinstance(levels, int | np.integer) or levels < 2:
@@ -1514,40 +1101,58 @@ def frontier(inputs: AllocationInputs, settings: AllocationSettings, levels: int
     except ImportError:  # pragma: no cover - highspy is a pinned requirement
         highspy = None
     rows = []
+    cols = ["budget_usd_m", "total_benefit", "net_benefit", "allocated_usd_m", "budget_dual", "relaxed_usd_m",
+            "meets_statute", "status", "solver", "note"]
+
+    def full_solve(b: float) -> tuple:
+        try:
+            res = allocate(inputs, settings, b)
+        except InfeasibleError as exc:
+            return (b, np.nan, np.nan, np.nan, np.nan, np.nan, False, exc.status, _make_solver("auto")[1],
+                    "; ".join(exc.diagnosis))
+        note = "; ".join(res.relaxations["text"]) if len(res.relaxations) else ""
+        return (b, res.total_benefit, res.net_benefit, b - res.unspent_usd_m, res.budget_dual,
+                float(res.relaxations["relaxed_by_usd_m"].sum()), res.meets_statute, "Optimal", res.solver, note)
+
     if highspy is None:
-        for b in budgets:
-            try:
-                res = allocate(inputs, settings, b)
-                rows.append((b, res.total_benefit, b - res.unspent_usd_m, res.budget_dual, "Optimal",
-                             res.solver, ""))
-            except InfeasibleError as exc:
-                rows.append((b, np.nan, np.nan, np.nan, exc.status, _make_solver("auto")[1],
-                             "; ".join(exc.diagnosis)))
+        rows = [full_solve(b) for b in budgets]
     else:
         h, st = highs_model(inputs, settings, max(budgets))
+        P = len(st.partner_ids)
+        benefit_cost = st.objective(inputs.partners["value"].to_numpy(float))[: st.n_seg]
         for b in sorted(budgets):
+            if scale_locks(inputs, settings, b)[1]:  # locks above this budget: scaled, solved on their own
+                rows.append(full_solve(b))
+                continue
             conflicts = diagnose(inputs, settings, b)
             if conflicts:
-                rows.append((b, np.nan, np.nan, np.nan, "Infeasible", HIGHS_LABEL, "; ".join(conflicts)))
+                rows.append((b, np.nan, np.nan, np.nan, np.nan, np.nan, False, "Infeasible", HIGHS_LABEL,
+                             "; ".join(conflicts)))
                 continue
-            h.changeRowBounds(st.budget_row, -highspy.kHighsInf, b)
+            set_budget(h, st, b)
             h.run()
             status = h.getModelStatus()
             if status != highspy.HighsModelStatus.kOptimal:
                 name = h.modelStatusToString(status)
                 infeasible = "nfeasible" in name
                 note = "; ".join(_elastic_diagnosis(st, b)) if infeasible else f"HiGHS: {name}"
-                rows.append((b, np.nan, np.nan, np.nan, "Infeasible" if infeasible else name, HIGHS_LABEL,
-                             note))
+                rows.append((b, np.nan, np.nan, np.nan, np.nan, np.nan, False,
+                             "Infeasible" if infeasible else name, HIGHS_LABEL, note))
                 continue
             sol = h.getSolution()
             xs = np.asarray(sol.col_value)
-            # the LP objective is the piecewise benefit of the allocation, as reported by allocate()
-            obj = float(h.getInfo().objective_function_value)
+            benefit = float(np.dot(benefit_cost, np.clip(xs[: st.n_seg], 0.0, None)))
+            slack = xs[st.n_seg + P:]
+            obj = float(h.getInfo().objective_function_value)  # benefit − penalties
             dual = float(np.asarray(sol.row_dual)[st.budget_row])  # maximise sense: benefit per +$1 M
-            rows.append((b, obj, float(xs[st.n_seg:].sum()), dual, "Optimal", HIGHS_LABEL, ""))
-    frame = pd.DataFrame(rows, columns=["budget_usd_m", "total_benefit", "allocated_usd_m", "budget_dual",
-                                        "status", "solver", "note"])
+            used = slack > TOL
+            note = "; ".join(f"{st.slack_subject[k]} {RELAX_LABEL.get(st.slack_group[k], st.slack_group[k])} "
+                             f"relaxed by {_m(float(slack[k]))}" for k in np.nonzero(used)[0][:6])
+            if used.sum() > 6:
+                note += f" (+{int(used.sum()) - 6} more)"
+            rows.append((b, benefit, obj, float(xs[st.n_seg:st.n_seg + P].sum()), dual, float(slack[used].sum()),
+                         True, "Optimal", HIGHS_LABEL, note))
+    frame = pd.DataFrame(rows, columns=cols)
     frame.insert(1, "pct_of_baseline", 100.0 * frame["budget_usd_m"] / base if base > 0 else np.nan)
     return frame.sort_values("budget_usd_m").reset_index(drop=True)
 

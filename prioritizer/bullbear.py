@@ -1,10 +1,13 @@
 """Bullish (surge) and bearish (reduce) partners per combatant command, from an optimal allocation.
 
-Bullish: partners whose recommended allocation rises, ranked by marginal return on investment — benefit
-gained per US$ M of surge, with the recommended mechanism mix held fixed (so a pure shift of baseline
-money from FMF to education does not count as return on the surge). Bearish: partners with baseline
-funding whose allocation falls, largest cut first; their cuts are the offsets that pay for the surges.
-A partner with no baseline cannot be bearish. Each row carries the return-on-investment components:
+Changes are measured from the *reference*: the baseline on mechanisms the partner is still eligible for
+and that are not locked, plus its locked amounts (money the rules force out, or a statutory lock, is not a
+recommendation). Bullish: partners whose recommended allocation rises above the reference, ranked by
+marginal return on investment — benefit gained per US$ 1 M of surge, with the recommended mechanism mix
+held fixed (so a pure shift from FMF to education does not count as return on the surge). Bearish: funded
+partners whose allocation falls below the reference, ranked by the least benefit lost per US$ 1 M cut
+(their last dollars buy the least), not by the size of the baseline. ``marginal_benefit_per_usd_m`` is
+the figure that ranked each call. Each row carries the return-on-investment components:
 importance (priority 1–5), expected benefit, relative cost, risk, and a one-line rationale from the
 partner's strongest / weakest category scores.
 """
@@ -16,15 +19,15 @@ import pandas as pd
 
 from prioritizer.allocate import CATEGORIES, COMMANDS, AllocationInputs, AllocationResult, piecewise_benefit
 
-MIN_CHANGE_USD_M = 0.01  # changes smaller than $10,000 a year are noise, neither bullish nor bearish
+MIN_CHANGE_USD_M = 0.25  # changes smaller than $250,000 a year are noise, neither bullish nor bearish
 CATEGORY_LABELS = {
     "governance": "governance", "democracy_rights": "democracy & rights", "stability": "stability",
     "absorptive_capacity": "absorptive capacity", "shared_interests": "shared interests",
     "us_engagement": "US engagement",
 }
 COLUMNS = ["command", "side", "rank", "partner_id", "name", "importance", "expected_benefit", "benefit_gain",
-           "roi_per_usd_m", "relative_cost", "risk", "baseline_usd_m", "allocation_usd_m", "change_usd_m",
-           "rationale"]
+           "roi_per_usd_m", "marginal_benefit_per_usd_m", "relative_cost", "risk", "need", "baseline_usd_m",
+           "reference_usd_m", "allocation_usd_m", "change_usd_m", "rationale"]
 
 
 def _relative_cost(frame: pd.DataFrame) -> pd.Series:
@@ -46,7 +49,7 @@ def _surge_gain(result: AllocationResult, inputs: AllocationInputs) -> pd.Series
     mech = result.mechanisms
     p = result.partners
     total = mech.groupby("partner_id", sort=False)["allocation_usd_m"].transform("sum")
-    base_total = mech["partner_id"].map(p["baseline_usd_m"])
+    base_total = mech["partner_id"].map(_reference(p))
     share = np.where(total > 0, mech["allocation_usd_m"] / total.where(total > 0, 1.0),
                      mech["baseline_usd_m"] / base_total.where(base_total > 0, 1.0))
     cells = pd.DataFrame({"partner_id": mech["partner_id"], "mechanism": mech["mechanism"],
@@ -54,6 +57,37 @@ def _surge_gain(result: AllocationResult, inputs: AllocationInputs) -> pd.Series
     at_base = piecewise_benefit(inputs, result.settings, cells)
     gain = mech["benefit"].to_numpy() - at_base
     return pd.Series(gain, index=mech.index).groupby(mech["partner_id"].to_numpy()).sum().reindex(p.index)
+
+
+def _reference(p: pd.DataFrame) -> pd.Series:
+    return p["reference_usd_m"] if "reference_usd_m" in p.columns else p["baseline_usd_m"]
+
+
+def _cut_loss(result: AllocationResult, inputs: AllocationInputs) -> pd.Series:
+    """Benefit lost (effective US$ M) from the reference cells (eligible, unlocked baseline plus locks) to the
+    recommended allocation, per partner."""
+    mech = result.mechanisms
+    locked = {(row.partner_id, row.mechanism): row.amount_usd_m
+              for row in _locks_frame(result).itertuples()}
+    ref_amount = np.where(mech["eligible"].astype(bool), mech["baseline_usd_m"], 0.0)
+    keys = list(zip(mech["partner_id"], mech["mechanism"], strict=True))
+    ref_amount = np.array([locked.get(k, a) for k, a in zip(keys, ref_amount, strict=True)], dtype=float)
+    cells = pd.DataFrame({"partner_id": mech["partner_id"], "mechanism": mech["mechanism"],
+                          "amount_usd_m": ref_amount})
+    at_ref = piecewise_benefit(inputs, result.settings, cells)
+    loss = at_ref - mech["benefit"].to_numpy()
+    return pd.Series(loss, index=mech.index).groupby(mech["partner_id"].to_numpy()).sum().reindex(
+        result.partners.index)
+
+
+def _locks_frame(result: AllocationResult) -> pd.DataFrame:
+    m = result.mechanisms
+    if result.settings is None or not result.settings.locks:
+        return pd.DataFrame(columns=["partner_id", "mechanism", "amount_usd_m"])
+    keys = {(lk.partner_id, lk.mechanism) for lk in result.settings.locks}
+    mask = [k in keys for k in zip(m["partner_id"], m["mechanism"], strict=True)]
+    return m.loc[mask, ["partner_id", "mechanism", "allocation_usd_m"]].rename(
+        columns={"allocation_usd_m": "amount_usd_m"})
 
 
 def _drivers(row: pd.Series, strongest: bool) -> str:
@@ -69,12 +103,16 @@ def _drivers(row: pd.Series, strongest: bool) -> str:
 
 def _rationale(row: pd.Series, side: str) -> str:
     importance = f"priority {row['importance']:.0f}"
+    need = f"need {row['need']:.2f}" if pd.notna(row.get("need", np.nan)) else ""
+    per = row["marginal_benefit_per_usd_m"]
     if side == "bullish":
-        return f"Surge +${row['change_usd_m']:,.1f} M: {_drivers(row, True)}; {importance}"
+        return (f"Surge +${row['surge_usd_m']:,.1f} M buys {per:.3f} per $1 M: {_drivers(row, True)}; "
+                f"{need}, {importance}")
     limit = ""
     if row.get("lower_usd_m", np.nan) > 0 and abs(row["allocation_usd_m"] - row["lower_usd_m"]) < 1e-6:
-        limit = " (held at its minimum)"
-    return f"Reduce −${-row['change_usd_m']:,.1f} M{limit}: {_drivers(row, False)}; {importance}"
+        limit = " (held at its max-cut limit)"
+    return (f"Reduce −${-row['surge_usd_m']:,.1f} M{limit}: its last dollars bought {per:.3f} per $1 M; "
+            f"{_drivers(row, False)}; {need}, {importance}")
 
 
 def bullish_bearish(result: AllocationResult, inputs: AllocationInputs, n: int = 3) -> pd.DataFrame:
@@ -98,20 +136,53 @@ def bullish_bearish(result: AllocationResult, inputs: AllocationInputs, n: int =
     change = p["change_usd_m"]
     p["roi_per_usd_m"] = (_surge_gain(result, inputs) / change).where(change.abs() > MIN_CHANGE_USD_M)
     p["relative_cost"] = _relative_cost(p)
+    if "need" not in p.columns:
+        p["need"] = inputs.partners["need"].reindex(p.index) if "need" in inputs.partners else np.nan
+    p["reference_usd_m"] = _reference(p)
+    p["surge_usd_m"] = p["allocation_usd_m"] - p["reference_usd_m"]
+    surge = p["surge_usd_m"]
+    p["roi_per_usd_m"] = (_surge_gain(result, inputs) / surge).where(surge.abs() > MIN_CHANGE_USD_M)
+    # bearish: what the last dollar kept buys (= what the first dollar restored would buy back)
+    p["benefit_lost"] = _cut_loss(result, inputs)
+    p["marginal_benefit_per_usd_m"] = p["roi_per_usd_m"].where(surge > 0, result.partners["marginal_benefit_per_usd_m"])
     rows = []
     order = [c for c in COMMANDS if c in set(p["command"])] + sorted(set(p["command"]) - set(COMMANDS))
     for command in order:
         members = p[p["command"] == command]
-        bull = members[members["change_usd_m"] > MIN_CHANGE_USD_M]
-        bull = bull.assign(_pid=bull.index).sort_values(["roi_per_usd_m", "change_usd_m", "_pid"],
+        bull = members[members["surge_usd_m"] > MIN_CHANGE_USD_M]
+        bull = bull.assign(_pid=bull.index).sort_values(["marginal_benefit_per_usd_m", "surge_usd_m", "_pid"],
                                                         ascending=[False, False, True]).head(n)
-        bear = members[(members["baseline_usd_m"] > 0) & (members["change_usd_m"] < -MIN_CHANGE_USD_M)]
-        bear = bear.assign(_pid=bear.index).sort_values(["change_usd_m", "_pid"]).head(n)
+        bear = members[(members["reference_usd_m"] > 0) & (members["surge_usd_m"] < -MIN_CHANGE_USD_M)]
+        bear = bear.assign(_pid=bear.index).sort_values(["marginal_benefit_per_usd_m", "surge_usd_m", "_pid"],
+                                                        ascending=[True, True, True]).head(n)
         for side, chosen in (("bullish", bull), ("bearish", bear)):
             for rank, (pid, row) in enumerate(chosen.iterrows(), start=1):
                 rows.append({"command": command, "side": side, "rank": rank, "partner_id": pid,
                              **{c: row[c] for c in COLUMNS[4:-1]}, "rationale": _rationale(row, side)})
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def shortfall(table: pd.DataFrame, result: AllocationResult, n: int = 3) -> pd.DataFrame:
+    """Why a command lists fewer than ``n`` bullish or bearish partners: one line per (command, side)."""
+    rows = []
+    order = [c for c in COMMANDS if c in set(result.partners["command"])]
+    for command in order:
+        for side, what in (("bullish", ("receives a surge above its reference",
+                                        "receive a surge above their reference")),
+                           ("bearish", ("is cut below its reference", "are cut below their reference"))):
+            got = table[(table["command"] == command) & (table["side"] == side)]
+            if len(got) >= n:
+                continue
+            names = ", ".join(got["name"].astype(str))
+            if len(got):
+                text = f"only {len(got)} {command} partner{'s' if len(got) > 1 else ''} {what[len(got) > 1]}: {names}"
+            elif side == "bearish":
+                text = (f"no {command} partner is cut below its reference (eligible, unlocked baseline plus locks): "
+                        "the budget covers every funded partner")
+            else:
+                text = f"no {command} partner receives a surge: the budget or the command's limits leave none"
+            rows.append({"command": command, "side": side, "text": text})
+    return pd.DataFrame(rows, columns=["command", "side", "text"])
 
 
 def offsets(table: pd.DataFrame, result: AllocationResult | None = None) -> pd.DataFrame:

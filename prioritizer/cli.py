@@ -1,4 +1,4 @@
-"""Command line: ``python -m prioritizer score|allocate|frontier|robustness|refresh-data``.
+"""Command line: ``python -m prioritizer score|allocate|frontier|robustness|validate|refresh-data``.
 
 Handlers only parse arguments, call library functions and write files. Every input problem ends as
 one line on stderr naming the file, row and column, and a non-zero exit code; never a traceback.
@@ -13,8 +13,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from prioritizer.cli_common import add_data_arguments, output_options, resolve_out, write_sheets, write_table
+from prioritizer.cli_common import (
+    add_data_arguments,
+    output_options,
+    print_notes,
+    resolve_out,
+    write_sheets,
+    write_table,
+)
 from prioritizer.errors import InfeasibleError, InputError
+from prioritizer.scope import add_scope_arguments, report_notes, scope_from_args
 
 __all__ = ["add_data_arguments", "build_parser", "main", "output_options", "ranked_table", "resolve_out",
            "write_sheets", "write_table"]
@@ -26,8 +34,9 @@ EXIT_INTERNAL = 70
 
 def ranked_table(scores: pd.DataFrame, peers: pd.DataFrame | None = None) -> pd.DataFrame:
     """The exported ranking: one row per partner, best first, with category scores and matching."""
-    front = ["name", "command", "region", "partner_type", "propensity", "rank", "rank_in_command",
-             "coverage", "low_confidence"]
+    front = ["name", "command", "region", "partner_type", "propensity", "rank"]
+    front += ["rank_all"] if "rank_all" in scores.columns else []
+    front += ["rank_in_command", "coverage", "low_confidence"]
     cats = [c for c in scores.columns if c.endswith("_score")]
     back = [c for c in ("priority", "priority_basis", "quadrant", "baseline_usd_m", "merit_share",
                         "funding_share", "funding_flag", "imputed_cells", "overrides") if c in scores.columns]
@@ -43,25 +52,35 @@ def _cmd_score(args: argparse.Namespace) -> int:
     from prioritizer import columns, match
     from prioritizer.pipeline import run_scoring
 
-    dataset, profile, result = run_scoring(args.data, args.weights, args.priority, args.funding, args.overrides)
+    dataset, profile, result = run_scoring(args.data, args.weights, args.priority, args.funding, args.overrides,
+                                           commands=args.scope_commands,
+                                           normalise_within=args.normalise_within_scope)
+    scope = scope_from_args(args, dataset.partners)
+    scope_line = scope.normalisation_text(len(result.scores), len(dataset.partners))
     peers = match.peers(result.constructs, k=3, names=result.scores["name"])
     table = ranked_table(result.scores, peers)
+    print_notes(dataset.notes)
     if args.out:
-        path = write_table(table, args.out, **output_options(args, result.scores))
+        path = write_table(table, args.out, notes=report_notes(dataset.notes, scope_line),
+                           **output_options(args, result.scores))
         print(f"wrote {len(table)} partners to {path}")
     shown = table if args.top == 0 else table.head(args.top)
     cols = ["rank", "partner_id", "name", "command", "propensity", "coverage", "quadrant"]
+    if "rank_all" in table.columns:
+        cols.insert(1, "rank_all")
     printed = shown[cols].assign(propensity=shown["propensity"].map(lambda v: f"{v:.1f}"),
                                  coverage=shown["coverage"].map(lambda v: f"{v:.0%}"))
     with pd.option_context("display.width", 160, "display.max_rows", None):
         print(f"Propensity ranking — profile '{profile.name}', {len(table)} partners")
+        if not scope.is_all:
+            print(scope_line)
         print(printed.rename(columns=columns.labels(cols)).to_string(index=False))
     if len(shown) < len(table):
         print(f"… {len(table) - len(shown)} more (use --top 0 or --out FILE to see all)")
     low = int(table["low_confidence"].sum())
     if low:
         who = "partner is" if low == 1 else "partners are"
-        print(f"{low} {who} low-confidence (coverage below {profile.coverage_threshold:.0%}).")
+        print(f"{low} {who} low-confidence (coverage below {profile.coverage_threshold:.0%}) and unranked.")
     return 0
 
 
@@ -84,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("score", help="score every partner's propensity (0–100) and write the ranked table")
     add_data_arguments(p)
+    add_scope_arguments(p)
     p.add_argument("--out", help="write the full ranked table to FILE.csv or FILE.xlsx")
     p.add_argument("--top", type=int, default=25, help="rows to print (0 = all; default 25)")
     p.set_defaults(func=_cmd_score)
@@ -98,9 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _stage_command_modules() -> list:
     """Subcommand modules of later stages (allocation, robustness), each exposing ``register``."""
-    from prioritizer import cli_allocation, cli_brief, cli_robustness
+    from prioritizer import cli_allocation, cli_brief, cli_robustness, cli_validate
 
-    return [cli_allocation, cli_robustness, cli_brief]
+    return [cli_allocation, cli_robustness, cli_validate, cli_brief]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -13,10 +13,10 @@ import pandas as pd
 
 from prioritizer import allocate as alloc
 from prioritizer import bullbear
-from prioritizer.cli_common import add_data_arguments, output_options, write_sheets
+from prioritizer import scope as sc
+from prioritizer.cli_common import add_data_arguments, output_options, print_notes, write_sheets
 from prioritizer.errors import InputError
-
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+from prioritizer.paths import DEFAULT_ALLOCATION_SETTINGS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -24,7 +24,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     a = subparsers.add_parser("allocate", help="optimise the budget across partners and mechanisms (LP)")
     _data_arguments(a)
     a.add_argument("--budget-usd-m", dest="budget_usd_m", metavar="N",
-                   help="annual budget in US$ M (default: the settings' rule, e.g. the baseline total)")
+                   help="annual budget in US$ M (default: the settings' rule, e.g. the baseline total of the "
+                        "partners in scope)")
     a.add_argument("--solver", choices=alloc.SOLVERS, default="auto",
                    help="LP solver: auto (HiGHS via highspy, else CBC), highs, cbc")
     a.add_argument("--top", type=int, default=3, help="bullish and bearish partners per command (default 3)")
@@ -43,19 +44,34 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _data_arguments(parser: argparse.ArgumentParser) -> None:
     add_data_arguments(parser)
+    sc.add_scope_arguments(parser)
     parser.add_argument("--settings", help="allocation settings YAML (default: weights/allocation.yaml)")
 
 
-def prepare(args: argparse.Namespace) -> tuple[alloc.AllocationInputs, alloc.AllocationSettings]:
-    """Score partners with the chosen data and weights, then build the allocation inputs."""
+def prepare(args: argparse.Namespace, budget_usd_m: float | None = None) -> sc.ScopedAllocation:
+    """Score partners with the chosen data, weights and scope, then build the scope's allocation inputs
+    and settings (``budget_usd_m`` None = the settings' rule on the scope's baseline).
+
+    The bundled settings file is cut to the partners in the data (its locks on other partners dropped,
+    noted); a planner's settings file naming partners outside the data stays an error.
+    """
     from prioritizer.pipeline import run_scoring
 
     alloc.load_settings(args.settings)  # fail fast on a broken settings file, before scoring
     dataset, _profile, result = run_scoring(data=args.data, weights=args.weights, priority=args.priority,
-                                            funding=args.funding, overrides=getattr(args, "overrides", None))
-    settings = alloc.load_settings(args.settings, known_commands=None, known_partners=dataset.partners.index)
-    inputs = alloc.build_inputs(result.scores, dataset.raw, dataset.funding, settings)
-    return inputs, settings
+                                            funding=args.funding, overrides=getattr(args, "overrides", None),
+                                            commands=getattr(args, "scope_commands", None),
+                                            normalise_within=getattr(args, "normalise_within_scope", False))
+    scope = sc.scope_from_args(args, dataset.partners)
+    bundled = args.settings is None or Path(args.settings).resolve() == DEFAULT_ALLOCATION_SETTINGS.resolve()
+    settings = alloc.load_settings(args.settings, known_commands=None,
+                                   known_partners=None if bundled else dataset.partners.index)
+    run = sc.allocation_for_scope(result.scores, dataset, settings, budget_usd_m)
+    print_notes(dataset.notes)
+    if not scope.is_all:
+        print(scope.normalisation_text(len(result.scores), len(dataset.partners)))
+    print_notes(run.notes)
+    return run
 
 
 def cmd_allocate(args: argparse.Namespace) -> int:
@@ -65,15 +81,14 @@ def cmd_allocate(args: argparse.Namespace) -> int:
     if args.top < 1:
         raise InputError(f"--top must be at least 1 (got {args.top})", key="top")
     _check_out(args.out)
-    inputs, settings = prepare(args)
-    budget = (alloc.check_budget(args.budget_usd_m) if args.budget_usd_m is not None
-              else settings.default_budget(inputs.baseline_total_usd_m))
-    result = alloc.allocate(inputs, settings, budget, solver=args.solver)
+    run = prepare(args, args.budget_usd_m)
+    inputs, settings = run.inputs, run.settings
+    result = alloc.allocate(inputs, settings, run.budget_usd_m, solver=args.solver)
     table = bullbear.bullish_bearish(result, inputs, n=args.top)
     offs = bullbear.offsets(table, result)
     print(summary_text(result, inputs))
     print()
-    print(bullbear_text(table, offs))
+    print(bullbear_text(table, offs, bullbear.shortfall(table, result, args.top)))
     if args.out:
         path = write_allocation(result, table, offs, settings, args.out, **output_options(args))
         print(f"\nwrote the allocation of {len(result.partners)} partners to {path}")
@@ -83,7 +98,8 @@ def cmd_allocate(args: argparse.Namespace) -> int:
 def cmd_frontier(args: argparse.Namespace) -> int:
     """Solve at each budget level and write budget and total benefit per level."""
     _check_out(args.out)
-    inputs, settings = prepare(args)
+    run = prepare(args)
+    inputs, settings = run.inputs, run.settings
     levels = settings.frontier_levels if args.levels is None else args.levels
     low = settings.frontier_low_pct if args.low_pct is None else args.low_pct
     high = settings.frontier_high_pct if args.high_pct is None else args.high_pct
@@ -124,27 +140,46 @@ def summary_text(result: alloc.AllocationResult, inputs: alloc.AllocationInputs)
     if len(counts):
         parts = ", ".join(f"{n} {g.replace('_', ' ')}" for g, n in counts["group"].value_counts().items())
         lines.append(f"  partner limits at bound: {parts}")
+    if not result.meets_statute:
+        lines.append("  WARNING: the budget is below the sum of locks (statutory earmarks / MOUs); they are scaled "
+                     "pro rata — this allocation DOES NOT MEET THE STATUTE")
+    if len(result.relaxations):
+        total = result.relaxations["relaxed_by_usd_m"].sum()
+        lines.append(f"  relaxations ({len(result.relaxations)}, ${total:,.1f} M in all; penalty "
+                     f"{result.penalty:,.2f} benefit units):")
+        for text in result.relaxations["text"].head(25):
+            lines.append(f"    - {text}")
+        if len(result.relaxations) > 25:
+            lines.append(f"    … and {len(result.relaxations) - 25} more (see the Relaxations sheet)")
+    locks = result.settings.locks if result.settings is not None else ()
+    for lk in locks:
+        lines.append(f"  lock: {lk.partner_id}/{lk.mechanism} ${lk.amount_usd_m or 0:,.1f} M — {lk.basis}"
+                     f"{'; ' + lk.citation if lk.citation else ''}")
     for note in result.notes:
         lines.append(f"  note: {note}")
     return "\n".join(lines)
 
 
-def bullbear_text(table: pd.DataFrame, offs: pd.DataFrame) -> str:
-    """Bullish and bearish lists per command, then surge vs offsets."""
+def bullbear_text(table: pd.DataFrame, offs: pd.DataFrame, short: pd.DataFrame | None = None) -> str:
+    """Bullish and bearish lists per command (with why fewer than asked qualify), then surge vs offsets."""
     lines = []
-    for command, rows in table.groupby("command", sort=False):
+    commands = list(dict.fromkeys(list(table["command"]) + ([] if short is None else list(short["command"]))))
+    for command in commands:
+        rows = table[table["command"] == command]
         lines.append(f"{command}")
         for side in ("bullish", "bearish"):
             part = rows[rows["side"] == side]
+            why = short[(short["command"] == command) & (short["side"] == side)] if short is not None else None
             if part.empty:
-                lines.append(f"  {side}: none qualify")
+                lines.append(f"  {side}: {why['text'].iloc[0] if why is not None and len(why) else 'none qualify'}")
                 continue
-            lines.append(f"  {side}:")
+            lines.append(f"  {side}:" + (f" ({why['text'].iloc[0]})" if why is not None and len(why) else ""))
             for r in part.itertuples():
                 lines.append(
-                    f"    {r.rank}. {r.name} ({r.partner_id}) ${r.baseline_usd_m:,.1f} M → "
-                    f"${r.allocation_usd_m:,.1f} M | importance {r.importance:.0f}, benefit "
-                    f"{r.expected_benefit:,.1f}, rel. cost {r.relative_cost:.2f}, risk {r.risk:.2f} — "
+                    f"    {r.rank}. {r.name} ({r.partner_id}) ${r.reference_usd_m:,.1f} M → "
+                    f"${r.allocation_usd_m:,.1f} M ({r.allocation_usd_m - r.reference_usd_m:+,.1f}) | "
+                    f"{r.marginal_benefit_per_usd_m:.4f} per $1 M | importance {r.importance:.0f}, benefit "
+                    f"{r.expected_benefit:,.2f}, rel. cost {r.relative_cost:.2f}, risk {r.risk:.2f} — "
                     f"{r.rationale}")
         o = offs[offs["command"] == command]
         if len(o):
@@ -186,6 +221,7 @@ def write_allocation(result: alloc.AllocationResult, table: pd.DataFrame, offs: 
         sheets["By mechanism"] = result.mechanisms
         sheets["By command"] = result.by_command.reset_index()
         sheets["Binding"] = result.binding
+        sheets["Relaxations"] = result.relaxations
         sheets["Bullish-bearish"] = table
         sheets["Offsets"] = offs
         sheets["Settings"] = pd.DataFrame({
@@ -194,16 +230,6 @@ def write_allocation(result: alloc.AllocationResult, table: pd.DataFrame, offs: 
                       result.budget_dual, result.total_benefit]})
     options.setdefault("mechanisms", {m.id: m.label for m in settings.mechanisms})
     return _write(sheets, out, **options)
-
-
-def _neutralise(frame: pd.DataFrame) -> pd.DataFrame:
-    """Prefix text cells that a spreadsheet would read as a formula with an apostrophe."""
-    out = frame.copy()
-    for col in out.columns:
-        if out[col].dtype == object:
-            out[col] = out[col].map(lambda v: "'" + v if isinstance(v, str) and v.startswith(FORMULA_PREFIXES)
-                                    else v)
-    return out
 
 
 def _write(sheets: dict[str, pd.DataFrame], out: str | Path, **options: object) -> Path:

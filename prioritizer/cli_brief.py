@@ -17,9 +17,11 @@ import pandas as pd
 
 from prioritizer import allocate as alloc
 from prioritizer import bullbear, columns, deck, match
+from prioritizer import scope as sc
 from prioritizer.charts import ChartMeta
-from prioritizer.cli_common import add_data_arguments, resolve_out
+from prioritizer.cli_common import add_data_arguments, print_notes, resolve_out
 from prioritizer.errors import InputError
+from prioritizer.paths import DEFAULT_ALLOCATION_SETTINGS
 
 TEMPLATES = ("partners", "priority", "funding", "overrides")
 
@@ -28,6 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``brief`` and ``template`` subcommands."""
     b = subparsers.add_parser("brief", help="write a PowerPoint briefing deck (.pptx) for a scenario")
     add_data_arguments(b)
+    sc.add_scope_arguments(b)
     b.add_argument("--settings", help="allocation settings YAML (default: weights/allocation.yaml)")
     b.add_argument("--budget-usd-m", dest="budget_usd_m", metavar="N",
                    help="annual budget in US$ M (default: the settings' rule, e.g. the baseline total)")
@@ -45,8 +48,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def brief_inputs(dataset: Any, profile: Any, result: Any, meta: ChartMeta, *, settings: Any = None,
                  budget_usd_m: float | None = None, robustness_partners: pd.DataFrame | None = None,
                  matching: Any = None, commands: Sequence[str] | None = None) -> deck.BriefInputs:
-    """Solve the allocation for a scored scenario and collect what the deck shows; ``commands`` limits the
-    deck's tables, charts and per-command slides to those commands (scores still use every partner)."""
+    """Solve the allocation for a scored scenario and collect what the deck shows.
+
+    The allocation is the one of the partners in ``result`` (a command-scoped result solves that scope's own
+    budget and constraints, :func:`prioritizer.scope.allocation_for_scope`); ``commands`` further limits the
+    deck's tables, charts and per-command slides to those commands (a display filter: scores unchanged)."""
     from prioritizer.config import load_matching_settings
 
     matching = matching or load_matching_settings()
@@ -58,10 +64,9 @@ def brief_inputs(dataset: Any, profile: Any, result: Any, meta: ChartMeta, *, se
                          coverage_threshold=profile.coverage_threshold, log=list(result.log),
                          robustness=robustness_partners)
     if settings is not None:
-        inputs = alloc.build_inputs(scores, dataset.raw, dataset.funding, settings)
-        budget = settings.default_budget(inputs.baseline_total_usd_m) if budget_usd_m is None else budget_usd_m
-        res = alloc.allocate(inputs, settings, budget)
-        table = bullbear.bullish_bearish(res, inputs)
+        run = sc.allocation_for_scope(scores, dataset, settings, budget_usd_m)
+        res = alloc.allocate(run.inputs, run.settings, run.budget_usd_m)
+        table = bullbear.bullish_bearish(res, run.inputs)
         b.allocation, b.bullbear, b.offsets = res, table, bullbear.offsets(table, res)
         b.budget_usd_m = res.budget_usd_m
         b.mechanisms = {m.id: m.label for m in settings.mechanisms}
@@ -111,17 +116,25 @@ def cmd_brief(args: argparse.Namespace) -> int:
         raise InputError(f"--draws must be 0 or more (got {args.draws})", key="--draws")
     budget = alloc.check_budget(args.budget_usd_m) if args.budget_usd_m is not None else None
     path = resolve_out(out)
-    alloc.load_settings(args.settings)
-    dataset, profile, result = run_scoring(args.data, args.weights, args.priority, args.funding, args.overrides)
-    settings = alloc.load_settings(args.settings, known_partners=dataset.partners.index)
-    meta = ChartMeta(scenario=args.scenario, marking=args.marking or "UNCLASSIFIED")
-    b = brief_inputs(dataset, profile, result, meta, settings=settings, budget_usd_m=budget)
+    alloc.load_settings(args.settings)  # fail fast on a broken settings file, before scoring
+    dataset, profile, result = run_scoring(args.data, args.weights, args.priority, args.funding, args.overrides,
+                                           commands=args.scope_commands, normalise_within=args.normalise_within_scope)
+    scope_ = sc.scope_from_args(args, dataset.partners)
+    print_notes(dataset.notes)
+    if not scope_.is_all:
+        print(scope_.normalisation_text(len(result.scores), len(dataset.partners)))
+    bundled = args.settings is None or Path(args.settings).resolve() == DEFAULT_ALLOCATION_SETTINGS.resolve()
+    settings = alloc.load_settings(args.settings, known_partners=None if bundled else dataset.partners.index)
+    run = sc.allocation_for_scope(result.scores, dataset, settings, budget)
+    print_notes(run.notes)
+    meta = ChartMeta(scenario=args.scenario if scope_.is_all else f"{args.scenario} · {scope_.label}",
+                     marking=args.marking or "UNCLASSIFIED")
+    b = brief_inputs(dataset, profile, result, meta, settings=settings, budget_usd_m=budget,
+                     commands=args.scope_commands)
     if args.draws:  # after the allocation: its solver set-up keeps HiGHS's banner off stdout
         rs = rb.load_settings().with_changes(draws=args.draws, lp_draws=min(50, args.draws))
-        inputs = alloc.build_inputs(result.scores, dataset.raw, dataset.funding, settings)
-        mc = rb.monte_carlo(result, profile, rs, inputs, settings, budget, dataset=dataset)
+        mc = rb.monte_carlo(result, profile, rs, run.inputs, run.settings, run.budget_usd_m, dataset=dataset)
         b.robustness = mc.partners
-    b = scope(b, getattr(args, "commands", None))
     data = deck.build_deck(b)
     try:
         path.write_bytes(data)

@@ -8,10 +8,12 @@ import them without importing the CLI entry point that registers them (no import
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
+from prioritizer import columns
 from prioritizer.errors import InputError
 
 OUT_DIR = Path("out")
@@ -31,8 +33,6 @@ def resolve_out(out: str | Path) -> Path:
 
 def output_options(args: argparse.Namespace, scores: pd.DataFrame | None = None) -> dict:
     """Export options from the command line: marking line, machine CSV (``--no-marking``), priority basis."""
-    from prioritizer import columns
-
     basis = None if scores is None or "priority_basis" not in scores else \
         columns.priority_basis_kind(scores["priority_basis"])
     return {"marking": getattr(args, "marking", None) or "UNCLASSIFIED",
@@ -65,9 +65,11 @@ def write_sheets(sheets: dict[str, pd.DataFrame], out: str | Path, *, marking: s
     return path
 
 
-def write_table(frame: pd.DataFrame, out: str | Path, sheet: str = "Rankings", **options: object) -> Path:
-    """Write one table as CSV or XLSX (by extension); ``options`` as :func:`write_sheets`."""
-    return write_sheets({sheet: frame}, out, **options)  # type: ignore[arg-type]
+def write_table(frame: pd.DataFrame, out: str | Path, sheet: str = "Rankings",
+                notes: dict[str, str] | None = None, **options: object) -> Path:
+    """Write one table as CSV or XLSX (by extension); ``notes`` go on the workbook's About sheet (XLSX only);
+    ``options`` (marking, machine, priority_basis, mechanisms) as :func:`write_sheets`."""
+    return write_sheets({sheet: frame}, out, notes=notes, **options)  # type: ignore[arg-type]
 
 
 def add_data_arguments(parser: argparse.ArgumentParser) -> None:
@@ -77,6 +79,17 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--priority", help="priority CSV/XLSX: partner_id, priority 1–5 (default: public proxy)")
     parser.add_argument("--funding", help="baseline funding CSV/XLSX: partner_id, baseline_usd_m")
     parser.add_argument("--overrides", help="construct overrides CSV: partner_id, construct, value, rationale")
+    add_output_arguments(parser)
+
+
+def add_output_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--marking`` and ``--no-marking`` (read back with :func:`output_options`)."""
     parser.add_argument("--marking", help="marking line on every exported sheet, page and CSV (default UNCLASSIFIED)")
     parser.add_argument("--no-marking", dest="no_marking", action="store_true",
                         help="machine CSV: no marking line, column ids as headers, full precision")
+
+
+def print_notes(notes: Sequence[str]) -> None:
+    """Data and scope notes (bundled rows left out, partners given a documented default), one 'note:' line each."""
+    for line in notes:
+        print(f"note: {line}")

@@ -12,14 +12,19 @@ from pathlib import Path
 
 import pandas as pd
 
+from prioritizer import allocate as alloc
 from prioritizer import robustness as rb
-from prioritizer.cli_common import add_data_arguments, output_options, resolve_out, write_table
+from prioritizer import scope as sc
+from prioritizer.cli_common import add_data_arguments, output_options, print_notes, resolve_out, write_table
 from prioritizer.errors import InputError
+from prioritizer.paths import DEFAULT_ALLOCATION_SETTINGS
+from prioritizer.pipeline import run_scoring
 
 TABLE_COLUMNS = [
     "partner_id", "name", "command", "propensity", "propensity_p5", "propensity_p95", "rank", "rank_p5", "rank_p50",
     "rank_p95", "rank_in_command", "rank_in_command_p5", "rank_in_command_p95", "p_top10", "base_call", "p_bullish",
-    "p_bearish", "funded_share", "core_class", "tip_delta", "tip_category", "tip_share", "tip_change",
+    "p_bearish", "funded_share", "core_class", "funded_share_no_floors", "core_class_no_floors", "tip_delta",
+    "tip_category", "tip_share", "tip_change",
 ]
 CLI_OVERRIDES = ("draws", "seed", "method", "concentration", "lp_draws", "indicator_noise")
 
@@ -30,6 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "robustness", help="rank intervals, bullish/bearish probabilities and the robust core under weight "
                            "uncertainty (Monte Carlo, tornado, tipping points)")
     add_data_arguments(p)
+    sc.add_scope_arguments(p)
     p.add_argument("--settings", help="robustness settings YAML (default: weights/robustness.yaml)")
     p.add_argument("--allocation-settings", dest="allocation_settings",
                    help="allocation settings YAML (default: weights/allocation.yaml)")
@@ -94,7 +100,9 @@ def settings_table(settings: rb.RobustnessSettings, mc: rb.RobustnessResult, pro
     rows += [(k, getattr(settings, k)) for k in ("draws", "seed", "method", "concentration", "uniform_bound",
                                                   "indicator_noise", "lp_draws", "bullish_n", "core_threshold",
                                                   "funded_tolerance_usd_m", "tornado_swing", "tornado_points",
-                                                  "tipping_grid_step", "tipping_max")]
+                                                  "tipping_grid_step", "tipping_max", "priority_shift",
+                                                  "mechanism_effect_range", "curve_scale_range",
+                                                  "aggregation_switch", "core_without_floors")]
     rows += [("budget_usd_m", mc.budget_usd_m if mc.budget_usd_m is not None else "")]
     return pd.DataFrame(rows, columns=["setting", "value"]).astype({"value": str})
 
@@ -110,7 +118,7 @@ def summary_text(table: pd.DataFrame, mc: rb.RobustnessResult, top: int = 5) -> 
            else f"uniform ±{s.uniform_bound:.0%}")
     lines = [f"Robustness — {mc.draws:,} weight draws ({how}), seed {mc.seed}"
              + (", WGI values drawn within their standard errors" if s.indicator_noise else "")]
-    ranked = table.dropna(subset=["rank_p5", "rank_p95"]).copy()
+    ranked = table.dropna(subset=["rank", "rank_p5", "rank_p95"]).copy()  # unranked (low coverage) left out
     ranked["width"] = (ranked["rank_p95"] - ranked["rank_p5"]).astype(int)
     head = ranked[ranked["rank"] <= 20].sort_values(["width", "rank"]).head(top)
     lines.append("Steadiest of the top 20 (narrowest 5–95 % rank interval):")
@@ -134,6 +142,10 @@ def summary_text(table: pd.DataFrame, mc: rb.RobustnessResult, top: int = 5) -> 
         counts = table["core_class"].value_counts()
         lines.append(f"Robust core (funded in ≥ {s.core_threshold:.0%} of re-solves): {counts.get('core', 0)} core, "
                      f"{counts.get('borderline', 0)} borderline, {counts.get('exterior', 0)} exterior")
+        if s.core_without_floors:
+            free = table["core_class_no_floors"].value_counts()
+            lines.append(f"  without floors (command/partner floors and max-cut limits removed): {free.get('core', 0)} "
+                         f"core, {free.get('borderline', 0)} borderline, {free.get('exterior', 0)} exterior")
     tips = table.dropna(subset=["tip_delta"])
     if len(tips):
         tips = tips.assign(_abs=tips["tip_delta"].abs()).sort_values(["_abs", "rank"]).head(top)
@@ -148,9 +160,6 @@ def summary_text(table: pd.DataFrame, mc: rb.RobustnessResult, top: int = 5) -> 
 
 def cmd_robustness(args: argparse.Namespace) -> int:
     """Run the Monte Carlo (and LP re-solves, tornado, tipping points), print a summary, write the table."""
-    from prioritizer import allocate as alloc
-    from prioritizer.pipeline import run_scoring
-
     settings = settings_from_args(args)
     if args.top < 1:
         raise InputError(f"must be at least 1 (got {args.top})", key="--top")
@@ -158,11 +167,21 @@ def cmd_robustness(args: argparse.Namespace) -> int:
     _check_out(args.out, "--out")
     _check_out(args.tornado_out, "--tornado-out")
     alloc.load_settings(args.allocation_settings)  # fail fast on a broken settings file, before scoring
-    dataset, profile, result = run_scoring(args.data, args.weights, args.priority, args.funding, args.overrides)
+    dataset, profile, result = run_scoring(args.data, args.weights, args.priority, args.funding, args.overrides,
+                                           commands=args.scope_commands, normalise_within=args.normalise_within_scope)
+    scope = sc.scope_from_args(args, dataset.partners)
+    print_notes(dataset.notes)
+    if not scope.is_all:
+        print(scope.normalisation_text(len(result.scores), len(dataset.partners)))
     inputs = alloc_settings = None
     if settings.lp_draws > 0 or args.tipping:
-        alloc_settings = alloc.load_settings(args.allocation_settings, known_partners=dataset.partners.index)
-        inputs = alloc.build_inputs(result.scores, dataset.partners, dataset.funding, alloc_settings)
+        bundled = (args.allocation_settings is None
+                   or Path(args.allocation_settings).resolve() == DEFAULT_ALLOCATION_SETTINGS.resolve())
+        alloc_settings = alloc.load_settings(args.allocation_settings,
+                                             known_partners=None if bundled else dataset.partners.index)
+        run = sc.allocation_for_scope(result.scores, dataset, alloc_settings, budget)
+        inputs, alloc_settings, budget = run.inputs, run.settings, run.budget_usd_m
+        print_notes(run.notes)
     mc = rb.monte_carlo(result, profile, settings, inputs if settings.lp_draws > 0 else None, alloc_settings,
                         budget, dataset=dataset)
     tipping = rb.tipping_points(result, profile, inputs, alloc_settings, budget, settings) if args.tipping else None
@@ -172,7 +191,8 @@ def cmd_robustness(args: argparse.Namespace) -> int:
     print(summary_text(table, mc, args.top))
     if args.out:
         if Path(args.out).suffix.lower() == ".xlsx":
-            path = _write_workbook(table, mc, tornado, settings_table(settings, mc, profile.name), args.out)
+            path = _write_workbook(table, mc, tornado, settings_table(settings, mc, profile.name), args.out,
+                                   output_options(args)["marking"])
         else:
             path = write_table(table, args.out, "Robustness", **output_options(args, result.scores))
         print(f"wrote {len(table)} partners to {path}")
@@ -183,7 +203,7 @@ def cmd_robustness(args: argparse.Namespace) -> int:
 
 
 def _write_workbook(table: pd.DataFrame, mc: rb.RobustnessResult, tornado: pd.DataFrame, settings: pd.DataFrame,
-                    out: str) -> Path:
+                    out: str, marking: str = "UNCLASSIFIED") -> Path:
     from prioritizer import report
 
     acc = mc.acceptability.copy()
@@ -192,7 +212,7 @@ def _write_workbook(table: pd.DataFrame, mc: rb.RobustnessResult, tornado: pd.Da
     sheets = {"Robustness": table, "Rank acceptability": acc.reset_index(drop=True), "Tornado": tornado,
               "Settings": settings}
     notes = {"Method": "; ".join(mc.log[:1]),
-             "Robust core": next((x for x in mc.log if x.startswith("allocation")), "")}
+             "Robust core": next((x for x in mc.log if x.startswith("allocation")), ""), "Marking": marking}
     path = resolve_out(out)
     try:
         path.write_bytes(report.workbook_bytes(sheets, notes))

@@ -31,7 +31,7 @@ METHOD_DEFAULTS: dict[str, Any] = {
     "coverage_threshold": 0.6,
     "winsorise": None,
 }
-NON_PROFILE_FILES = {"allocation.yaml", "matching.yaml", "robustness.yaml"}
+NON_PROFILE_FILES = {"allocation.yaml", "matching.yaml", "robustness.yaml", "validation.yaml"}
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,12 @@ class Dataset:
     priority: pd.Series
     funding: pd.DataFrame
     files: dict[str, str] = field(default_factory=dict)
+    funding_file_totals_usd_m: dict[str, float] = field(default_factory=dict)
+    """Total of every ``*_usd_m`` column of the whole funding file as read (before a bundled file is cut to the
+    partners given): the whole picture the allocation settings' authority pools are calibrated against."""
+    notes: tuple[str, ...] = ()
+    """One line per silent-looking step of joining priority / funding to the partners (rows of a bundled
+    file left out, partners given the documented default), for the CLI, the app and the workbook."""
 
     @property
     def indicator_ids(self) -> list[str]:
@@ -164,7 +170,9 @@ def _clean_header(frame: pd.DataFrame, label: str) -> pd.DataFrame:
         raise InputError("column header appears twice", file=label, row=1, column=dupes[0])
     if frame.empty:
         raise InputError("the file has a header but no data rows", file=label)
-    return frame.apply(lambda s: s.str.strip() if s.dtype == object else s)
+    # By dtype family, not `dtype == object`: pandas 3 reads text as the `str` dtype.
+    return frame.apply(lambda s: s.str.strip() if pd.api.types.is_string_dtype(s) or pd.api.types.is_object_dtype(s)
+                       else s)
 
 
 # --------------------------------------------------------------------------- cell checks
@@ -220,11 +228,48 @@ def _check_ids(ids: pd.Series, file: str, known: pd.Index | None = None) -> None
         raise InputError("partner id is empty", file=file, row=pos + 2, column="partner_id")
     _reject_duplicate_ids(ids, file, "partner_id", "partner id")
     if known is not None:
-        unknown = ~ids.isin(known)
-        if unknown.any():
-            pos = int(np.flatnonzero(unknown.to_numpy())[0])
-            raise InputError(f"unknown partner id {ids.iloc[pos]!r} (not in the partners table)", file=file,
-                             row=pos + 2, column="partner_id")
+        _reject_unknown_ids(ids, known, file)
+
+
+def id_list(ids: list[str] | pd.Index, limit: int = 12) -> str:
+    """'AND, ARE, ARG' — at most ``limit`` ids, then '… and N more'."""
+    ids = [str(i) for i in ids]
+    shown = ", ".join(ids[:limit])
+    return shown + (f" … and {len(ids) - limit} more" if len(ids) > limit else "")
+
+
+def _reject_unknown_ids(ids: pd.Series, known: pd.Index, file: str) -> None:
+    """A planner's file that names partners outside the data is refused, every unknown id listed."""
+    unknown = ~ids.isin(known)
+    if not unknown.any():
+        return
+    pos = int(np.flatnonzero(unknown.to_numpy())[0])
+    bad = list(ids[unknown])
+    if len(bad) == 1:
+        message = f"unknown partner id {bad[0]!r} (not in the partners table)"
+    else:
+        message = (f"{len(bad)} partner ids are not in the partners table: {id_list(bad)} "
+                   "(is this the file for these partners?)")
+    raise InputError(message, file=file, row=pos + 2, column="partner_id")
+
+
+def _drop_unknown_rows(frame: pd.DataFrame, known: pd.Index, file: str) -> tuple[pd.DataFrame, list[str]]:
+    """A bundled default file keeps only the rows of partners in the data; one note says how many went."""
+    outside = ~frame["partner_id"].isin(known)
+    if not outside.any():
+        return frame, []
+    n = int(outside.sum())
+    note = (f"{Path(file).name} (bundled default): {n} row{'' if n == 1 else 's'} for partners not in the data "
+            f"left out; {int((~outside).sum())} used")
+    return frame[~outside].reset_index(drop=True), [note]
+
+
+def _default_note(file: str, missing: list[str], default: str) -> list[str]:
+    """'x.csv has no row for 2 partners (KEN, TZA): neutral priority 3' — never a silent default."""
+    if not missing:
+        return []
+    who = "1 partner" if len(missing) == 1 else f"{len(missing)} partners"
+    return [f"{Path(file).name} has no row for {who} ({id_list(missing)}): {default}"]
 
 
 # --------------------------------------------------------------------------- validators
@@ -355,15 +400,19 @@ def _check_transform_domain(values: pd.Series, transform: str, file: str, column
         raise InputError(f"value {values.iloc[pos]:g} must be {need}", file=file, row=pos + 2, column=column)
 
 
-def validate_priority(frame: pd.DataFrame, partner_ids: pd.Index, file: str = "priority.csv") -> pd.Series:
+def validate_priority(frame: pd.DataFrame, partner_ids: pd.Index, file: str = "priority.csv",
+                      bundled: bool = False) -> pd.Series:
     """Validate a priority file (partner_id, priority 1–5, optional basis); partners not listed get 3.
 
-    Returns a float Series indexed by partner_id whose ``attrs['basis']`` holds each row's basis text.
+    Returns a float Series indexed by partner_id whose ``attrs['basis']`` holds each row's basis text and
+    ``attrs['notes']`` the join notes. A ``bundled`` default file is cut to the partners given (noted); a
+    planner's file naming partners outside the data is an InputError listing them.
     """
     _require_columns(frame, ("partner_id", "priority"), file)
     _reject_extra(frame, {"partner_id", "priority", "basis", "name"}, file,
                   "a priority file has columns partner_id, priority and optionally basis, name")
-    _check_ids(frame["partner_id"], file, known=partner_ids)
+    _check_ids(frame["partner_id"], file, known=None if bundled else partner_ids)
+    frame, notes = _drop_unknown_rows(frame, partner_ids, file) if bundled else (frame, [])
     values = to_numeric_column(frame["priority"], file=file, column="priority")
     for pos, value in enumerate(values):
         if np.isnan(value) or not 1 <= value <= 5:
@@ -375,16 +424,23 @@ def validate_priority(frame: pd.DataFrame, partner_ids: pd.Index, file: str = "p
     basis = pd.Series(basis.to_numpy(), index=frame["partner_id"]).reindex(partner_ids)
     unlisted = series.isna()
     basis[unlisted] = "not in priority file: neutral default 3"
+    notes += _default_note(file, list(series.index[unlisted]), "neutral default priority 3")
     series = series.fillna(3.0)
     series.attrs["basis"] = basis.fillna("").to_dict()
     series.attrs["file"] = str(file)
+    series.attrs["notes"] = notes
     return series
 
 
-def validate_funding(frame: pd.DataFrame, partner_ids: pd.Index, file: str = "funding.csv") -> pd.DataFrame:
-    """Validate baseline funding (US$ M/yr, ≥ 0); partners not listed get 0 and a basis saying so."""
+def validate_funding(frame: pd.DataFrame, partner_ids: pd.Index, file: str = "funding.csv",
+                     bundled: bool = False) -> pd.DataFrame:
+    """Validate baseline funding (US$ M/yr, ≥ 0); partners not listed get 0 and a basis saying so.
+
+    ``attrs['notes']`` holds the join notes; ``bundled`` works as in :func:`validate_priority`.
+    """
     _require_columns(frame, ("partner_id", "baseline_usd_m"), file)
-    _check_ids(frame["partner_id"], file, known=partner_ids)
+    _check_ids(frame["partner_id"], file, known=None if bundled else partner_ids)
+    frame, notes = _drop_unknown_rows(frame, partner_ids, file) if bundled else (frame, [])
     out = pd.DataFrame(index=pd.Index(frame["partner_id"], name="partner_id"))
     for col in frame.columns:
         if col == "partner_id":
@@ -412,7 +468,9 @@ def validate_funding(frame: pd.DataFrame, partner_ids: pd.Index, file: str = "fu
         out["baseline_basis"] = f"planner file {Path(file).name}"
     unlisted = out["baseline_usd_m"].isna()
     out.loc[unlisted, "baseline_basis"] = "not in funding file: 0"
+    notes += _default_note(file, list(out.index[unlisted]), "baseline $0 M")
     out["baseline_usd_m"] = out["baseline_usd_m"].fillna(0.0)
+    out.attrs["notes"] = notes
     return out
 
 
@@ -460,29 +518,55 @@ def assemble_dataset(
     priority: str | Path | pd.Series | None,
     funding: str | Path | pd.DataFrame | None,
     files: dict[str, str] | None = None,
+    bundled: bool | None = None,
 ) -> Dataset:
-    """Attach priority and funding (paths are read and validated; frames are reindexed) to partners."""
+    """Attach priority and funding (paths are read and validated; frames are reindexed) to partners.
+
+    A bundled default file (``bundled`` True, or None and the file is in ``sample_data/``) is cut to the
+    partners given with a note; any other file naming partners outside them is an InputError.
+    """
     files = dict(files or {})
+    notes: list[str] = []
     ids = partners.index
+    file_totals: dict[str, float] = {}
     if isinstance(priority, pd.Series):
+        notes += _default_note("priority table", list(ids.difference(priority.index)), "neutral default priority 3")
         prio = priority.reindex(ids).fillna(3.0)
         prio.attrs = dict(priority.attrs)
     elif priority is None or not Path(priority).exists():
         prio = pd.Series(3.0, index=ids, name="priority")
         prio.attrs["basis"] = {p: "neutral default: planners set priorities" for p in ids}
+        notes.append(f"no priority file: all {len(ids)} partners get the neutral default priority 3")
     else:
-        prio = validate_priority(read_table(priority), ids, str(priority))
+        prio = validate_priority(read_table(priority), ids, str(priority),
+                                 bundled=is_bundled(priority) if bundled is None else bundled)
         files["priority"] = str(priority)
+        notes += prio.attrs.get("notes", [])
     if isinstance(funding, pd.DataFrame):
+        notes += _default_note("funding table", list(ids.difference(funding.index)), "baseline $0 M")
         fund = funding.reindex(ids)
         fund["baseline_usd_m"] = fund["baseline_usd_m"].fillna(0.0)
     elif funding is None or not Path(funding).exists():
         fund = pd.DataFrame({"baseline_usd_m": 0.0, "baseline_basis": "no funding file: 0"}, index=ids)
+        notes.append(f"no funding file: all {len(ids)} partners get a baseline of $0 M")
     else:
-        fund = validate_funding(read_table(funding), ids, str(funding))
+        table = read_table(funding)
+        fund = validate_funding(table, ids, str(funding), bundled=is_bundled(funding) if bundled is None else bundled)
         files["funding"] = str(funding)
+        notes += fund.attrs.get("notes", [])
+        file_totals = {c: float(to_numeric_column(table[c], file=str(funding), column=c).sum())
+                       for c in table.columns if c.endswith("_usd_m")}
     return Dataset(partners=partners, years=years, std_errors=std_errors, dictionary=dictionary,
-                   constructs=constructs, priority=prio, funding=fund, files=files)
+                   constructs=constructs, priority=prio, funding=fund, files=files, notes=tuple(notes),
+                   funding_file_totals_usd_m=file_totals)
+
+
+def is_bundled(path: str | Path) -> bool:
+    """True for a file shipped in ``sample_data/`` (a default: cut to the partners given, not an error)."""
+    try:
+        return Path(path).resolve().parent == SAMPLE_DATA_DIR.resolve()
+    except OSError:
+        return False
 
 
 def load_overrides(source: str | Path | bytes, partner_ids: pd.Index, constructs: pd.Index,
@@ -500,6 +584,7 @@ def validate_overrides(frame: pd.DataFrame, partner_ids: pd.Index, constructs: p
     _require_columns(frame, cols, file)
     _reject_extra(frame, set(cols) | {"author", "date"}, file,
                   "overrides have columns partner_id, construct, value, rationale (author, date optional)")
+    _reject_unknown_ids(frame["partner_id"], pd.Index(partner_ids), file)
     values = to_numeric_column(frame["value"], file=file, column="value")
     for pos, (pid, construct, value, why) in enumerate(
         zip(frame["partner_id"], frame["construct"], values, frame["rationale"], strict=True)

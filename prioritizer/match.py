@@ -40,21 +40,27 @@ def quadrants(propensity: pd.Series, priority: pd.Series, settings: MatchingSett
     return out
 
 
-def merit(propensity: pd.Series, priority: pd.Series) -> pd.Series:
-    """Merit = (priority / 5) × (propensity / 100), 0–1: where priority and propensity both say invest."""
-    return (priority.reindex(propensity.index) / 5.0) * (propensity / 100.0)
+def merit(propensity: pd.Series, priority: pd.Series, need: pd.Series | None = None) -> pd.Series:
+    """Merit, 0–1: (priority / 5) × (propensity / 100) × need, where priority, propensity and need (how much
+    a US dollar adds to the partner's capability, 0–1; 1 when not given) all say invest."""
+    out = (priority.reindex(propensity.index) / 5.0) * (propensity / 100.0)
+    if need is not None:
+        out = out * need.reindex(propensity.index).fillna(1.0)
+    return out
 
 
 def funding_mismatch(propensity: pd.Series, priority: pd.Series, baseline_usd_m: pd.Series,
-                     settings: MatchingSettings) -> pd.DataFrame:
-    """Compare each partner's share of baseline funding with its share of merit.
+                     settings: MatchingSettings, need: pd.Series | None = None,
+                     grant_eligible: pd.Series | None = None) -> pd.DataFrame:
+    """Compare each partner's share of baseline funding with its share of need-aware merit.
 
     ``funding_ratio`` = funding share / merit share (1 = funded in proportion to merit). Flags:
     "high cost / low return" when the ratio ≥ ``high_cost_ratio`` and the partner holds at least
     ``min_funding_share`` of all funding; "under-resourced" when the ratio ≤ ``under_resourced_ratio``
-    for a partner in the *invest* quadrant.
+    for a partner in the *invest* quadrant that is eligible for grant money (``grant_eligible``; a
+    high-income partner with no MOU, or one without armed forces, is never under-resourced at $0).
     """
-    m = merit(propensity, priority).fillna(0.0)
+    m = merit(propensity, priority, need).fillna(0.0)
     funding = baseline_usd_m.reindex(propensity.index).fillna(0.0)
     merit_share = m / m.sum() if m.sum() > 0 else m * 0.0
     funding_share = funding / funding.sum() if funding.sum() > 0 else funding * 0.0
@@ -62,10 +68,12 @@ def funding_mismatch(propensity: pd.Series, priority: pd.Series, baseline_usd_m:
         ratio = np.where(merit_share > 0, funding_share / merit_share.where(merit_share > 0, 1.0), np.nan)
     ratio = pd.Series(ratio, index=propensity.index)
     quad = quadrants(propensity, priority, settings)
+    eligible = pd.Series(True, index=propensity.index) if grant_eligible is None else \
+        grant_eligible.reindex(propensity.index).fillna(False).astype(bool)
     flag = pd.Series("", index=propensity.index, dtype=object)
     flag[(funding_share >= settings.min_funding_share)
          & ((ratio >= settings.high_cost_ratio) | (merit_share == 0))] = "high cost / low return"
-    flag[(quad == "invest") & (ratio <= settings.under_resourced_ratio)] = "under-resourced"
+    flag[(quad == "invest") & (ratio <= settings.under_resourced_ratio) & eligible] = "under-resourced"
     return pd.DataFrame({"merit": m, "merit_share": merit_share, "funding_share": funding_share,
                          "funding_ratio": ratio, "funding_flag": flag})
 

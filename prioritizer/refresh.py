@@ -1,12 +1,15 @@
 """Rebuild the sample partner tables from the country-year panels in ``sample_data/panels``.
 
-Pure functions (no network, nothing read outside ``panels_dir``):
+Pure functions (no network; nothing read outside ``panels_dir`` and the settings folder, ``sample_data/`` by
+default, which holds the curated facts and the funding assumptions):
 
 * :func:`build_partners` — one row per partner: base columns, then for every indicator ``X`` its latest
   non-missing raw value ``X`` (source units), ``X_year`` (data year) and, for WGI, ``X_se``.
 * :func:`build_dictionary_years` — sets the dictionary's ``year`` to the most common data year.
-* :func:`build_priority_proxy` / :func:`build_priority_neutral` — 1–5 priority tables.
-* :func:`build_funding_baseline` — FMF / US-aid proxies of current SC funding (US$ m per year).
+* :func:`build_priority_proxy` / :func:`build_priority_neutral` — 1–5 priority tables (the proxy from the
+  curated facts in ``sample_data/priority_facts.csv``; see :mod:`prioritizer.refresh_priority`).
+* :func:`build_funding_baseline` — baseline SC funding per mechanism, US$ m per year: DSCA FMF and a labelled
+  proxy from ForeignAssistance.gov totals (see :mod:`prioritizer.refresh_funding`).
 * :func:`refresh` — writes all of the above as CSV, deterministically (sorted, ``%.10g`` floats).
 """
 
@@ -19,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from prioritizer import refresh_funding, refresh_priority
+from prioritizer.paths import SAMPLE_DATA_DIR
 
 FLOAT_FORMAT = "%.10g"
 US = "USA"
@@ -204,8 +208,11 @@ def build_constructs() -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------------
 # Panel helpers
 # --------------------------------------------------------------------------------------------------
-def _read(panels_dir: Path, name: str, **kwargs) -> pd.DataFrame:
-    """Read one panel CSV and apply the documented ISO3 aliases and entity fixes."""
+def _read(panels_dir: Path, name: str, as_of: int | None = None, **kwargs) -> pd.DataFrame:
+    """Read one panel CSV and apply the documented ISO3 aliases and entity fixes.
+
+    ``as_of``: keep only rows whose data year (``year``, ``Year`` or ``fiscal_year``) is at most this year.
+    """
     df = pd.read_csv(Path(panels_dir) / name, **kwargs)
     key = "partner_iso3" if "partner_iso3" in df.columns else "country_code" if name == F_AID else "iso3"
     for (fname, name_col), fixes in ENTITY_FIXES.items():
@@ -223,6 +230,10 @@ def _read(panels_dir: Path, name: str, **kwargs) -> pd.DataFrame:
     if aliases:
         df[key] = df[key].replace(aliases)
     df = df[df[key].notna()].copy()
+    if as_of is not None:
+        ycol = next((c for c in ("year", "Year", "fiscal_year") if c in df.columns), None)
+        if ycol is not None:
+            df = df[pd.to_numeric(df[ycol], errors="coerce") <= as_of]
     return df.rename(columns={key: "iso3"})
 
 
@@ -259,36 +270,42 @@ def _universe(panels_dir: Path) -> pd.DataFrame:
     return base.sort_values("partner_id").set_index("partner_id")
 
 
-def _fy_matrix(long: pd.DataFrame, value: str, fy: str = "fy") -> pd.DataFrame:
-    """iso3 × FY2020..2024 table of summed ``value`` (missing = 0)."""
-    years = list(range(FY_WINDOW[0], FY_WINDOW[1] + 1))
-    w = long[long[fy].between(*FY_WINDOW)]
+def _fy_matrix(long: pd.DataFrame, value: str, fy: str = "fy",
+               window: tuple[int, int] = FY_WINDOW) -> pd.DataFrame:
+    """iso3 × FY window (default 2020..2024) table of summed ``value`` (missing = 0)."""
+    years = list(range(window[0], window[1] + 1))
+    w = long[long[fy].between(*window)]
     return w.pivot_table(index="iso3", columns=fy, values=value, aggfunc="sum").reindex(
         columns=years, fill_value=0.0).fillna(0.0)
 
 
-def _aid_rows(panels_dir: Path) -> pd.DataFrame:
-    """ForeignAssistance.gov obligation rows with a numeric ``fy`` column."""
-    aid = _read(panels_dir, F_AID, dtype={"fiscal_year": str})
+def _aid_rows(panels_dir: Path, as_of: int | None = None) -> pd.DataFrame:
+    """ForeignAssistance.gov obligation rows with a numeric ``fy`` column (FY ≤ ``as_of`` if given)."""
+    aid = _read(panels_dir, F_AID, as_of, dtype={"fiscal_year": str})
     aid = aid[aid["transaction_type_name"] == "Obligations"].copy()
     aid["fy"] = pd.to_numeric(aid["fiscal_year"], errors="coerce")  # '1976tq' (transition quarter) → NaN
     return aid
 
 
-def _us_aid(panels_dir: Path) -> pd.DataFrame:
-    """US aid obligations FY2020–24 per iso3: annual mean (US$ m, constant) and coefficient of variation."""
+def _us_aid(panels_dir: Path, window: tuple[int, int] = FY_WINDOW) -> pd.DataFrame:
+    """US aid obligations in the FY window (default 2020–24) per iso3: annual mean (US$ m, constant) and CV."""
     aid = _aid_rows(panels_dir)
-    m = _fy_matrix(aid, "constant_amount").clip(lower=0.0) / 1e6
+    m = _fy_matrix(aid, "constant_amount", window=window).clip(lower=0.0) / 1e6
     mean = m.mean(axis=1)
     sd = m.std(axis=1, ddof=0)
     cv = (sd / mean).where(mean > 0)
     return pd.DataFrame({"mean": mean, "cv": cv})
 
 
-def _fmf(panels_dir: Path) -> pd.Series:
-    """DSCA FMF-financed implemented value FY2020–24 per iso3: each year clipped at 0, annual mean, US$ m."""
+def _fmf(panels_dir: Path, window: tuple[int, int] = FY_WINDOW) -> pd.Series:
+    """DSCA FMF-financed implemented value in the FY window per iso3: years clipped at 0, annual mean, US$ m.
+
+    The book has FY2020–24 only: a window outside it gives an empty series (missing for every partner).
+    """
     ds = _read(panels_dir, F_DSCA)
-    cols = [f"fmf_fy{y}" for y in range(FY_WINDOW[0], FY_WINDOW[1] + 1)]
+    cols = [f"fmf_fy{y}" for y in range(window[0], window[1] + 1)]
+    if not set(cols) <= set(ds.columns):
+        return pd.Series(dtype=float)
     vals = ds.set_index("iso3")[cols].astype(float).fillna(0.0).clip(lower=0.0) / 1e6
     if vals.index.duplicated().any():
         raise ValueError("duplicate iso3 in the DSCA book")
@@ -298,16 +315,25 @@ def _fmf(panels_dir: Path) -> pd.Series:
 # --------------------------------------------------------------------------------------------------
 # Public API
 # --------------------------------------------------------------------------------------------------
-def build_partners(panels_dir: Path, settings_dir: Path | None = None) -> pd.DataFrame:
+def build_partners(panels_dir: Path, settings_dir: Path | None = None, as_of: int | None = None) -> pd.DataFrame:
     """Partners table from the panels: base columns, then per indicator ``X``, ``X_year`` (+ ``X_se`` for WGI).
 
     Values are raw, in source units (see the dictionary); each is the partner's latest non-missing
     value and ``X_year`` its data year (Int64). Sorted by partner_id. US-relational indicators are
     not defined for the United States, which is excluded from the universe. ``us_defense_tie`` comes from
-    ``priority_facts.csv`` in ``settings_dir`` (default: the folder holding ``panels_dir``).
+    ``priority_facts.csv`` in ``settings_dir`` (default: ``sample_data/``).
+
+    ``as_of`` (back-test): use only data up to that year (facts with ``since_year`` up to it); the FY/UCDP
+    windows become the five years ending then (column names keep their current-window labels).
     """
     panels_dir = Path(panels_dir)
-    settings_dir = Path(settings_dir) if settings_dir is not None else panels_dir.parent
+    settings_dir = Path(settings_dir) if settings_dir is not None else SAMPLE_DATA_DIR
+    fy_window = FY_WINDOW if as_of is None else (as_of - 4, as_of)
+    ucdp_window = UCDP_WINDOW if as_of is None else (as_of - 4, as_of)
+
+    def read(name: str) -> pd.DataFrame:
+        return _read(panels_dir, name, as_of)
+
     base = _universe(panels_dir)
     ids = base.index
     vals: dict[str, pd.Series] = {}
@@ -323,7 +349,7 @@ def build_partners(panels_dir: Path, settings_dir: Path | None = None) -> pd.Dat
         years[ind] = pd.Series(year, index=ids).where(vals[ind].notna())
 
     # WGI: estimate, its published standard error from the same year.
-    wgi = _read(panels_dir, F_WGI)
+    wgi = read(F_WGI)
     for ind, code in WGI_CODES.items():
         if ind not in INDICATOR_IDS:
             continue
@@ -335,45 +361,48 @@ def build_partners(panels_dir: Path, settings_dir: Path | None = None) -> pd.Dat
             [se.get((i, y), np.nan) if not pd.isna(y) else np.nan for i, y in years[ind].items()],
             index=ids, dtype=float)
 
-    put("vdem_libdem", _latest(_read(panels_dir, F_VDEM), "v2x_libdem"))
-    put("fh_total_reversed", _latest(_read(panels_dir, F_FH), "fh_total_reversed"))
+    put("vdem_libdem", _latest(read(F_VDEM), "v2x_libdem"))
+    put("fh_total_reversed", _latest(read(F_FH), "fh_total_reversed"))
 
-    pts = _read(panels_dir, F_PTS)
+    pts = read(F_PTS)
     pts["pts_mean"] = pts[["PTS_A", "PTS_H", "PTS_S"]].mean(axis=1, skipna=True)
     put("pts_mean", _latest(pts, "pts_mean", "Year"))
-    put("fsi_c1_security_apparatus", _latest(_read(panels_dir, F_FSI), "fsi_c1_security_apparatus"))
+    put("fsi_c1_security_apparatus", _latest(read(F_FSI), "fsi_c1_security_apparatus"))
 
-    ucdp = _read(panels_dir, F_UCDP)
-    u = ucdp[ucdp["year"].between(*UCDP_WINDOW) & (ucdp["n_conflicts"] >= 1)]
+    ucdp = read(F_UCDP)
+    u = ucdp[ucdp["year"].between(*ucdp_window) & (ucdp["n_conflicts"] >= 1)]
     conflict_years = u.groupby("iso3")["year"].nunique()
-    put_const("ucdp_conflict_years_2020_2024", conflict_years.reindex(ids, fill_value=0), UCDP_WINDOW[1])
+    put_const("ucdp_conflict_years_2020_2024", conflict_years.reindex(ids, fill_value=0), ucdp_window[1])
 
-    put("gdp_pc_ppp", _latest(_read(panels_dir, F_GDP), "gdp_pc_ppp_const2021", "Year"))
+    put("gdp_pc_ppp", _latest(read(F_GDP), "gdp_pc_ppp_const2021", "Year"))
     put("literacy_rate", _latest(
-        _read(panels_dir, F_LITERACY), "Literacy rates (World Bank, CIA World Factbook, and other sources)",
+        read(F_LITERACY), "Literacy rates (World Bank, CIA World Factbook, and other sources)",
         "Year"))
 
-    sipri = _read(panels_dir, F_SIPRI)
+    sipri = read(F_SIPRI)
     sipri["pct"] = sipri["milex_share_gdp"] * 100.0
     put("sipri_milex_pct_gdp", _latest(sipri, "pct"))
     put("sipri_milex_usd_m", _latest(sipri, "milex_const2022_usd_m"))
 
-    unga = _read(panels_dir, F_UNGA)
+    unga = read(F_UNGA)
     us_ip = unga[unga["iso3"] == US].set_index("year")["idealpointall"]
     unga["dist"] = (unga["idealpointall"] - unga["year"].map(us_ip)).abs()
     put("unga_distance_to_us", _latest(unga, "dist"))
 
     facts = refresh_priority.read_facts(settings_dir / refresh_priority.FACTS_FILE, ids)
-    put_const("us_defense_tie", refresh_priority.tie_level(ids, facts), refresh_priority.facts_year(facts))
+    if as_of is not None:
+        facts = facts[facts["since_year"] <= as_of]
+    put_const("us_defense_tie", refresh_priority.tie_level(ids, facts),
+              refresh_priority.facts_year(facts) if len(facts) else as_of)
 
-    trade = _read(panels_dir, F_TRADE)
+    trade = read(F_TRADE)
     trade["total"] = trade["us_exports_to_partner"] + trade["us_imports_from_partner"]
     put("us_trade_usd_m", _latest(trade, "total"))
 
-    put_const("us_aid_variation_fy2020_2024", _us_aid(panels_dir)["cv"].reindex(ids), FY_WINDOW[1])
+    put_const("us_aid_variation_fy2020_2024", _us_aid(panels_dir, fy_window)["cv"].reindex(ids), fy_window[1])
 
     out = base.copy()
-    income = refresh_funding.latest_income_group(_aid_rows(panels_dir)).reindex(ids)
+    income = refresh_funding.latest_income_group(_aid_rows(panels_dir, as_of)).reindex(ids)
     out["income_group"] = income["income_group"]
     out["income_group_year"] = income["income_group_year"].astype("Int64")
     for ind in INDICATOR_IDS:
@@ -427,11 +456,11 @@ def build_priority_proxy(partners: pd.DataFrame, panels_dir: Path, settings_dir:
     """Public-facts proxy of US priority, integer 1–5 (higher = higher priority); not a policy judgment.
 
     Formal ties from ``priority_facts.csv``, points and thresholds from ``priority_rules.csv`` (in
-    ``settings_dir``, default the folder holding ``panels_dir``), capability = COW CINC (panel), alignment =
+    ``settings_dir``, default ``sample_data/``), capability = COW CINC (panel), alignment =
     the partners' ``unga_distance_to_us``. See :func:`prioritizer.refresh_priority.build_priority_proxy`.
     """
     panels_dir = Path(panels_dir)
-    settings_dir = Path(settings_dir) if settings_dir is not None else panels_dir.parent
+    settings_dir = Path(settings_dir) if settings_dir is not None else SAMPLE_DATA_DIR
     p = partners.set_index("partner_id").sort_index()
     facts = refresh_priority.read_facts(settings_dir / refresh_priority.FACTS_FILE, p.index)
     rules = refresh_priority.read_rules(settings_dir / refresh_priority.RULES_FILE)
@@ -448,11 +477,11 @@ def build_funding_baseline(panels_dir: Path, settings_dir: Path | None = None) -
 
     ``baseline_fmf_usd_m`` = DSCA FMF-financed sales (each year clipped at 0); the four non-FMF mechanisms
     are a proxy from ForeignAssistance.gov totals and the assumptions in ``settings_dir``
-    (``baseline_security_share.csv``, ``baseline_mechanism_split.csv``; default: the folder holding
-    ``panels_dir``). See :mod:`prioritizer.refresh_funding`. Proxies, not actual SC budgets.
+    (``baseline_security_share.csv``, ``baseline_mechanism_split.csv``; default:
+    ``sample_data/``). See :mod:`prioritizer.refresh_funding`. Proxies, not actual SC budgets.
     """
     panels_dir = Path(panels_dir)
-    settings_dir = Path(settings_dir) if settings_dir is not None else panels_dir.parent
+    settings_dir = Path(settings_dir) if settings_dir is not None else SAMPLE_DATA_DIR
     ids = _universe(panels_dir).index
     fmf = _fmf(panels_dir).reindex(ids, fill_value=0.0)
     aid = _us_aid(panels_dir)["mean"].reindex(ids, fill_value=0.0)

@@ -28,30 +28,17 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from prioritizer import columns
+from prioritizer import cells, columns
 from prioritizer.charts import TOOL_NAME, AnyChart, ChartMeta, marking_colour, to_png_and_svg
 from prioritizer.errors import InputError
 
-# --- formula-injection safety ----------------------------------------------------------------------
-# OWASP list (=, +, -, @, tab, CR) plus LF and the full-width forms some spreadsheet apps also accept.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
+# --- formula-injection safety: the one rule is prioritizer.cells (used by every export path) ----------
+FORMULA_TRIGGERS = cells.FORMULA_TRIGGERS
+sanitise_cell = cells.neutralise
 
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, Number | Decimal | np.number) and not isinstance(value, bool | np.bool_)
-
-
-def sanitise_cell(value: Any) -> Any:
-    """Neutralise a text cell that a spreadsheet could run as a formula by prefixing ``'``.
-
-    Triggers: a first character in ``= + - @``, tab, CR (OWASP), LF or their full-width forms, also
-    after leading spaces. Numbers, booleans, dates and missing values are returned unchanged.
-    """
-    if not isinstance(value, str) or not value:
-        return value
-    if value[0] in FORMULA_TRIGGERS or value.lstrip(" ")[:1] in FORMULA_TRIGGERS:
-        return "'" + value
-    return value
 
 
 def _flat_name(col: Any) -> str:
@@ -73,19 +60,11 @@ def _export_frame(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def sanitise_frame(df: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``df`` with every text cell and column name passed through :func:`sanitise_cell`.
-
-    Numeric, boolean and datetime columns are left exactly as they are (a negative number is not text).
-    """
+    """A copy of ``df`` with flat column names, every text cell and column name neutralised
+    (:func:`prioritizer.cells.neutralise_frame`); numeric columns stay numeric."""
     out = df.copy()
-    out.columns = [sanitise_cell(_flat_name(c)) for c in out.columns]
-    for i in range(out.shape[1]):
-        col = out.iloc[:, i]
-        if (pd.api.types.is_object_dtype(col) or pd.api.types.is_string_dtype(col)
-                or isinstance(col.dtype, pd.CategoricalDtype)):
-            values = col.astype(object).map(sanitise_cell)
-            out.isetitem(i, values)
-    return out
+    out.columns = [_flat_name(c) for c in out.columns]
+    return cells.neutralise_frame(out)
 
 
 def to_csv_bytes(df: pd.DataFrame, marking: str | None = "UNCLASSIFIED", *, machine: bool = False,
@@ -460,7 +439,7 @@ def summary_text(scores: pd.DataFrame, bullbear: pd.DataFrame | None = None,
     lines.append(f"{_n(len(s), 'partner')} scored on propensity (0–100; higher = security cooperation more likely "
                  f"to work)" + (f"; {unscored} without a score" if unscored else "") + ".")
     lines.append("")
-    for _, r in s.head(top_n).iterrows():
+    for _, r in s[s["rank"].notna()].head(top_n).iterrows():  # unranked (low coverage) partners are listed below
         cmd = f" ({md_escape(r['command'])})" if "command" in s and pd.notna(r.get("command")) else ""
         flag = " — low confidence" if bool(r.get("low_confidence", False)) is True else ""
         lines.append(f"- {int(r['rank'])}. **{md_escape(r['name'])}**{cmd}: {r['propensity']:.0f}{flag}")
@@ -469,7 +448,7 @@ def summary_text(scores: pd.DataFrame, bullbear: pd.DataFrame | None = None,
         shown = ", ".join(md_escape(n) for n in low["name"].head(8))
         more = f" and {len(low) - 8} more" if len(low) > 8 else ""
         lines += [f"Low confidence (data coverage below the threshold): {_n(len(low), 'partner')} — {shown}{more}. "
-                  "Treat their scores as indicative.", ""]
+                  "They are not ranked; treat their scores as indicative.", ""]
 
     if "quadrant" in s and s["quadrant"].notna().any():
         lines += ["## Priority × propensity", ""]

@@ -49,7 +49,9 @@ from prioritizer.errors import InfeasibleError, InputError
 from prioritizer.load import Dataset
 from prioritizer.normalise import Normaliser, apply_transforms
 from prioritizer.paths import WEIGHTS_DIR
+from prioritizer.robustness_lp import AllocationCalls, Calls, _WarmLP, without_floors  # noqa: F401 (re-exported)
 from prioritizer.score import GEOMETRIC_FLOOR, ScoreResult, combine, impute_knn, propensity_for_weights
+from prioritizer.score import score as score_partners
 
 DEFAULT_SETTINGS = WEIGHTS_DIR / "robustness.yaml"
 METHODS = ("dirichlet", "uniform")
@@ -88,6 +90,11 @@ class RobustnessSettings:
     funded_tolerance_usd_m: float = 0.01
     indicator_noise: bool = False
     bullish_n: int = 3
+    priority_shift: int = 0
+    mechanism_effect_range: float = 0.0
+    curve_scale_range: float = 0.0
+    aggregation_switch: float = 0.0
+    core_without_floors: bool = False
     source: str = field(default="", compare=False)
 
     def with_changes(self, key_name: Callable[[str], str] | None = None, **changes: Any) -> RobustnessSettings:
@@ -156,6 +163,15 @@ def _validated(values: dict[str, Any], file: str | None, key_name: Callable[[str
         raise fail("indicator_noise", f"must be true or false (got {values['indicator_noise']!r})")
     out["indicator_noise"] = bool(values["indicator_noise"])
     out["bullish_n"] = integer("bullish_n", 1, 50)
+    out["priority_shift"] = integer("priority_shift", 0, 4)
+    out["mechanism_effect_range"] = number("mechanism_effect_range", 0.0, 1.0, high_open=True)
+    out["curve_scale_range"] = number("curve_scale_range", 0.0, 1.0, high_open=True)
+    out["aggregation_switch"] = number("aggregation_switch", 0.0, 1.0)
+    if out["aggregation_switch"] > 0 and out["indicator_noise"]:
+        raise fail("aggregation_switch", "cannot be combined with indicator_noise (set one of them off)")
+    if not isinstance(values["core_without_floors"], bool | np.bool_):
+        raise fail("core_without_floors", f"must be true or false (got {values['core_without_floors']!r})")
+    out["core_without_floors"] = bool(values["core_without_floors"])
     return out
 
 
@@ -344,6 +360,14 @@ class _Rescorer:
         return num
 
 
+def _ranked(scores: pd.DataFrame) -> np.ndarray:
+    """Partners the scorer ranks: a propensity and a rank (low-coverage partners are left unranked)."""
+    ok = np.isfinite(scores["propensity"].to_numpy(float))
+    if "rank" in scores.columns:
+        ok &= scores["rank"].notna().to_numpy()
+    return ok
+
+
 def _quantile_from_counts(counts: np.ndarray, q: float) -> np.ndarray:
     """Inverted-CDF ``q`` quantile (0-based bin index) of each row's histogram; -1 for an empty row."""
     cum = np.cumsum(counts, axis=1)
@@ -469,160 +493,6 @@ def _propensity_per_draw(cats: np.ndarray, weights: np.ndarray, method: str) -> 
 
 
 # --------------------------------------------------------------------------------------------------
-# Allocation re-solves: bullish / bearish membership for a replacement value vector
-# --------------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Calls:
-    """One re-solve: allocation (US$ M/yr) and bullish / bearish membership, in the inputs' partner order."""
-
-    allocation: np.ndarray
-    bullish: np.ndarray
-    bearish: np.ndarray
-
-
-class AllocationCalls:
-    """Re-solve the allocation for replacement partner values and apply the bullish/bearish rule.
-
-    The LP is built once (``allocate.highs_model``) and re-solved warm in HiGHS (highspy) with only the
-    objective changed (~3 ms a solve for 196 partners); without highspy each re-solve falls back to
-    :func:`prioritizer.allocate.allocate` (same LP, ~50× slower). The bullish/bearish rule is the one of
-    :func:`prioritizer.bullbear.bullish_bearish`, vectorised: bullish = the ``n`` largest surges by
-    return on investment per command, bearish = the ``n`` largest cuts among partners with a baseline.
-    """
-
-    def __init__(self, inputs: Any, settings: Any, budget_usd_m: float | None = None, n: int = 3) -> None:
-        from prioritizer import allocate as alloc
-        from prioritizer import bullbear
-
-        self.inputs, self.settings, self.n = inputs, settings, int(n)
-        self.budget = (alloc.check_budget(budget_usd_m) if budget_usd_m is not None
-                       else settings.default_budget(inputs.baseline_total_usd_m))
-        p = inputs.partners
-        self.ids = p.index
-        self.mech_ids = list(settings.mechanism_ids)
-        self.priority = p["priority"].to_numpy(float)
-        self.risk = p["risk"].to_numpy(float)
-        self.discount = float(settings.risk_discount)
-        self.risk_category = settings.risk_category
-        self.command, self.command_names = pd.factorize(p["command"], sort=True)
-        self.baseline = p["baseline_usd_m"].to_numpy(float)
-        self.base_cells = inputs.baseline_by_mechanism.reindex(index=self.ids, columns=self.mech_ids) \
-            .fillna(0.0).to_numpy(float)
-        self.scale = p["scale_usd_m"].to_numpy(float)
-        self.effect = np.array([settings.mechanism(m).effect for m in self.mech_ids], dtype=float)
-        self.u_k, self.g_k = alloc.curve_breakpoints(settings)
-        self.u_max = float(settings.u_max)
-        self.min_change = float(bullbear.MIN_CHANGE_USD_M)
-        self.pid_order = np.argsort(np.argsort(np.asarray(self.ids.astype(str)), kind="stable"), kind="stable")
-        conflicts = alloc.diagnose(inputs, settings, self.budget)
-        if conflicts:
-            raise InfeasibleError(conflicts)
-        self._warm = _WarmLP.build(inputs, settings, self.budget)
-        self.solver = "HiGHS (highspy), warm re-solves" if self._warm else "allocate.allocate per re-solve"
-        self.solves = 0
-
-    def value(self, propensity: np.ndarray, risk_score: np.ndarray | None = None) -> np.ndarray:
-        """value_p = priority/5 × propensity/100 × (1 − discount × risk), as in ``allocate.build_inputs``.
-
-        ``propensity`` 0–100 (NaN → 0); ``risk_score`` the risk category's score 0–100 (None: unchanged).
-        """
-        prop = np.nan_to_num(np.clip(np.asarray(propensity, float), 0.0, 100.0), nan=0.0)
-        risk = self.risk if risk_score is None else np.nan_to_num(
-            1.0 - np.clip(np.asarray(risk_score, float), 0.0, 100.0) / 100.0, nan=1.0)
-        return self.priority / 5.0 * prop / 100.0 * (1.0 - self.discount * risk)
-
-    def cells(self, value: np.ndarray) -> np.ndarray:
-        """Optimal allocation partner × mechanism (US$ M/yr) for a value vector."""
-        self.solves += 1
-        if self._warm is not None:
-            cells = self._warm.solve(value)
-        else:
-            from prioritizer import allocate as alloc
-
-            partners = self.inputs.partners.assign(value=np.asarray(value, float))
-            res = alloc.allocate(replace(self.inputs, partners=partners), self.settings, self.budget)
-            cells = (res.mechanisms.pivot(index="partner_id", columns="mechanism", values="allocation_usd_m")
-                     .reindex(index=self.ids, columns=self.mech_ids).fillna(0.0).to_numpy(float))
-        cells = np.clip(cells, 0.0, None)
-        cells[cells < 1e-9] = 0.0
-        return cells
-
-    def _curve(self, amounts: np.ndarray) -> np.ndarray:
-        """Benefit per unit of value of amounts (partner × mechanism): effect × S × g(x / S), flat above u_max."""
-        u = np.clip(amounts / self.scale[:, None], 0.0, self.u_max)
-        return self.effect[None, :] * self.scale[:, None] * np.interp(u, self.u_k, self.g_k)
-
-    def calls(self, value: np.ndarray) -> Calls:
-        """Allocation and bullish/bearish membership for one value vector."""
-        value = np.asarray(value, float)
-        cells = self.cells(value)
-        alloc = cells.sum(axis=1)
-        change = alloc - self.baseline
-        # return on the surge with the recommended mix held fixed (bullbear's rule)
-        share = np.where(alloc[:, None] > 0, cells / np.where(alloc > 0, alloc, 1.0)[:, None],
-                         self.base_cells / np.where(self.baseline > 0, self.baseline, 1.0)[:, None])
-        gain = value * (self._curve(cells) - self._curve(share * self.baseline[:, None])).sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            roi = np.where(np.abs(change) > self.min_change, gain / change, np.nan)
-        bull = self._top(change > self.min_change, (self.pid_order, -change, -roi))
-        bear = self._top((self.baseline > 0) & (change < -self.min_change), (self.pid_order, change))
-        return Calls(alloc, bull, bear)
-
-    def _top(self, eligible: np.ndarray, keys: tuple[np.ndarray, ...]) -> np.ndarray:
-        """The first ``n`` eligible partners of each command by ``keys`` (np.lexsort order: last key first)."""
-        out = np.zeros(len(eligible), dtype=bool)
-        idx = np.nonzero(eligible)[0]
-        if not len(idx):
-            return out
-        order = idx[np.lexsort(tuple(k[idx] for k in keys) + (self.command[idx],))]
-        cmd = self.command[order]
-        pos = np.arange(len(order)) - np.searchsorted(cmd, cmd, side="left")
-        out[order[pos < self.n]] = True
-        return out
-
-
-class _WarmLP:
-    """The allocation LP as one HiGHS model; a re-solve changes only the objective (warm start)."""
-
-    def __init__(self, highs: Any, seg_partner: np.ndarray, seg_mech: np.ndarray, objective: Callable,
-                 shape: tuple[int, int], n_cols: int) -> None:
-        self.highs, self.seg_partner, self.seg_mech = highs, seg_partner, seg_mech
-        self.objective, self.shape = objective, shape
-        self.cols = np.arange(n_cols, dtype=np.int32)
-
-    @classmethod
-    def build(cls, inputs: Any, settings: Any, budget: float) -> _WarmLP | None:
-        """The model from ``allocate.highs_model``; None if highspy (or that function) is unavailable."""
-        try:
-            from prioritizer import allocate as alloc
-
-            h, st = alloc.highs_model(inputs, settings, budget)
-        except (ImportError, AttributeError):
-            return None
-        return cls(h, np.asarray(st.seg_partner), np.asarray(st.seg_mech), st.objective,
-                   (len(st.partner_ids), len(st.mech_ids)), st.n_cols)
-
-    def solve(self, value: np.ndarray) -> np.ndarray:
-        """Cells (partner × mechanism, US$ M) of the optimal allocation for ``value``."""
-        import highspy
-
-        h = self.highs
-        h.changeColsCost(len(self.cols), self.cols, self.objective(np.asarray(value, float)))
-        h.run()
-        status = h.getModelStatus()
-        if status != highspy.HighsModelStatus.kOptimal:
-            raise InfeasibleError([f"HiGHS re-solve ended '{h.modelStatusToString(status)}'"],
-                                  status="Infeasible" if status == highspy.HighsModelStatus.kInfeasible
-                                  else "Not Solved")
-        x = np.asarray(h.getSolution().col_value)[: len(self.seg_partner)]
-        cells = np.zeros(self.shape)
-        np.add.at(cells, (self.seg_partner, self.seg_mech), x)
-        return cells
-
-
-# --------------------------------------------------------------------------------------------------
 # Monte Carlo
 # --------------------------------------------------------------------------------------------------
 
@@ -672,15 +542,18 @@ def monte_carlo(result: ScoreResult, profile: WeightProfile, settings: Robustnes
     cats = result.categories.reindex(ids).to_numpy(float)
     W = draw_weights(profile, settings, rng, category_ids)
     D, P = W.shape[0], len(ids)
-    base_prop = scores["propensity"].to_numpy(float)
-    scored = np.isfinite(base_prop)
+    scored = _ranked(scores)
     sidx = np.nonzero(scored)[0]
-    n = len(sidx)
-    counter = _RankCounter(scores["command"].to_numpy()[sidx], always_check_ties=settings.indicator_noise)
+    # ranks are counted over the partners the point ranking ranks (low-coverage partners are unranked)
+    ranked_s = scores["rank"].notna().to_numpy()[sidx] if "rank" in scores else np.ones(len(sidx), dtype=bool)
+    ridx = sidx[ranked_s]
+    n = len(ridx)
+    counter = _RankCounter(scores["command"].to_numpy()[ridx], always_check_ties=settings.indicator_noise)
     log = [f"Monte Carlo over category weights: {D:,} draws, seed {settings.seed}, "
            + (f"Dirichlet(α·w0) with concentration α = {settings.concentration:g}" if settings.method == "dirichlet"
               else f"uniform ±{settings.uniform_bound:.0%} (relative) around each weight, renormalised")
-           + f"; {len(category_ids)} categories, {n} partners ranked"]
+           + f"; {len(category_ids)} categories, {n} partners ranked"
+           + (f" ({len(sidx) - n} unranked for low coverage left out)" if len(sidx) > n else "")]
 
     noise = None
     if settings.indicator_noise:
@@ -696,7 +569,7 @@ def monte_carlo(result: ScoreResult, profile: WeightProfile, settings: Robustnes
 
     lp_n = min(settings.lp_draws, D) if allocation_inputs is not None and allocation_settings is not None else 0
     risk_k = None
-    if lp_n and noise is not None and allocation_settings.risk_category in category_ids:
+    if lp_n and noise is not None and getattr(allocation_settings, "risk_category", None) in category_ids:
         risk_k = category_ids.index(allocation_settings.risk_category)
     lp_prop = np.full((lp_n, P), np.nan)
     lp_risk = np.empty((lp_n, P)) if risk_k is not None else None
@@ -704,6 +577,25 @@ def monte_carlo(result: ScoreResult, profile: WeightProfile, settings: Robustnes
     keep_ranks = np.empty((D, n), dtype=np.int32) if keep_draws else None
     keep_prop = np.empty((D, n)) if keep_draws else None
     rescore = _Rescorer(cats[sidx], method)
+    # unranked (low-coverage) partners with a propensity still get funding in the LP: re-score them there too
+    xidx = np.nonzero(np.isfinite(scores["propensity"].to_numpy(float)) & ~scored)[0]
+    rescore_x = _Rescorer(cats[xidx], method) if len(xidx) and lp_n else None
+    # the new sources (aggregation, priority, mechanism effects, curve scale) draw from their own stream, so
+    # the weight draws (and everything with those sources off) are exactly those of the seed alone
+    src_rng = np.random.default_rng([settings.seed, 1])
+    switched, rescore_alt, rescore_x_alt = None, None, None
+    if settings.aggregation_switch > 0:
+        if dataset is None:
+            raise InputError("aggregation_switch needs the data set that was scored", file=settings.source or None,
+                             key="aggregation_switch")
+        other = "geometric" if method == "arithmetic" else "arithmetic"
+        alt = score_partners(dataset, profile.with_method(aggregation=other), _overrides_of(result))
+        alt_cats = alt.categories.reindex(ids).to_numpy(float)
+        rescore_alt = _Rescorer(alt_cats[sidx], other)
+        rescore_x_alt = _Rescorer(alt_cats[xidx], other) if rescore_x is not None else None
+        switched = src_rng.random(D) < settings.aggregation_switch
+        log.append(f"aggregation: {other} instead of {method} in {int(switched.sum()):,} of {D:,} draws "
+                   f"(probability {settings.aggregation_switch:g}; categories re-scored once with {other} means)")
     unscored = 0
     chunk = NOISE_CHUNK if noise is not None else CHUNK
     for start in range(0, D, chunk):
@@ -715,11 +607,24 @@ def monte_carlo(result: ScoreResult, profile: WeightProfile, settings: Robustnes
             sub = np.ascontiguousarray(_propensity_per_draw(cat_draws[:, sidx], Wc, method))
         else:
             sub = rescore(Wc)
+            if switched is not None and switched[start:stop].any():
+                m = switched[start:stop]
+                sub[m] = rescore_alt(np.ascontiguousarray(Wc[m]))
         if start < lp_n:
             m = min(stop, lp_n) - start
             lp_prop[start:start + m, sidx] = sub[:m]
+            if rescore_x is not None:
+                if noise is not None:
+                    lp_prop[start:start + m, xidx] = _propensity_per_draw(cat_draws[:m][:, xidx], Wc[:m], method)
+                else:
+                    lp_prop[start:start + m, xidx] = rescore_x(np.ascontiguousarray(Wc[:m]))
+                    if switched is not None and switched[start:start + m].any():
+                        sw = switched[start:start + m]
+                        lp_prop[start:start + m, xidx] = np.where(
+                            sw[:, None], rescore_x_alt(np.ascontiguousarray(Wc[:m])), lp_prop[start:start + m, xidx])
             if lp_risk is not None:
                 lp_risk[start:start + m] = cat_draws[:m, :, risk_k] * 100.0
+        sub = sub[:, ranked_s]
         if keep_draws:
             keep_prop[start:stop] = sub
         bad = ~np.isfinite(sub)
@@ -740,7 +645,7 @@ def monte_carlo(result: ScoreResult, profile: WeightProfile, settings: Robustnes
 
     def put(col: str, values: np.ndarray, dtype: str = "Int64") -> None:
         full = pd.Series(pd.NA, index=ids, dtype=dtype)
-        full.iloc[sidx] = values
+        full.iloc[ridx] = values
         frame[col] = full
 
     put("propensity_p5", _quantile_from_counts(score_counts, 0.05) / SCORE_BINS_PER_POINT, "Float64")
@@ -757,41 +662,15 @@ def monte_carlo(result: ScoreResult, profile: WeightProfile, settings: Robustnes
     for col in ("p_bullish", "p_bearish", "funded_share"):
         frame[col] = np.nan
     frame["core_class"] = ""
+    frame["funded_share_no_floors"] = np.nan
+    frame["core_class_no_floors"] = ""
     if lp_n:
-        t1 = time.perf_counter()
-        calls = AllocationCalls(allocation_inputs, allocation_settings, budget_usd_m, n=settings.bullish_n)
-        pos = calls.ids.get_indexer(ids)
-        if (pos < 0).any():
-            raise InputError(f"partner '{ids[pos < 0][0]}' is scored but not in the allocation inputs",
-                             key="allocation_inputs")
-        base = calls.calls(calls.inputs.partners["value"].to_numpy(float))
-        bull = np.zeros(P)
-        bear = np.zeros(P)
-        funded = np.zeros(P)
-        for i in range(lp_n):
-            risk = None
-            v_prop = np.full(len(calls.ids), np.nan)
-            v_prop[pos] = lp_prop[i]
-            if lp_risk is not None:
-                risk = calls.inputs.partners[f"{calls.risk_category}_score"].to_numpy(float).copy()
-                risk[pos] = lp_risk[i]
-            v = calls.value(v_prop, risk)
-            c = calls.calls(v)
-            bull += c.bullish[pos]
-            bear += c.bearish[pos]
-            funded += c.allocation[pos] > settings.funded_tolerance_usd_m
-        frame["base_call"] = np.where(base.bullish[pos], "bullish", np.where(base.bearish[pos], "bearish", ""))
-        frame["p_bullish"] = bull / lp_n
-        frame["p_bearish"] = bear / lp_n
-        frame["funded_share"] = funded / lp_n
-        share = frame["funded_share"].to_numpy()
-        frame["core_class"] = np.where(share >= settings.core_threshold - 1e-12, CORE,
-                                       np.where(share > 0, BORDERLINE, EXTERIOR))
-        log.append(f"allocation re-solved on the first {lp_n:,} draws (budget ${calls.budget:,.1f} M, "
-                   f"{calls.solver}, {time.perf_counter() - t1:.2f} s): p_bullish / p_bearish per command's "
-                   f"{settings.bullish_n}, core = funded (> ${settings.funded_tolerance_usd_m:g} M) in ≥ "
-                   f"{settings.core_threshold:.0%} of them")
-        budget = calls.budget
+        lp = _lp_summary(ids, lp_prop, lp_risk, allocation_inputs, allocation_settings, budget_usd_m, settings,
+                         src_rng)
+        for col, values in lp["columns"].items():
+            frame[col] = values
+        log += lp["log"]
+        budget = lp["budget"]
     else:
         budget = None
         log.append("allocation not re-solved (no allocation inputs or lp_draws = 0): p_bullish, p_bearish, "
@@ -801,7 +680,7 @@ def monte_carlo(result: ScoreResult, profile: WeightProfile, settings: Robustnes
                    "can draw a weight of exactly 0): ranked last, propensity counted as 0")
     log.append(f"scoring and ranking {D:,} draws took {t_mc:.3f} s")
 
-    sids = ids[sidx]
+    sids = ids[ridx]
     acc = pd.DataFrame(counts / D, index=sids, columns=pd.RangeIndex(1, n + 1, name="rank"))
     acc_c = pd.DataFrame(ccounts / D, index=sids, columns=pd.RangeIndex(1, max_c + 1, name="rank_in_command"))
     weights = pd.DataFrame(W, columns=category_ids)
@@ -813,6 +692,94 @@ def monte_carlo(result: ScoreResult, profile: WeightProfile, settings: Robustnes
         propensity_draws=pd.DataFrame(keep_prop, columns=sids) if keep_draws else None,
         log=log,
     )
+
+
+def _overrides_of(result: ScoreResult) -> pd.DataFrame | None:
+    """The planner overrides inside a score result, as the table :func:`prioritizer.score.score` takes."""
+    over = result.overridden
+    if over is None or not over.to_numpy().any():
+        return None
+    rows = [(pid, con, float(result.constructs.at[pid, con]), "override (kept in robustness re-scoring)")
+            for pid, con in over[over].stack().index]
+    return pd.DataFrame(rows, columns=["partner_id", "construct", "value", "rationale"])
+
+
+def _lp_summary(ids: pd.Index, lp_prop: np.ndarray, lp_risk: np.ndarray | None, allocation_inputs: Any,
+                allocation_settings: Any, budget_usd_m: float | None, settings: RobustnessSettings,
+                rng: np.random.Generator) -> dict[str, Any]:
+    """Re-solve the allocation on the LP draws (with priority, mechanism-effect and curve-scale draws when
+    switched on): p_bullish, p_bearish, funded_share, core_class (and the same core without floors)."""
+    t1 = time.perf_counter()
+    lp_n, P = lp_prop.shape
+    calls = AllocationCalls(allocation_inputs, allocation_settings, budget_usd_m, n=settings.bullish_n)
+    pos = calls.ids.get_indexer(ids)
+    if (pos < 0).any():
+        raise InputError(f"partner '{ids[pos < 0][0]}' is scored but not in the allocation inputs",
+                         key="allocation_inputs")
+    free = (AllocationCalls(allocation_inputs, without_floors(allocation_settings), calls.budget, n=settings.bullish_n)
+            if settings.core_without_floors else None)
+    k, r, c = settings.priority_shift, settings.mechanism_effect_range, settings.curve_scale_range
+    n_all, n_mech = len(calls.ids), len(calls.mech_ids)
+    prio = (np.clip(calls.priority[None, :] + rng.integers(-k, k + 1, size=(lp_n, n_all)), 1.0, 5.0)
+            if k else None)
+    effect = 1.0 + rng.uniform(-r, r, size=(lp_n, n_mech)) if r else None
+    scale = 1.0 + rng.uniform(-c, c, size=lp_n) if c else None
+    base = calls.calls(calls.inputs.partners["value"].to_numpy(float))
+    bull, bear, funded, funded_free = np.zeros(P), np.zeros(P), np.zeros(P), np.zeros(P)
+    solved = failed = 0
+    for i in range(lp_n):
+        risk = None
+        v_prop = np.full(n_all, np.nan)
+        v_prop[pos] = lp_prop[i]
+        if lp_risk is not None:
+            risk = calls.inputs.partners[f"{calls.risk_category}_score"].to_numpy(float).copy()
+            risk[pos] = lp_risk[i]
+        v = calls.value(v_prop, risk, None if prio is None else prio[i])
+        e = None if effect is None else effect[i]
+        s = None if scale is None else float(scale[i])
+        try:
+            one = calls.calls(v, e, s)
+            two = free.calls(v, e, s) if free is not None else None
+        except InfeasibleError:
+            if s is None:  # without a curve-scale draw the constraints are those checked up front
+                raise
+            failed += 1  # a smaller curve scale can leave floors above what the curves absorb
+            continue
+        solved += 1
+        bull += one.bullish[pos]
+        bear += one.bearish[pos]
+        funded += one.allocation[pos] > settings.funded_tolerance_usd_m
+        if two is not None:
+            funded_free += two.allocation[pos] > settings.funded_tolerance_usd_m
+    if not solved:
+        raise InfeasibleError([f"all {lp_n} allocation re-solves were infeasible under the curve-scale draws "
+                               f"(curve_scale_range {c:g}); lower it"])
+
+    def core(share: np.ndarray) -> np.ndarray:
+        return np.where(share >= settings.core_threshold - 1e-12, CORE, np.where(share > 0, BORDERLINE, EXTERIOR))
+
+    cols: dict[str, Any] = {
+        "base_call": np.where(base.bullish[pos], "bullish", np.where(base.bearish[pos], "bearish", "")),
+        "p_bullish": bull / solved, "p_bearish": bear / solved, "funded_share": funded / solved,
+        "core_class": core(funded / solved)}
+    if free is not None:
+        cols["funded_share_no_floors"] = funded_free / solved
+        cols["core_class_no_floors"] = core(funded_free / solved)
+    sources = [f"priority ±{k} (uniform integer shift, clipped to 1–5)" if k else "",
+               f"mechanism effects × U(1 − {r:g}, 1 + {r:g}) each" if r else "",
+               f"benefit-curve scale S_p × U(1 − {c:g}, 1 + {c:g}) (one factor per draw)" if c else ""]
+    sources = [x for x in sources if x]
+    log = [f"allocation re-solved on the first {lp_n:,} draws (budget ${calls.budget:,.1f} M, {calls.solver}, "
+           f"{time.perf_counter() - t1:.2f} s): p_bullish / p_bearish per command's {settings.bullish_n}, core = "
+           f"funded (> ${settings.funded_tolerance_usd_m:g} M) in ≥ {settings.core_threshold:.0%} of them"
+           + (f"; also drawn per re-solve: {'; '.join(sources)}" if sources else "")]
+    if free is not None:
+        log.append("robust core also without floors: command floors, partner floors and max-cut limits removed "
+                   "(locks, caps, pools and the budget kept)")
+    if failed:
+        log.append(f"{failed} of {lp_n} re-solves infeasible under their curve-scale draw (floors above what the "
+                   f"smaller curves absorb): left out, shares are of the {solved} solved")
+    return {"columns": cols, "log": log, "budget": calls.budget}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -847,7 +814,7 @@ def tornado(result: ScoreResult, profile: WeightProfile, swing: float = 0.5, poi
     scores = result.scores
     ids = scores.index
     prop = propensity_for_weights(result.categories.reindex(ids).to_numpy(float), W, profile.aggregation)
-    sidx = np.nonzero(np.isfinite(scores["propensity"].to_numpy(float)))[0]
+    sidx = np.nonzero(_ranked(scores))[0]
     sub = prop[:, sidx]
     ranks = rank_rows(sub)
     cranks = np.empty_like(ranks)

@@ -25,6 +25,8 @@ import pandas as pd
 
 from prioritizer.errors import InputError
 from prioritizer.load import CATEGORY_LABELS, COMMANDS, NON_STATE_ID, Dataset
+from prioritizer.scope import ALL as ALL_PARTNERS
+from prioritizer.scope import Scope, allocation_for_scope, resolve_scope
 
 # --------------------------------------------------------------------------------------------- views
 
@@ -86,6 +88,7 @@ def default_scenario(profile: Any | None = None) -> dict[str, Any]:
         "missing": "available",
         "priority_basis": "proxy",
         "filters": {"commands": [], "regions": [], "types": []},
+        "scope": {"command": None, "normalise_within": False},
         "budget_usd_m": None,
         "priority_edits": {},
         "funding_edits": {},
@@ -161,6 +164,13 @@ def normalise_scenario(data: Any, base: Mapping[str, Any] | None = None) -> tupl
                 continue
             out[key] = {f: [str(x) for x in value.get(f, []) if isinstance(x, str | int)]
                         for f in ("commands", "regions", "types")}
+        elif key == "scope":
+            if not isinstance(value, Mapping):
+                notes.append("scope is not a mapping; ignored")
+                continue
+            command = value.get("command")
+            out[key] = {"command": str(command) if isinstance(command, str) and command else None,
+                        "normalise_within": bool(value.get("normalise_within", False))}
         elif key == "budget_usd_m":
             num = _num(value, None)
             if value is not None and (num is None or num < 0):
@@ -197,7 +207,7 @@ def _canonical(obj: Any) -> str:
 
 
 SCORING_KEYS = ("profile", "category_weights", "construct_weights", "normalisation", "aggregation", "missing",
-                "priority_basis", "priority_edits", "funding_edits", "non_state", "overrides")
+                "priority_basis", "priority_edits", "funding_edits", "non_state", "overrides", "scope")
 
 
 def scoring_key(scenario: Mapping[str, Any], data_key: str = "") -> str:
@@ -240,6 +250,10 @@ def settings_frame(scenario: Mapping[str, Any]) -> pd.DataFrame:
     for con, w in (scenario.get("construct_weights") or {}).items():
         if float(w) != 1.0:
             rows.append((f"Construct weight: {con}", f"{w:g}"))
+    scope = scenario.get("scope") or {}
+    rows.append(("Scope", (f"{scope['command']} only (its own budget and constraints); normalisation "
+                           + ("within the scope" if scope.get("normalise_within") else "over all partners"))
+                 if scope.get("command") else "all commands"))
     f = scenario.get("filters") or {}
     for key, label in (("commands", "Filter: commands"), ("regions", "Filter: regions"), ("types", "Filter: types")):
         rows.append((label, ", ".join(f.get(key) or []) or "all"))
@@ -393,9 +407,7 @@ def load_base_dataset(priority_basis: str = "proxy", partners: tuple[str, bytes]
         load_dataset,
         load_dictionary,
         read_table,
-        validate_funding,
         validate_partners,
-        validate_priority,
     )
     from prioritizer.paths import SAMPLE_DATA_DIR
 
@@ -406,17 +418,23 @@ def load_base_dataset(priority_basis: str = "proxy", partners: tuple[str, bytes]
     name, data = partners
     dictionary, constructs = load_dictionary(folder)
     table, years, std_errors = validate_partners(read_table(data, name), dictionary, name)
-    ids = table.index
-    prio_frame = read_table(prio_path)
-    prio_frame = prio_frame[prio_frame["partner_id"].isin(ids)]
-    prio = validate_priority(prio_frame, ids, str(prio_path)) if len(prio_frame) else None
-    fund_path = folder / "funding_baseline.csv"
-    fund_frame = read_table(fund_path)
-    fund_frame = fund_frame[fund_frame["partner_id"].isin(ids)]
-    fund = validate_funding(fund_frame, ids, str(fund_path)) if len(fund_frame) else None
-    return assemble_dataset(table, years, std_errors, dictionary, constructs, priority=prio, funding=fund,
+    return assemble_dataset(table, years, std_errors, dictionary, constructs, priority=prio_path,
+                            funding=folder / "funding_baseline.csv", bundled=True,
                             files={"partners": name, "dictionary": str(folder / "indicators.csv"),
                                    "constructs": str(folder / "constructs.csv")})
+
+
+def scenario_scope(scenario: Mapping[str, Any], partners: pd.DataFrame) -> tuple[Scope, list[str]]:
+    """The scenario's scope (one command or all) checked against the partners; a command the data does not
+    have falls back to all commands with a note (never raises)."""
+    spec = scenario.get("scope") or {}
+    command = spec.get("command")
+    if not command:
+        return ALL_PARTNERS, []
+    try:
+        return resolve_scope([command], partners, bool(spec.get("normalise_within", False)), flag="Scope"), []
+    except InputError as exc:
+        return ALL_PARTNERS, [f"{exc}; showing all commands"]
 
 
 def overrides_frame(scenario: Mapping[str, Any]) -> pd.DataFrame:
@@ -1105,10 +1123,9 @@ def run_robustness(module: Any, result: Any, dataset: Dataset, profile: Any, all
     """
     if module is None:
         raise InputError("the robustness module is not available in this build")
-    from prioritizer import allocate
-
     settings = module.load_settings()
-    inputs = allocate.build_inputs(result.scores, dataset.raw, dataset.funding, allocation_settings)
+    run = allocation_for_scope(result.scores, dataset, allocation_settings, budget)
+    inputs, allocation_settings, budget = run.inputs, run.settings, run.budget_usd_m
     mc = module.monte_carlo(result, profile, settings, inputs, allocation_settings, budget, dataset=dataset)
     tor = module.tornado(result, profile, settings.tornado_swing, settings.tornado_points)
     tips = module.tipping_points(result, profile, inputs, allocation_settings, budget, settings)
@@ -1180,3 +1197,26 @@ def briefing_charts(charts: Any, scores: pd.DataFrame, matching: Any, topojson: 
         out["Allocation by command"] = charts.allocation_by_command(allocation.partners)
         out["Change vs baseline"] = charts.change_bars(allocation.partners, top_n=15)
     return out
+
+
+# ------------------------------------------------------------------------------------------- back-test
+
+
+def backtest_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The back-test table for display: outcome, years, n, partial Spearman and interval, raw, note."""
+    out = pd.DataFrame({
+        "Outcome": table["label"], "Change over": table["as_of"].astype(str) + "→" + table["horizon"].astype(str),
+        "Partners": table["n"], "Partial Spearman": table["rho_partial"].round(2),
+        "Interval low": table["ci_low"].round(2), "Interval high": table["ci_high"].round(2),
+        "Raw Spearman": table["rho_raw"].round(2), "Spearman with start level": table["rho_start"].round(2),
+        "Left out of propensity": table["excluded_indicators"], "Note": table["note"]})
+    return out.reset_index(drop=True)
+
+
+def run_backtest(settings_path: str | Path | None = None) -> dict[str, Any]:
+    """Run ``prioritizer.validate.backtest`` on the bundled panels: {"table", "display", "caveats", "log"}."""
+    from prioritizer import validate
+
+    result = validate.backtest(validate.load_settings(settings_path))
+    return {"table": result.table, "display": backtest_table(result.table), "caveats": list(result.caveats),
+            "log": result.log}

@@ -74,7 +74,7 @@ def test_shipped_settings_load_and_follow_the_evidence_ordering():
     ({"partners": {"default": {"cap_usd_m": "lots"}}}, "partners.default.cap_usd_m", "not a number"),
     ({"pools": {"fmf": {"min_usd_m": 9, "max_usd_m": 3}}}, "pools.fmf.min_usd_m", "pool minimum"),
     ({"benefit": {"segments": 0}}, "benefit.segments", "between"),
-    ({"risk": {"category": "luck"}}, "risk.category", "unknown value"),
+    ({"risk": {"category": "stability"}}, "risk.category", "double counting"),
     ({"budget": {"rule": "fixed"}}, "budget.usd_m", "needs an amount"),
 ])
 def test_bad_settings_name_the_key(change, key, words):
@@ -110,15 +110,20 @@ def test_inputs_follow_the_value_scale_and_eligibility_rules(tables):
     scores, raw, funding = tables
     inputs, s = make(tables)
     p = inputs.partners
-    risk = 1 - scores["stability_score"] / 100
-    expected = scores["priority"] / 5 * scores["propensity"] / 100 * (1 - s.risk_discount * risk)
-    np.testing.assert_allclose(p["value"], expected)
     milex = raw["sipri_milex_usd_m"]
     has = milex.notna()
+    state = scores["partner_type"] == "state"
+    # need: unknown income group (factor 0.8) × 1500 / (1500 + milex); a state without a spending figure has
+    # no armed forces to build (0.2); risk: no coverage column in the synthetic scores, so 0
+    effort = (1500 / (1500 + milex)).where(has, np.where(state, 0.2, 1.0))
+    expected = scores["priority"] / 5 * scores["propensity"] / 100 * 0.8 * effort
+    np.testing.assert_allclose(p["need"], 0.8 * effort)
+    np.testing.assert_allclose(p["value"], expected)
     np.testing.assert_allclose(p.loc[has, "scale_usd_m"], (0.05 * milex[has]).clip(s.min_scale_usd_m,
                                                                                     s.max_scale_usd_m))
-    assert (p.loc[~has, "scale_usd_m"] == s.min_scale_usd_m).all()
-    assert any(f"{int((~has).sum())} partners have no sipri_milex_usd_m" in n for n in inputs.notes)
+    assert (p.loc[~has & state, "scale_usd_m"] == s.no_defence_scale_usd_m).all()
+    assert (p.loc[~has & ~state, "scale_usd_m"] == s.min_scale_usd_m).all()
+    assert any(f"{int((~has & state).sum())} state partners have no armed forces" in n for n in inputs.notes)
     non_state = scores["partner_type"] == "non-state"
     assert non_state.any() and not inputs.eligible.loc[non_state, "fmf"].any()
     gated = raw["pts_mean"] >= 4
@@ -132,8 +137,9 @@ def test_inputs_follow_the_value_scale_and_eligibility_rules(tables):
 def test_missing_score_column_is_an_input_error(tables):
     scores, raw, funding = tables
     s = al.settings_from_dict(cfg())
-    with pytest.raises(InputError, match="stability_score"):
-        al.build_inputs(scores.drop(columns="stability_score"), raw, funding, s)
+    with pytest.raises(InputError, match="propensity"):
+        al.build_inputs(scores.drop(columns="propensity"), raw, funding, s)
+    al.build_inputs(scores.drop(columns="stability_score"), raw, funding, s)  # risk no longer reads stability
 
 
 # ------------------------------------------------------------------------------------------------
@@ -198,8 +204,10 @@ def test_nothing_goes_to_ineligible_mechanisms_and_locks_hold(tables):
 
 def test_lock_above_the_curve_ceiling_is_honoured_without_extra_benefit(tables):
     scores, raw, _ = tables
-    pid = scores.index[raw["sipri_milex_usd_m"].isna() & (scores["partner_type"] == "state")][0]  # scale = 5
-    big = 5 * 3.0 + 20  # 20 above S × u_max
+    has = raw["sipri_milex_usd_m"].between(20, 100) & (scores["partner_type"] == "state")
+    pid = scores.index[has][0]
+    scale = float(np.clip(0.05 * raw.at[pid, "sipri_milex_usd_m"], 5.0, 500.0))
+    big = scale * 3.0 + 20  # 20 above S × u_max
     inputs, s = make(tables, locks=[{"partner_id": pid, "mechanism": "fmf", "amount_usd_m": big}],
                      partners={"default": {"max_cut_pct": 50, "max_increase_pct": 50,
                                            "increase_allowance_usd_m": 10}})
@@ -207,7 +215,7 @@ def test_lock_above_the_curve_ceiling_is_honoured_without_extra_benefit(tables):
     row = res.mechanisms.set_index(["partner_id", "mechanism"]).loc[(pid, "fmf")]
     assert row["allocation_usd_m"] == pytest.approx(big)
     value = inputs.partners.at[pid, "value"]
-    assert row["benefit"] == pytest.approx(value * 0.35 * 5 * (1 - np.exp(-3.0)))
+    assert row["benefit"] == pytest.approx(value * 0.35 * scale * (1 - np.exp(-3.0)))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -281,6 +289,7 @@ def test_elastic_resolve_names_what_to_relax_when_prechecks_miss_it():
     scores["partner_type"] = ["non-state", "state", "state"]  # the first gets no fmf
     raw["pts_mean"] = 5.0  # no train & equip
     funding["baseline_usd_m"] = [100.0, 0.0, 0.0]
+    funding["baseline_education_usd_m"] = [100.0, 0.0, 0.0]  # money the partner is eligible to keep
     raw["sipri_milex_usd_m"] = 10_000.0
     c = cfg(pools={"education": {"max_usd_m": 30}, "fmf": {"max_usd_m": 1000}},
             partners={"default": {"max_cut_pct": 50}})
@@ -378,7 +387,9 @@ def _settings_file(tmp_path: Path, change: dict) -> str:
 
 
 @pytest.mark.parametrize(("change", "words"), [
-    ({"commands": {"AFRICOM": {"floor_usd_m": 900}, "EUCOM": {"floor_usd_m": 900}}},
+    ({"commands": {"AFRICOM": {"floor_usd_m": 900}, "EUCOM": {"floor_usd_m": 900}},
+      "soft_limits": {"command_floor_penalty": None, "partner_minimum_penalty": None,
+                      "lock_shortfall": "scale_pro_rata"}},
      "command floors sum to $1,800.0 M > budget $1,000.0 M"),
     ({"partners": {"overrides": {"ISR": {"cap_usd_m": 100}}}}, "exceeds ISR cap $100.0 M"),
     ({"pools": {"cyber": {"max_usd_m": 5}}}, "key 'pools.cyber': unknown key"),

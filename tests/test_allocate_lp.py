@@ -39,10 +39,14 @@ def independent_optimum(scores: pd.DataFrame, raw: pd.DataFrame, funding: pd.Dat
     ids = list(scores.index)
     n = len(ids)
     milex = raw["sipri_milex_usd_m"].reindex(ids).to_numpy(float)
-    scale = np.where(np.isnan(milex) | (milex <= 0), smin, np.clip(frac * milex, smin, smax))
-    risk = 1 - scores["stability_score"].to_numpy(float) / 100
+    state = (scores["partner_type"] == "state").to_numpy()
+    scale = np.where(np.isnan(milex) | (milex <= 0), np.where(state, 0.5, smin), np.clip(frac * milex, smin, smax))
+    # need: income group unknown (0.8) × 1500 / (1500 + milex); 0.2 for a state without armed forces
+    effort = np.where(np.isnan(milex) | (milex <= 0), np.where(state, 0.2, 1.0), 1500 / (1500 + milex))
+    need = 0.8 * effort
+    risk = 0.0  # data uncertainty: the synthetic scores carry no coverage
     priority, propensity = scores["priority"].to_numpy(float), scores["propensity"].to_numpy(float)
-    value = priority / 5 * propensity / 100 * (1 - disc * risk)
+    value = priority / 5 * propensity / 100 * need * (1 - disc * risk)
     base = funding["baseline_usd_m"].reindex(ids).fillna(0).to_numpy(float)
     mechs = cfg["mechanisms"]
     u = np.linspace(0, umax, K + 1)
@@ -95,19 +99,25 @@ def independent_optimum(scores: pd.DataFrame, raw: pd.DataFrame, funding: pd.Dat
     A_ub.append(np.ones(nv))
     b_ub.append(budget)
     pdef = cfg.get("partners", {}).get("default", {})
+    base_mech = cfg.get("baseline_mechanism", "fmf" if any(m["id"] == "fmf" for m in mechs) else mechs[-1]["id"])
     for i, pid in enumerate(ids):
         lim = {**pdef, **cfg.get("partners", {}).get("overrides", {}).get(pid, {})}
         cut = lim.get("max_cut_pct", 50.0)
         inc = lim.get("max_increase_pct", 100.0)
         allow = lim.get("increase_allowance_usd_m", 0.0)
-        ch_lo = max(0.0, base[i] * (1 - (100.0 if cut is None else cut) / 100))
-        ch_hi = math.inf if inc is None else max(base[i] * (1 + inc / 100), base[i] + allow)
         locked = sum(v for (p, _), v in locks.items() if p == pid)
-        if locked > 0:
-            ch_lo, ch_hi = min(ch_lo, locked), max(ch_hi, locked)
-        lo = max(lim.get("floor_usd_m", 0.0), ch_lo)
+        # the change limits apply to the baseline the partner may keep: on an eligible, unlocked mechanism
+        bm = next(m for m in mechs if m["id"] == base_mech)
+        keep = base[i] if eligible(i, bm) and (pid, base_mech) not in locks else 0.0
+        ch_lo = max(0.0, keep * (1 - (100.0 if cut is None else cut) / 100)) + locked
+        ch_hi = (math.inf if inc is None else max(keep * (1 + inc / 100), keep + allow)) + locked
+        floor = lim.get("floor_usd_m", 0.0)
+        lo = floor if floor >= ch_lo and floor > 0 else ch_lo
         cap = lim.get("cap_usd_m")
         hi = min(math.inf if cap is None else cap, ch_hi)
+        # a minimum above what the partner can absorb (curve ceilings, locks) or take is lowered to that
+        absorb = sum(ub_ for o, ub_ in zip(owner, ub, strict=True) if o == i)
+        lo = min(lo, max(min(absorb, hi), locked))
         r = row(owner == i) if nv else np.zeros(0)
         if math.isfinite(hi):
             A_ub.append(r)
@@ -173,7 +183,7 @@ def random_instance(seed: int, n: int | None = None):
         "mechanisms": mechs,
         "benefit": {"segments": k, "u_max": float(rng.uniform(1.0, 4.0)), "scale_fraction": 0.05,
                     "min_scale_usd_m": 5.0, "max_scale_usd_m": 500.0},
-        "risk": {"category": "stability", "discount": float(rng.uniform(0, 1))},
+        "risk": {"discount": float(rng.uniform(0, 1))},
         "partners": {"default": {"floor_usd_m": 0.0, "max_cut_pct": float(rng.choice([30.0, 50.0, 100.0])),
                                  "max_increase_pct": float(rng.choice([25.0, 100.0])),
                                  "increase_allowance_usd_m": float(rng.uniform(0, 30))}},
@@ -282,7 +292,11 @@ def check_feasible(inputs: al.AllocationInputs, s: al.AllocationSettings, res: a
     assert p["allocation_usd_m"].sum() <= budget + tol * max(1, budget)
     bounds = al.partner_bounds(inputs, s)
     alloc = p["allocation_usd_m"]
-    assert (alloc >= bounds["lower_usd_m"] - tol).all()
+    # a minimum above what the partner can absorb (curve ceilings) is lowered to that
+    capacity = pd.Series(al._structure(inputs, s).capacity, index=bounds.index)
+    lower = np.minimum(bounds["lower_usd_m"], np.maximum(np.minimum(capacity, bounds["upper_usd_m"]),
+                                                          bounds["locked_usd_m"]))
+    assert (alloc >= lower - tol).all()
     assert (alloc <= bounds["upper_usd_m"] + tol).all()
     for c in s.commands:
         total = alloc[p["command"] == c.command].sum()

@@ -255,13 +255,16 @@ def test_allocation_runs_on_the_button_and_goes_stale_on_change():
     assert "Stale" in texts(at.warning)
 
 
-def test_infeasible_budget_shows_the_diagnosis_not_a_traceback():
+def test_budget_below_the_locks_gets_an_answer_marked_as_not_meeting_the_statute():
+    # issue 9: budget cuts always get an answer; below the locks they are scaled and every relaxation named
     at = start("allocation")
     at.sidebar.number_input(key="budget").set_value(0.0).run()
     at.button(key="run_allocation").click().run()
     ok(at)
     errors = texts(at.error)
-    assert "cannot all be met" in errors and "$" in errors
+    assert "does NOT meet the statute" in errors
+    warnings = " ".join(w.value for w in at.warning)
+    assert "limits relaxed" in warnings and "lock ISR/fmf" in warnings and "$" in warnings
     at.sidebar.radio(key="view").set_value("top_sheet").run()
     assert len(top_table(at)) > 150
 

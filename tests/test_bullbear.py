@@ -42,23 +42,25 @@ def test_columns_and_at_most_three_per_side_and_command(solved):
     assert (table["command"].to_numpy() == p["command"].to_numpy()).all()
 
 
-def test_bullish_rises_ranked_by_return_bearish_falls_largest_cut_first(solved):
+def test_bullish_ranked_by_return_bearish_by_least_benefit_per_dollar(solved):
     _, result, table = solved
     bull = table[table["side"] == "bullish"]
     bear = table[table["side"] == "bearish"]
-    assert (bull["change_usd_m"] > 0).all()
-    assert (bear["change_usd_m"] < 0).all() and (bear["baseline_usd_m"] > 0).all()
+    surge = table["allocation_usd_m"] - table["reference_usd_m"]
+    assert (surge[bull.index] > 0).all()
+    assert (surge[bear.index] < 0).all() and (bear["reference_usd_m"] > 0).all()
+    p = result.partners
     for command, rows in bull.groupby("command"):
-        assert rows["roi_per_usd_m"].is_monotonic_decreasing
-        # nobody with a surge in this command beats the listed ones on return
-        p = result.partners
-        others = p[(p["command"] == command) & (p["change_usd_m"] > bb.MIN_CHANGE_USD_M)]
+        assert rows["marginal_benefit_per_usd_m"].is_monotonic_decreasing
+        others = p[(p["command"] == command) & (p["allocation_usd_m"] - p["reference_usd_m"] > bb.MIN_CHANGE_USD_M)]
         assert len(rows) == min(3, len(others))
     for command, rows in bear.groupby("command"):
-        assert rows["change_usd_m"].is_monotonic_increasing
-        p = result.partners
-        cuts = p[(p["command"] == command) & (p["baseline_usd_m"] > 0)]["change_usd_m"].nsmallest(len(rows))
-        np.testing.assert_allclose(np.sort(rows["change_usd_m"].to_numpy()), np.sort(cuts.to_numpy()))
+        # ranked by the benefit the last dollars buy (lowest first), not by the size of the cut
+        assert rows["marginal_benefit_per_usd_m"].is_monotonic_increasing
+        cut = p[(p["command"] == command) & (p["reference_usd_m"] > 0)
+                & (p["allocation_usd_m"] - p["reference_usd_m"] < -bb.MIN_CHANGE_USD_M)]
+        lowest = cut["marginal_benefit_per_usd_m"].nsmallest(len(rows))
+        np.testing.assert_allclose(np.sort(rows["marginal_benefit_per_usd_m"].to_numpy()), np.sort(lowest.to_numpy()))
 
 
 def test_unfunded_partner_is_never_bearish(solved):

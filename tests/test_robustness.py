@@ -9,6 +9,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as settings_h
+from hypothesis import strategies as st
 
 from prioritizer import allocate, bullbear
 from prioritizer import robustness as rb
@@ -141,8 +144,10 @@ def test_vectorised_counts_equal_a_per_draw_reference(sample):
     _, profile, result, _, _ = sample
     mc = rb.monte_carlo(result, profile, settings(draws=150, lp_draws=0), keep_draws=True)
     W = mc.weights.to_numpy()
-    ids = result.scores.index
-    prop = propensity_for_weights(result.categories.to_numpy(float), W, profile.aggregation)
+    ranked = result.scores["rank"].notna().to_numpy()  # draws rank the partners the point ranking ranks
+    assert (~ranked).any() and list(mc.acceptability.index) == list(result.scores.index[ranked])
+    ids = result.scores.index[ranked]
+    prop = propensity_for_weights(result.categories.to_numpy(float), W, profile.aggregation)[:, ranked]
     n = len(mc.acceptability)
     acc = np.zeros((n, n))
     acc_c = np.zeros(mc.acceptability_in_command.shape)
@@ -150,7 +155,7 @@ def test_vectorised_counts_equal_a_per_draw_reference(sample):
     for i in range(len(W)):
         s = pd.Series(prop[i], index=ids)
         r = rank_descending(s).to_numpy(int)
-        rc = rank_within(s, result.scores["command"]).to_numpy(int)
+        rc = rank_within(s, result.scores["command"][ranked]).to_numpy(int)
         assert (mc.rank_draws.iloc[i].to_numpy() == r).all()
         acc[rows, r - 1] += 1
         acc_c[rows, rc - 1] += 1
@@ -345,7 +350,11 @@ def test_tipping_points_match_a_brute_force_scan():
     result.scores["priority"] = dataset.priority
     alloc_settings = allocate.settings_from_dict({
         "name": "t", "mechanisms": [{"id": "education", "effect": 1.0}, {"id": "fmf", "effect": 0.4}],
-        "baseline_mechanism": "fmf", "benefit": {"min_scale_usd_m": 10, "max_scale_usd_m": 10},
+        "baseline_mechanism": "fmf",
+        # the constructed partners have no spending figure: give them the scale and need they had before
+        # the need term (issue 9), so the case keeps its tipping points
+        "benefit": {"min_scale_usd_m": 10, "max_scale_usd_m": 10, "no_defence_scale_usd_m": 10},
+        "need": {"no_defence_forces": 1.0},
         "partners": {"default": {"max_cut_pct": 60, "max_increase_pct": 80, "increase_allowance_usd_m": 6}},
     })
     inputs = allocate.build_inputs(result.scores, dataset.partners, dataset.funding, alloc_settings)
@@ -450,3 +459,128 @@ def test_cli_bad_settings_file_names_file_and_key(tmp_path, capsys):
     assert main(["robustness", "--settings", str(path)]) == 2
     err = capsys.readouterr().err
     assert "rob.yaml" in err and "concentration" in err
+
+
+# ------------------------------------------------------------- other sources: priority, effects, curve, aggregation
+
+SOURCES_ON = dict(priority_shift=1, mechanism_effect_range=0.25, curve_scale_range=0.3, aggregation_switch=0.5,
+                  core_without_floors=True)
+LP_COLUMNS = ["base_call", "p_bullish", "p_bearish", "funded_share", "core_class"]
+RANK_COLUMNS = ["propensity_p5", "propensity_p95", "rank_p5", "rank_p50", "rank_p95", "p_top10"]
+
+
+def test_new_sources_validated_with_file_and_key():
+    for key, bad in (("priority_shift", 5), ("mechanism_effect_range", 1.0), ("curve_scale_range", -0.1),
+                     ("aggregation_switch", 1.5), ("core_without_floors", "yes")):
+        with pytest.raises(InputError) as err:
+            settings(**{key: bad})
+        assert err.value.key == key
+    with pytest.raises(InputError, match="indicator_noise") as err:
+        settings(aggregation_switch=0.5, indicator_noise=True)
+    assert err.value.key == "aggregation_switch"
+    s = rb.load_settings()
+    assert s.priority_shift == 1 and s.aggregation_switch > 0 and s.core_without_floors
+
+
+def test_sources_off_is_the_weights_only_analysis_and_lp_sources_leave_ranks_alone(sample):
+    dataset, profile, result, alloc_settings, inputs = sample
+    off = rb.monte_carlo(result, profile, settings(draws=500, lp_draws=15), inputs, alloc_settings, dataset=dataset)
+    zero = settings(draws=500, lp_draws=15, priority_shift=0, mechanism_effect_range=0.0, curve_scale_range=0.0,
+                    aggregation_switch=0.0, core_without_floors=False)
+    again = rb.monte_carlo(result, profile, zero, inputs, alloc_settings, dataset=dataset)
+    pd.testing.assert_frame_equal(off.partners, again.partners)
+    assert off.partners["funded_share_no_floors"].isna().all() and (off.partners["core_class_no_floors"] == "").all()
+    lp_only = settings(draws=500, lp_draws=15, priority_shift=1, mechanism_effect_range=0.3, curve_scale_range=0.3)
+    moved = rb.monte_carlo(result, profile, lp_only, inputs, alloc_settings, dataset=dataset)
+    # the new sources draw from their own stream: the weight draws and every rank figure are unchanged
+    pd.testing.assert_frame_equal(off.partners[RANK_COLUMNS], moved.partners[RANK_COLUMNS])
+    pd.testing.assert_series_equal(off.partners["base_call"], moved.partners["base_call"])
+    assert not off.partners["p_bullish"].equals(moved.partners["p_bullish"])
+
+
+def test_all_sources_same_seed_identical(sample):
+    dataset, profile, result, alloc_settings, inputs = sample
+    s = settings(draws=400, lp_draws=12, **SOURCES_ON)
+    a = rb.monte_carlo(result, profile, s, inputs, alloc_settings, dataset=dataset)
+    b = rb.monte_carlo(result, profile, s, inputs, alloc_settings, dataset=dataset)
+    pd.testing.assert_frame_equal(a.partners, b.partners)
+    p = a.partners
+    for col in ("p_bullish", "p_bearish", "funded_share", "funded_share_no_floors"):
+        assert p[col].between(0, 1).all()
+    assert set(p["core_class_no_floors"]) <= {"core", "borderline", "exterior"}
+    assert (p.groupby("command")[["p_bullish", "p_bearish"]].sum() <= 3 + 1e-9).all().all()
+
+
+def test_a_partner_whose_priority_is_pivotal_gets_a_probability_strictly_between(sample):
+    dataset, profile, result, alloc_settings, inputs = sample
+    fixed = dict(draws=60, lp_draws=60, concentration=1e12)  # weights held at the profile
+    base = rb.monte_carlo(result, profile, settings(**fixed), inputs, alloc_settings).partners
+    assert set(base["p_bullish"]) <= {0.0, 1.0} and set(base["p_bearish"]) <= {0.0, 1.0}
+    prio = rb.monte_carlo(result, profile, settings(priority_shift=1, **fixed), inputs, alloc_settings).partners
+    inner = prio[((prio["p_bullish"] > 0) & (prio["p_bullish"] < 1)) | ((prio["p_bearish"] > 0)
+                                                                        & (prio["p_bearish"] < 1))]
+    assert len(inner) >= 1
+    # a base-bullish partner that loses its place when its priority drops one step
+    bullish = prio[(prio["base_call"] == "bullish") & (prio["p_bullish"] < 1)]
+    assert len(bullish) >= 1 and (bullish["p_bullish"] > 0).all()
+
+
+def test_effect_and_scale_multipliers_warm_equal_a_cold_allocation(sample, monkeypatch):
+    _, _, _, alloc_settings, inputs = sample
+    value = inputs.partners["value"].to_numpy(float)
+    effect = np.linspace(0.8, 1.2, len(alloc_settings.mechanisms))
+    warm = rb.AllocationCalls(inputs, alloc_settings)
+    got = {m: warm.calls(value, effect, m) for m in (0.8, 1.25)}
+    monkeypatch.setattr(rb._WarmLP, "build", classmethod(lambda cls, *a: None))
+    cold = rb.AllocationCalls(inputs, alloc_settings)
+    for m, calls in got.items():
+        ref = cold.calls(value, effect, m)
+        np.testing.assert_allclose(calls.allocation, ref.allocation, atol=1e-6)
+        assert (calls.bullish == ref.bullish).all() and (calls.bearish == ref.bearish).all()
+    back = warm.calls(value)  # multipliers reset when a re-solve passes none
+    np.testing.assert_allclose(back.allocation, cold.calls(value).allocation, atol=1e-6)
+
+
+def test_aggregation_switch_always_equals_scoring_with_the_other_method(sample):
+    dataset, profile, result, _, _ = sample
+    s = settings(draws=300, lp_draws=0)
+    switched = rb.monte_carlo(result, profile, s.with_changes(aggregation_switch=1.0), dataset=dataset)
+    geo_profile = profile.with_method(aggregation="geometric")
+    geo = rb.monte_carlo(score(dataset, geo_profile), geo_profile, s)
+    pd.testing.assert_frame_equal(switched.partners[RANK_COLUMNS], geo.partners[RANK_COLUMNS])
+    with pytest.raises(InputError, match="data set"):
+        rb.monte_carlo(result, profile, s.with_changes(aggregation_switch=0.5))
+
+
+def test_without_floors_removes_floors_and_max_cuts_only(sample):
+    _, _, _, alloc_settings, _ = sample
+    free = rb.without_floors(alloc_settings)
+    assert all(c.floor_usd_m == 0 for c in free.commands)
+    assert free.partner_defaults.floor_usd_m == 0 and free.partner_defaults.max_cut_pct is None
+    assert [c.cap_usd_m for c in free.commands] == [c.cap_usd_m for c in alloc_settings.commands]
+    assert free.locks == alloc_settings.locks and free.pools == alloc_settings.pools
+
+
+@settings_h(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**31), k=st.integers(0, 2), r=st.floats(0.0, 0.5), c=st.floats(0.0, 0.5))
+def test_probabilities_stay_valid_for_any_source_setting(sample, seed, k, r, c):
+    dataset, profile, result, alloc_settings, inputs = sample
+    s = settings(draws=20, lp_draws=3, seed=seed, priority_shift=k, mechanism_effect_range=r, curve_scale_range=c,
+                 core_without_floors=True)
+    p = rb.monte_carlo(result, profile, s, inputs, alloc_settings, dataset=dataset).partners
+    for col in ("p_bullish", "p_bearish", "funded_share", "funded_share_no_floors"):
+        assert p[col].between(0, 1).all()
+    assert (p.groupby("command")[["p_bullish", "p_bearish"]].sum() <= 3 + 1e-9).all().all()
+    assert ((p["core_class"] == "core") == (p["funded_share"] >= 0.95 - 1e-12)).all()
+
+
+def test_unranked_partners_have_no_rank_interval_but_lp_figures(sample):
+    dataset, profile, result, alloc_settings, inputs = sample
+    unranked = result.scores.index[result.scores["rank"].isna() & result.scores["propensity"].notna()]
+    assert len(unranked)  # low-coverage partners in the bundled sample
+    p = rb.monte_carlo(result, profile, settings(draws=200, lp_draws=5, aggregation_switch=0.5), inputs,
+                       alloc_settings, dataset=dataset).partners
+    assert p.loc[unranked, "rank_p5"].isna().all() and p.loc[unranked, "p_top10"].isna().all()
+    assert p.loc[unranked, "funded_share"].notna().all()
+    ranked = p[p["rank"].notna()]
+    assert ranked["rank_p95"].max() <= len(ranked)

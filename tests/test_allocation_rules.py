@@ -1,0 +1,193 @@
+"""Rules that make the allocation defensible: need, eligibility as authorities, MOU locks, soft limits,
+relaxations and the bearish ranking (issue 9)."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from prioritizer import allocate as al
+from prioritizer import bullbear as bb
+from prioritizer import match
+from prioritizer.config import load_matching_settings
+
+MECHS = [
+    {"id": "education", "effect": 1.0, "eligibility": {"grant": True}},
+    {"id": "exercises", "effect": 0.7},
+    {"id": "train_equip", "effect": 0.6, "eligibility": {"requires_defence_forces": True}},
+    {"id": "fmf", "effect": 0.35, "eligibility": {"partner_types": ["state"], "grant": True,
+                                                  "requires_defence_forces": True}},
+]
+
+
+def table(rows: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(scores, raw, funding) from partner rows: id, milex, income, base, priority, propensity, command."""
+    ids = [r["id"] for r in rows]
+    scores = pd.DataFrame({
+        "name": [r.get("name", r["id"]) for r in rows], "command": [r.get("command", "EUCOM") for r in rows],
+        "partner_type": [r.get("type", "state") for r in rows],
+        "propensity": [r.get("propensity", 60.0) for r in rows], "priority": [r.get("priority", 4.0) for r in rows],
+        "coverage": [r.get("coverage", 1.0) for r in rows],
+    }, index=pd.Index(ids, name="partner_id"))
+    raw = pd.DataFrame({"sipri_milex_usd_m": [r.get("milex", np.nan) for r in rows],
+                        "cow_milper_thousands": [r.get("milper", 10.0) for r in rows],
+                        "income_group": [r.get("income", "LMC") for r in rows]}, index=scores.index)
+    funding = pd.DataFrame({"baseline_usd_m": [r.get("base", 0.0) for r in rows]}, index=scores.index)
+    return scores, raw, funding
+
+
+CFG = {"name": "rules", "mechanisms": MECHS,
+       "eligibility": {"grant_exceptions": {"BAL": {"basis": "earmark"}}},
+       "partners": {"default": {"max_cut_pct": 50, "max_increase_pct": 50, "increase_allowance_usd_m": 10}}}
+
+
+def build(rows, **changes):
+    cfg = copy.deepcopy(CFG)
+    cfg.update(changes)
+    s = al.settings_from_dict(cfg)
+    return al.build_inputs(*table(rows), s), s
+
+
+def test_high_income_partner_gets_no_grants_unless_an_mou_or_lock_names_it():
+    inputs, _ = build([{"id": "RICH", "milex": 50_000, "income": "HIC"}, {"id": "BAL", "milex": 900, "income": "HIC"},
+                       {"id": "MOU", "milex": 20_000, "income": "HIC"}, {"id": "POOR", "milex": 300, "income": "LIC"}],
+                      locks=[{"partner_id": "MOU", "mechanism": "fmf", "amount_usd_m": 30, "basis": "MOU"}])
+    e = inputs.eligible
+    assert not e.at["RICH", "education"] and not e.at["RICH", "fmf"] and e.at["RICH", "exercises"]
+    assert e.at["BAL", "education"] and e.at["BAL", "fmf"]  # named in grant_exceptions
+    assert e.at["MOU", "fmf"]  # a lock is an MOU
+    assert e.at["POOR", "education"] and e.at["POOR", "fmf"]
+    assert "high-income" in inputs.ineligible_reason.at["RICH", "fmf"]
+    assert any("high-income partners get no education/fmf grants" in n and "RICH" in n for n in inputs.notes)
+
+
+def test_no_armed_forces_means_no_train_equip_or_fmf_and_no_minimum_scale():
+    inputs, s = build([{"id": "ISL", "milex": np.nan, "milper": 0.0}, {"id": "CRI", "milex": 0.0, "milper": 0.0},
+                       {"id": "MUS", "milex": 21.0, "milper": 0.0}, {"id": "ARM", "milex": 1000.0}])
+    e, p = inputs.eligible, inputs.partners
+    for pid in ("ISL", "CRI", "MUS"):
+        assert not e.at[pid, "train_equip"] and not e.at[pid, "fmf"] and e.at[pid, "exercises"], pid
+        assert p.at[pid, "scale_usd_m"] == s.no_defence_scale_usd_m
+        assert p.at[pid, "need"] == pytest.approx(s.need.no_defence_forces * s.need.income_factor("LMC"))
+    assert e.at["ARM", "fmf"] and e.at["ARM", "train_equip"]
+    note = next(n for n in inputs.notes if "no armed forces" in n)
+    assert "ISL" in note and "CRI" in note and "MUS" in note  # named, not silently given a minimum
+
+
+def test_need_falls_with_own_defence_spending_and_income_and_frontline_keeps_a_floor():
+    rows = [{"id": "SMALL", "milex": 300}, {"id": "BIG", "milex": 60_000}, {"id": "BIGRICH", "milex": 60_000,
+                                                                              "income": "HIC"},
+            {"id": "UKR", "milex": 60_000}]
+    inputs, s = build(rows, need={"reference_usd_m": 1500, "frontline": {"partners": ["UKR"], "need_floor": 0.6}})
+    n = inputs.partners["need"]
+    assert n["SMALL"] == pytest.approx(1500 / 1800)
+    assert n["BIG"] == pytest.approx(1500 / 61_500)  # $15 M is noise in a $60 B budget
+    assert n["BIGRICH"] == pytest.approx(0.5 * 1500 / 61_500)
+    assert n["UKR"] == pytest.approx(0.6)
+    # the benefit potential value × S does not grow with wealth on its own (frontline partners excepted)
+    p = inputs.partners[~inputs.partners["frontline"]]
+    potential = p["value"] / (p["priority"] / 5 * p["propensity"] / 100) * p["scale_usd_m"]
+    assert (potential <= s.need.reference_usd_m * s.scale_fraction + 1e-9).all()
+    np.testing.assert_allclose(al.partner_value(p, s), p["value"])
+
+
+def test_risk_is_data_uncertainty_and_diversion_not_stability():
+    inputs, _ = build([{"id": "A", "milex": 500, "coverage": 0.8}, {"id": "B", "milex": 500}],
+                      risk={"discount": 0.5, "diversion": {"B": {"risk": 0.4, "basis": "end-use findings"}}})
+    p = inputs.partners
+    assert p.at["A", "risk"] == pytest.approx(0.2) and p.at["B", "risk"] == pytest.approx(0.4)
+    assert p.at["A", "value"] == pytest.approx(0.8 * 0.6 * p.at["A", "need"] * (1 - 0.5 * 0.2))
+
+
+SOFT = {"command_floor_penalty": 2.0, "partner_minimum_penalty": 0.05, "pool_minimum_penalty": 2.0,
+        "lock_shortfall": "scale_pro_rata"}
+
+
+def test_budget_below_the_locks_scales_them_pro_rata_and_names_every_relaxation():
+    rows = [{"id": "ISR", "milex": 20_000, "base": 300}, {"id": "EGY", "milex": 4000, "base": 100},
+            {"id": "X", "milex": 800, "base": 40, "command": "AFRICOM"}]
+    inputs, s = build(rows, soft_limits=SOFT, commands={"AFRICOM": {"floor_pct_of_budget": 10}},
+                      locks=[{"partner_id": "ISR", "mechanism": "fmf", "amount_usd_m": 300, "basis": "MOU"},
+                             {"partner_id": "EGY", "mechanism": "fmf", "amount_usd_m": 100, "basis": "approp"}])
+    res = al.allocate(inputs, s, 200)
+    assert not res.meets_statute
+    cell = res.mechanisms.set_index(["partner_id", "mechanism"])["allocation_usd_m"]
+    assert cell[("ISR", "fmf")] == pytest.approx(150) and cell[("EGY", "fmf")] == pytest.approx(50)
+    r = res.relaxations.set_index("constraint")
+    assert r.at["lock ISR/fmf", "relaxed_by_usd_m"] == pytest.approx(150)
+    assert r.at["lock EGY/fmf", "relaxed_by_usd_m"] == pytest.approx(50)
+    assert r.at["AFRICOM floor", "relaxed_by_usd_m"] == pytest.approx(20)  # 10 % of 200, nothing left for it
+    assert "DOES NOT MEET THE STATUTE" in r.at["lock ISR/fmf", "text"]
+    assert res.partners["allocation_usd_m"].sum() <= 200 + 1e-6
+
+
+def test_soft_command_floor_is_relaxed_by_the_missing_amount_and_locks_hold_when_feasible():
+    rows = [{"id": "A", "milex": 500, "base": 20, "command": "AFRICOM"}, {"id": "B", "milex": 500, "base": 100}]
+    inputs, s = build(rows, soft_limits=SOFT, commands={"AFRICOM": {"floor_usd_m": 500}},
+                      locks=[{"partner_id": "B", "mechanism": "fmf", "amount_usd_m": 60, "basis": "MOU"}])
+    res = al.allocate(inputs, s, 150)
+    assert res.meets_statute
+    a = res.partners.at["A", "allocation_usd_m"]
+    r = res.relaxations.set_index("constraint")
+    assert r.at["AFRICOM floor", "relaxed_by_usd_m"] == pytest.approx(500 - a, abs=1e-6)
+    cell = res.mechanisms.set_index(["partner_id", "mechanism"])["allocation_usd_m"]
+    assert cell[("B", "fmf")] == pytest.approx(60)
+
+
+def test_the_default_settings_always_answer_and_the_frontier_has_no_infeasible_level(sample_inputs):
+    inputs, s = sample_inputs
+    table_ = al.frontier(inputs, s, levels=20, low_pct=20, high_pct=200)
+    assert (table_["status"] == "Optimal").all()
+    assert (np.diff(table_["total_benefit"].to_numpy()) >= -1e-6).all()
+    legal = table_[table_["meets_statute"]]
+    assert (np.diff(legal["net_benefit"].to_numpy()) >= -1e-6).all()
+    assert not table_["meets_statute"].iloc[0] and "DOES NOT MEET" in table_["note"].iloc[0]
+    res = al.allocate(inputs, s, 3000)
+    assert not res.meets_statute and len(res.relaxations)
+    assert res.partners["allocation_usd_m"].sum() <= 3000 + 1e-6
+
+
+def test_default_lists_have_no_hic_grant_outside_an_mou_and_no_partner_without_forces(sample_inputs):
+    inputs, s = sample_inputs
+    res = al.allocate(inputs, s, s.default_budget(inputs.baseline_total_usd_m))
+    t = bb.bullish_bearish(res, inputs)
+    bull = t[t["side"] == "bullish"]
+    p = inputs.partners
+    assert p.loc[bull["partner_id"], "defence_forces"].all()
+    m = res.mechanisms
+    grants = m[m["mechanism"].isin(["education", "fmf"]) & (m["allocation_usd_m"] > 1e-6)]
+    assert not (~grants["eligible"].astype(bool)).any()
+    # locked partners are held at their MOU, never below it
+    cell = m.set_index(["partner_id", "mechanism"])["allocation_usd_m"]
+    for lk in s.locks:
+        assert cell[(lk.partner_id, lk.mechanism)] == pytest.approx(lk.amount_usd_m)
+    bear = t[t["side"] == "bearish"]
+    assert not bear["partner_id"].isin([lk.partner_id for lk in s.locks]).any() or \
+        (bear["allocation_usd_m"] < bear["reference_usd_m"]).all()
+    # bearish: ranked by benefit per $1 M of the last dollars, and not all at the max-cut floor
+    for _, rows in bear.groupby("command"):
+        assert rows["marginal_benefit_per_usd_m"].is_monotonic_increasing
+    at_floor = (bear["allocation_usd_m"] - res.partners.loc[bear["partner_id"], "lower_usd_m"].to_numpy()).abs() < 1e-6
+    assert not at_floor.all()
+
+
+def test_under_resourced_needs_grant_eligibility_and_material_need():
+    s = load_matching_settings()
+    idx = pd.Index(["JPN", "ALB"])
+    prop, prio, base = pd.Series([80.0, 60.0], idx), pd.Series([5.0, 4.0], idx), pd.Series([0.0, 0.0], idx)
+    out = match.funding_mismatch(prop, prio, base, s, need=pd.Series([0.02, 0.7], idx),
+                                 grant_eligible=pd.Series([False, True], idx))
+    assert out.at["JPN", "funding_flag"] == "" and out.at["ALB", "funding_flag"] == "under-resourced"
+    assert out.at["JPN", "merit"] == pytest.approx(1.0 * 0.8 * 0.02)
+
+
+@pytest.fixture(scope="module")
+def sample_inputs():
+    from prioritizer.pipeline import run_scoring
+
+    dataset, _, result = run_scoring()
+    s = al.load_settings(known_partners=dataset.partners.index)
+    return al.build_inputs(result.scores, dataset.raw, dataset.funding, s), s
