@@ -32,7 +32,9 @@ import yaml
 from scipy import sparse
 
 from prioritizer.errors import InfeasibleError, InputError
+from prioritizer.load import MAX_FUNDING_USD_M, parse_number
 from prioritizer.paths import DEFAULT_ALLOCATION_SETTINGS
+from prioritizer.safe_yaml import MAX_YAML_BYTES, parse_yaml
 
 COMMANDS = ("AFRICOM", "CENTCOM", "EUCOM", "INDOPACOM", "NORTHCOM", "SOUTHCOM")
 PARTNER_TYPES = ("state", "non-state")
@@ -171,6 +173,10 @@ class AllocationSettings:
         return float(baseline_total_usd_m) * self.budget_pct_of_baseline / 100.0
 
 
+MAX_SETTING_VALUE = 1e9
+"""Ceiling of a settings number without a tighter documented bound."""
+
+
 class _Reader:
     """Strict reader for the settings mapping: every error names the file and the key."""
 
@@ -208,8 +214,12 @@ class _Reader:
             what = "negative amounts are not allowed" if minimum == 0 and not strict_min else \
                 f"must be {'>' if strict_min else '≥'} {minimum:g}"
             raise self.fail(key, f"{what} (got {value:g})")
-        if maximum is not None and value > maximum:
-            raise self.fail(key, f"must be ≤ {maximum:g} (got {value:g})")
+        if maximum is None:  # documented ceilings: amounts ≤ US$ 1 trillion/yr, percentages ≤ 1000 %
+            leaf = key.rsplit(".", 1)[-1]
+            maximum = (MAX_FUNDING_USD_M if "usd_m" in leaf else 1000.0 if "pct" in leaf else MAX_SETTING_VALUE)
+        if value > maximum or (minimum is None and value < -maximum):
+            raise self.fail(key, f"must be ≤ {maximum:,g} (got {value:g})" if value > maximum
+                            else f"must be ≥ {-maximum:,g} (got {value:g})")
         return value
 
     def integer(self, value: Any, key: str, minimum: int, maximum: int) -> int:
@@ -246,13 +256,16 @@ def load_settings(path: str | Path | None = None, known_commands: Iterable[str] 
     """
     path = Path(path) if path is not None else DEFAULT_ALLOCATION_SETTINGS
     try:
+        if path.is_file() and path.stat().st_size > MAX_YAML_BYTES:
+            raise InputError(f"YAML file is larger than {MAX_YAML_BYTES // 1_000_000} MB; a settings file is a "
+                             "few KB", file=str(path))
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError("settings file not found", file=str(path)) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read settings ({exc})", file=str(path)) from None
     try:
-        data = yaml.safe_load(text)
+        data = parse_yaml(text, str(path), syntax_errors=True)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
@@ -977,27 +990,11 @@ class AllocationResult:
 
 
 def check_budget(budget_usd_m: Any) -> float:
-    """A budget as a finite, non-negative float (US$ M/yr); raises InputError otherwise."""
-    if isinstance(budget_usd_m, bool):
-        raise InputError(f"budget must be a number of US$ M, got {budget_usd_m!r}", key="budget_usd_m")
-    if isinstance(budget_usd_m, str):
-        text = budget_usd_m.strip().replace(",", "")
-        try:
-            value = float(text)
-        except ValueError:
-            raise InputError(f"budget must be a number of US$ M, got '{budget_usd_m}'", key="budget_usd_m") \
-                from None
-    else:
-        try:
-            value = float(budget_usd_m)
-        except (TypeError, ValueError):
-            raise InputError(f"budget must be a number of US$ M, got {budget_usd_m!r}", key="budget_usd_m") \
-                from None
-    if not math.isfinite(value):
-        raise InputError(f"budget must be a finite number of US$ M, got {value}", key="budget_usd_m")
-    if value < 0:
-        raise InputError(f"budget cannot be negative (got {value:g} US$ M)", key="budget_usd_m")
-    return value
+    """A budget as a finite float in 0 – ``MAX_FUNDING_USD_M`` (US$ M/yr); raises InputError otherwise.
+    Text is read by :func:`prioritizer.load.parse_number`: a decimal comma (``5920,5``) is refused, not
+    read as 59,205."""
+    return parse_number(budget_usd_m, what="budget", key="budget_usd_m", low=0.0,
+                        high=MAX_FUNDING_USD_M)
 
 
 def _highs_available() -> bool:

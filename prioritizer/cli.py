@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from prioritizer import files
 from prioritizer.errors import InfeasibleError, InputError
 
 EXIT_INPUT = 2
@@ -35,22 +36,34 @@ def ranked_table(scores: pd.DataFrame, peers: pd.DataFrame | None = None) -> pd.
     return table.reset_index(drop=True)
 
 
-def write_table(frame: pd.DataFrame, out: str | Path, sheet: str = "Rankings") -> Path:
-    """Write a table as CSV or XLSX (by extension), neutralising formula-like text cells."""
-    path = Path(out)
-    suffix = path.suffix.lower()
-    if suffix not in (".csv", ".xlsx"):
-        raise InputError("output must end in .csv or .xlsx", file=str(path))
-    if not path.parent.exists():
-        raise InputError("output folder does not exist", file=str(path))
+INPUT_FLAGS = ("data", "weights", "priority", "funding", "overrides", "settings", "allocation_settings", "matching")
+
+
+def input_paths(args: argparse.Namespace) -> list[Path]:
+    """Every file a command reads: the paths given on the command line and the bundled defaults."""
+    from prioritizer.load import SAMPLE_FILES
+    from prioritizer.paths import SAMPLE_DATA_DIR, WEIGHTS_DIR
+
+    given = [Path(v) for k in INPUT_FLAGS if isinstance(v := getattr(args, k, None), str | Path)]
+    defaults = [SAMPLE_DATA_DIR / f for f in SAMPLE_FILES.values()] + sorted(WEIGHTS_DIR.glob("*.yaml"))
+    return given + defaults
+
+
+def check_out(args: argparse.Namespace, attr: str = "out", flag: str = "--out") -> None:
+    """Refuse a bad output path before any work (extension, folder, or one of the inputs)."""
+    if getattr(args, attr, None):
+        files.check_output(getattr(args, attr), input_paths(args), flag=flag)
+
+
+def write_table(frame: pd.DataFrame, out: str | Path, sheet: str = "Rankings",
+                inputs: Sequence[str | Path] = ()) -> Path:
+    """Write a table as CSV or XLSX (by extension), neutralising formula-like text cells; atomic, and never
+    over one of ``inputs``."""
+    path = files.check_output(out, inputs)
     from prioritizer import report
 
-    data = report.to_csv_bytes(frame) if suffix == ".csv" else report.workbook_bytes({sheet: frame})
-    try:
-        path.write_bytes(data)
-    except OSError as exc:
-        raise InputError(f"cannot write output ({exc.strerror})", file=str(path)) from None
-    return path
+    data = report.to_csv_bytes(frame) if path.suffix.lower() == ".csv" else report.workbook_bytes({sheet: frame})
+    return files.atomic_write(path, data)
 
 
 def add_data_arguments(parser: argparse.ArgumentParser) -> None:
@@ -66,11 +79,14 @@ def _cmd_score(args: argparse.Namespace) -> int:
     from prioritizer import match
     from prioritizer.pipeline import run_scoring
 
+    check_out(args)
+    if args.top < 0:
+        raise InputError(f"must be 0 (all) or more (got {args.top})", key="--top")
     dataset, profile, result = run_scoring(args.data, args.weights, args.priority, args.funding, args.overrides)
     peers = match.peers(result.constructs, k=3, names=result.scores["name"])
     table = ranked_table(result.scores, peers)
     if args.out:
-        path = write_table(table, args.out)
+        path = write_table(table, args.out, inputs=input_paths(args))
         print(f"wrote {len(table)} partners to {path}")
     shown = table if args.top == 0 else table.head(args.top)
     cols = ["rank", "partner_id", "name", "command", "propensity", "coverage", "quadrant"]
