@@ -275,15 +275,24 @@ def to_numeric_column(cells: pd.Series, *, file: str, column: str, low: float | 
     if infinite.any():
         pos = int(np.flatnonzero(infinite)[0])
         raise InputError("infinite value", file=file, row=pos + 2, column=column)
+    check_range(arr, low, high, file=file, column=column, basis=bound_basis)
+    return values.astype(float)
+
+
+def check_range(values: np.ndarray | pd.Series, low: float | None, high: float | None, *, file: str,
+                column: str, basis: str = "") -> None:
+    """InputError naming the first cell outside ``low``–``high`` (NaN passes; None = unbounded)."""
+    arr = np.asarray(values, dtype=float)
     with np.errstate(invalid="ignore"):
         out = ((arr < low) if low is not None else np.zeros(len(arr), bool)) | \
               ((arr > high) if high is not None else np.zeros(len(arr), bool))
     if out.any():
         pos = int(np.flatnonzero(out)[0])
-        why = f" ({bound_basis})" if bound_basis else ""
-        raise InputError(f"value {arr[pos]:,g} is outside the allowed range {low:,g} to {high:,g}{why}",
+        why = f" ({basis})" if basis else ""
+        lo = "-inf" if low is None else f"{low:,g}"
+        hi = "inf" if high is None else f"{high:,g}"
+        raise InputError(f"value {arr[pos]:,g} is outside the allowed range {lo} to {hi}{why}",
                          file=file, row=pos + 2, column=column)
-    return values.astype(float)
 
 
 def _require_columns(frame: pd.DataFrame, required: tuple[str, ...], file: str) -> None:
@@ -433,8 +442,9 @@ def validate_partners(
     for ind in indicators:
         if ind in frame.columns:
             low, high, basis = indicator_bounds(dictionary, ind)
-            col = to_numeric_column(frame[ind], file=file, column=ind, low=low, high=high, bound_basis=basis)
+            col = to_numeric_column(frame[ind], file=file, column=ind)
             _check_transform_domain(col, dictionary.at[ind, "transform"], file, ind)
+            check_range(col, low, high, file=file, column=ind, basis=basis)
             values[ind] = col.to_numpy()
         else:
             values[ind] = np.full(len(frame), np.nan)
