@@ -442,7 +442,7 @@ def validate_partners(
     for ind in indicators:
         if ind in frame.columns:
             low, high, basis = indicator_bounds(dictionary, ind)
-            col = to_numeric_column(frame[ind], file=file, column=ind)
+            col = to_numeric_column(frame[ind], file=file, column=ind, low=None, high=None)
             _check_transform_domain(col, dictionary.at[ind, "transform"], file, ind)
             check_range(col, low, high, file=file, column=ind, basis=basis)
             values[ind] = col.to_numpy()
