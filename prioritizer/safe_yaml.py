@@ -68,8 +68,9 @@ def parse_yaml(text: str, label: str, *, syntax_errors: bool = False) -> Any:
     if len(text.encode("utf-8", "surrogatepass")) > MAX_YAML_BYTES:
         raise InputError(f"YAML file is larger than {MAX_YAML_BYTES // 1_000_000} MB; a settings file is a few KB",
                          file=label)
-    loader = _LimitedLoader(text)
+    loader = None
     try:
+        loader = _LimitedLoader(text)
         node = loader.get_single_node()
         if node is None:
             return None
@@ -77,8 +78,8 @@ def parse_yaml(text: str, label: str, *, syntax_errors: bool = False) -> Any:
         return loader.construct_document(node)
     except _Limit as exc:
         raise InputError(f"refused: {exc.message}", file=label, row=exc.line) from None
-    except yaml.YAMLError as exc:
-        if syntax_errors:
+    except (yaml.YAMLError, ValueError) as exc:  # PyYAML raises ValueError for some malformed scalars
+        if syntax_errors and isinstance(exc, yaml.YAMLError):
             raise
         mark = getattr(exc, "problem_mark", None)
         row = mark.line + 1 if mark is not None else None
@@ -87,4 +88,5 @@ def parse_yaml(text: str, label: str, *, syntax_errors: bool = False) -> Any:
     except RecursionError:
         raise InputError(f"refused: nested more than {MAX_DEPTH} levels deep", file=label) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
