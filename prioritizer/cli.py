@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from prioritizer import files
+from prioritizer.cli_common import add_data_arguments, check_out, input_paths, write_table
 from prioritizer.errors import InfeasibleError, InputError
+
+__all__ = ["add_data_arguments", "build_parser", "main", "ranked_table", "write_table"]
 
 EXIT_INPUT = 2
 EXIT_INFEASIBLE = 3
@@ -34,45 +36,6 @@ def ranked_table(scores: pd.DataFrame, peers: pd.DataFrame | None = None) -> pd.
     table = table.sort_values(["rank", "name"], na_position="last")
     table.insert(0, "partner_id", table.index)
     return table.reset_index(drop=True)
-
-
-INPUT_FLAGS = ("data", "weights", "priority", "funding", "overrides", "settings", "allocation_settings", "matching")
-
-
-def input_paths(args: argparse.Namespace) -> list[Path]:
-    """Every file a command reads: the paths given on the command line and the bundled defaults."""
-    from prioritizer.load import SAMPLE_FILES
-    from prioritizer.paths import SAMPLE_DATA_DIR, WEIGHTS_DIR
-
-    given = [Path(v) for k in INPUT_FLAGS if isinstance(v := getattr(args, k, None), str | Path)]
-    defaults = [SAMPLE_DATA_DIR / f for f in SAMPLE_FILES.values()] + sorted(WEIGHTS_DIR.glob("*.yaml"))
-    return given + defaults
-
-
-def check_out(args: argparse.Namespace, attr: str = "out", flag: str = "--out") -> None:
-    """Refuse a bad output path before any work (extension, folder, or one of the inputs)."""
-    if getattr(args, attr, None):
-        files.check_output(getattr(args, attr), input_paths(args), flag=flag)
-
-
-def write_table(frame: pd.DataFrame, out: str | Path, sheet: str = "Rankings",
-                inputs: Sequence[str | Path] = ()) -> Path:
-    """Write a table as CSV or XLSX (by extension), neutralising formula-like text cells; atomic, and never
-    over one of ``inputs``."""
-    path = files.check_output(out, inputs)
-    from prioritizer import report
-
-    data = report.to_csv_bytes(frame) if path.suffix.lower() == ".csv" else report.workbook_bytes({sheet: frame})
-    return files.atomic_write(path, data)
-
-
-def add_data_arguments(parser: argparse.ArgumentParser) -> None:
-    """Arguments every scoring-based command shares."""
-    parser.add_argument("--data", help="partners CSV/XLSX (default: bundled sample_data/partners.csv)")
-    parser.add_argument("--weights", help="weight profile YAML (default: weights/default.yaml)")
-    parser.add_argument("--priority", help="priority CSV/XLSX: partner_id, priority 1–5 (default: public proxy)")
-    parser.add_argument("--funding", help="baseline funding CSV/XLSX: partner_id, baseline_usd_m")
-    parser.add_argument("--overrides", help="construct overrides CSV: partner_id, construct, value, rationale")
 
 
 def _cmd_score(args: argparse.Namespace) -> int:

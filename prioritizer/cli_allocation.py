@@ -16,6 +16,7 @@ import pandas as pd
 
 from prioritizer import allocate as alloc
 from prioritizer import bullbear, files
+from prioritizer.cli_common import add_data_arguments, check_out, input_paths
 from prioritizer.errors import InputError
 from prioritizer.load import MAX_FUNDING_USD_M
 
@@ -49,13 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _data_arguments(parser: argparse.ArgumentParser) -> None:
-    try:
-        from prioritizer.cli import add_data_arguments
-    except ImportError:  # pragma: no cover - the main CLI is always present in the package
-        for name in ("data", "weights", "priority", "funding", "overrides"):
-            parser.add_argument(f"--{name}")
-    else:
-        add_data_arguments(parser)
+    add_data_arguments(parser)
     parser.add_argument("--settings", help="allocation settings YAML (default: weights/allocation.yaml)")
 
 
@@ -195,14 +190,10 @@ def bullbear_text(table: pd.DataFrame, offs: pd.DataFrame) -> str:
 
 
 def _inputs(args: argparse.Namespace) -> list[Path]:
-    from prioritizer.cli import input_paths
-
     return input_paths(args)
 
 
 def _check_out(args: argparse.Namespace) -> None:
-    from prioritizer.cli import check_out
-
     check_out(args)
 
 

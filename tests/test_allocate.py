@@ -335,13 +335,13 @@ def sample_ok():
 
 def test_cli_allocate_prints_bullbear_and_writes_allocation(capsys, tmp_path, sample_ok):
     out_csv = tmp_path / "alloc.csv"
-    code, out, err = run_cli(capsys, "allocate", "--budget-usd-m", "6000", "--out", str(out_csv))
+    code, out, err = run_cli(capsys, "allocate", "--budget-usd-m", "14000", "--out", str(out_csv))
     assert code == 0, err
     assert "bullish:" in out and "bearish:" in out and "solver HiGHS (highspy)" in out
     assert "surge $" in out and "offsets from bearish cuts" in out
     table = pd.read_csv(out_csv)
     assert "allocation_usd_m" in table.columns
-    assert table["allocation_usd_m"].sum() <= 6000 + 1e-6
+    assert table["allocation_usd_m"].sum() <= 14000 + 1e-6
     xlsx = tmp_path / "alloc.xlsx"
     code, _, err = run_cli(capsys, "allocate", "--out", str(xlsx))
     assert code == 0, err

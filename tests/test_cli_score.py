@@ -30,7 +30,11 @@ def test_score_writes_csv_with_required_columns(tmp_path, capsys):
     table = pd.read_csv(out, encoding="utf-8-sig")
     assert set(REQUIRED) <= set(table.columns)
     assert len(table) >= 190 and table["partner_id"].is_unique
-    assert table["rank"].is_monotonic_increasing
+    ranked = table["rank"].notna()
+    assert table.loc[ranked, "rank"].is_monotonic_increasing
+    # partners below the coverage threshold are unranked and listed last, with their coverage
+    assert not ranked.iloc[: int(ranked.sum())].eq(False).any() and (~ranked).sum() >= 1
+    assert (table.loc[~ranked, "coverage"] < 0.7).all() and "VAT" in set(table.loc[~ranked, "partner_id"])
     assert table["command"].isin(["AFRICOM", "CENTCOM", "EUCOM", "INDOPACOM", "NORTHCOM", "SOUTHCOM"]).all()
 
 

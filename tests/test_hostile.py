@@ -231,12 +231,12 @@ def test_full_disk_xlsx_from_the_cli_is_one_line(capsys, tmp_path, monkeypatch):
 # 9. Absurd numbers are refused with their cell or key -----------------------------------------------------
 def test_absurd_cell_is_refused_by_the_documented_bound(capsys, tmp_path):
     frame = pd.read_csv(PARTNERS, dtype=str, keep_default_na=False)
-    frame.loc[0, "vdem_polyarchy"] = "1e308"
+    frame.loc[0, "vdem_libdem"] = "1e308"
     path = tmp_path / "partners.csv"
     frame.to_csv(path, index=False)
     code, err = run(capsys, "score", "--data", str(path))
     line = one_line(err)
-    assert code == 2 and "row 2" in line and "vdem_polyarchy" in line and "0 to 1" in line
+    assert code == 2 and "row 2" in line and "vdem_libdem" in line and "0 to 1" in line
 
 
 def test_absurd_weights_budget_and_funding(capsys, tmp_path):

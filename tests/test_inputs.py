@@ -164,14 +164,14 @@ def test_negative_weight_names_key(tmp_path, capsys):
 def test_all_zero_weights(tmp_path, capsys):
     text = BASE_PROFILE
     for cat, w in (("governance", "0.25"), ("democracy_rights", "0.10"), ("stability", "0.15"),
-                   ("absorptive_capacity", "0.20"), ("shared_interests", "0.15"), ("us_engagement", "0.15")):
+                   ("absorptive_capacity", "0.20"), ("shared_interests", "0.20"), ("us_engagement", "0.10")):
         text = text.replace(f"{cat}: {w}", f"{cat}: 0")
     path = _profile(tmp_path, text)
     assert_clear_error(*run_cli(["score", "--weights", str(path)], capsys)[::2], "key 'categories'", "all")
 
 
 def test_unknown_category_and_method(tmp_path, capsys):
-    path = _profile(tmp_path, BASE_PROFILE.replace("us_engagement: 0.15", "us_engagement: 0.15\n  economy: 1"))
+    path = _profile(tmp_path, BASE_PROFILE.replace("us_engagement: 0.10", "us_engagement: 0.10\n  economy: 1"))
     assert_clear_error(*run_cli(["score", "--weights", str(path)], capsys)[::2], "key 'categories.economy'",
                        "unknown id")
     path = _profile(tmp_path, BASE_PROFILE.replace("normalisation: minmax", "normalisation: softmax"))
@@ -187,11 +187,11 @@ def test_indicator_missing_from_dictionary_in_data_dir(tmp_path):
     data = tmp_path / "data"
     shutil.copytree(SAMPLE_DATA_DIR, data, ignore=shutil.ignore_patterns("panels", "*.json"))
     dictionary = pd.read_csv(data / "indicators.csv", dtype=str, keep_default_na=False)
-    dictionary = dictionary[dictionary["indicator_id"] != "cow_cinc"]
+    dictionary = dictionary[dictionary["indicator_id"] != "literacy_rate"]
     dictionary.to_csv(data / "indicators.csv", index=False)
     with pytest.raises(InputError) as err:
         load_dataset(data)
-    assert "column 'cow_cinc'" in str(err.value) and "partners.csv" in str(err.value)
+    assert "column 'literacy_rate'" in str(err.value) and "partners.csv" in str(err.value)
 
 
 def test_dictionary_bad_direction(tmp_path):
@@ -242,3 +242,21 @@ def test_category_labels_match_the_shipped_construct_table():
     constructs = pd.read_csv(SAMPLE_DATA_DIR / "constructs.csv")
     shipped = dict(constructs[["category_id", "category_label"]].drop_duplicates().itertuples(index=False))
     assert shipped == CATEGORY_LABELS
+
+
+def test_bad_income_group_names_row_and_column(tmp_path, capsys):
+    def edit(f):
+        f.loc[2, "income_group"] = "RICH"
+        return f
+    path = partners_copy(tmp_path, edit)
+    assert_clear_error(*run_cli(["score", "--data", str(path)], capsys)[::2], "partners.csv", "row 4",
+                       "column 'income_group'", "HIC")
+
+
+def test_income_group_is_optional(tmp_path):
+    path = partners_copy(tmp_path, lambda f: f.drop(columns=["income_group", "income_group_year"]))
+    data = load_dataset(partners=path)
+    assert data.partners["income_group"].isna().all()
+    shipped = load_dataset()
+    assert shipped.partners.at["JPN", "income_group"] == "HIC"
+    assert shipped.partners.at["JPN", "income_group_year"] >= 2020

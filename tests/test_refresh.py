@@ -93,7 +93,7 @@ def test_years_present_exactly_where_values_present(partners, dictionary):
 def test_dictionary_year_is_most_common(partners, dictionary):
     d = dictionary.set_index("indicator_id")
     assert d.at["wgi_rule_of_law", "year"] == 2023
-    assert d.at["fsi_total", "year"] == 2023
+    assert d.at["fsi_c1_security_apparatus", "year"] == 2023
     for ind in d.index:
         assert d.at[ind, "year"] == partners[f"{ind}_year"].mode().max(), ind
 
@@ -127,9 +127,9 @@ def test_spot_check_other_panels(partners):
     p = partners.set_index("partner_id")
     vdem = _panel(refresh.F_VDEM)
     v = vdem[(vdem["iso3"] == "IND") & (vdem["year"] == 2024)].iloc[0]
-    assert p.at["IND", "vdem_polyarchy"] == pytest.approx(v["v2x_polyarchy"])
+    assert p.at["IND", "vdem_libdem"] == pytest.approx(v["v2x_libdem"])
     fsi = _panel(refresh.F_FSI).set_index("iso3")
-    assert p.at["SOM", "fsi_total"] == pytest.approx(fsi.at["SOM", "fsi_total"])
+    assert p.at["SOM", "fsi_c1_security_apparatus"] == pytest.approx(fsi.at["SOM", "fsi_c1_security_apparatus"])
     sipri = _panel(refresh.F_SIPRI)
     s = sipri[(sipri["iso3"] == "POL") & (sipri["year"] == 2023)].iloc[0]
     assert p.at["POL", "sipri_milex_pct_gdp"] == pytest.approx(100 * s["milex_share_gdp"])
@@ -141,8 +141,11 @@ def test_spot_check_other_panels(partners):
     unga = _panel(refresh.F_UNGA).set_index(["iso3", "year"])
     expected = abs(unga.at[("FRA", 2023), "idealpointall"] - unga.at[("USA", 2023), "idealpointall"])
     assert p.at["FRA", "unga_distance_to_us"] == pytest.approx(expected)
-    assert p.at["GBR", "atop_us_defense_pact"] == 1
-    assert p.at["CHN", "atop_us_defense_pact"] == 0
+    # formal ties from the curated facts: NATO (incl. Finland 2023, Sweden 2024) = 2, MNNA = 1, embargo = 0
+    assert p.at["GBR", "us_defense_tie"] == 2 and p.at["FIN", "us_defense_tie"] == 2
+    assert p.at["SWE", "us_defense_tie"] == 2 and p.at["JPN", "us_defense_tie"] == 2
+    assert p.at["ISR", "us_defense_tie"] == 1 and p.at["TWN", "us_defense_tie"] == 1
+    assert p.at["CHN", "us_defense_tie"] == 0 and p.at["AFG", "us_defense_tie"] == 0
 
 
 def test_ucdp_zero_when_absent(partners):
@@ -152,12 +155,12 @@ def test_ucdp_zero_when_absent(partners):
     assert p.at["UKR", "ucdp_conflict_years_2020_2024"] >= 3
 
 
-def test_fmf_negative_years_clipped(partners):
+def test_fmf_negative_years_clipped():
     ds = _panel(refresh.F_DSCA).dropna(subset=["iso3"]).set_index("iso3")
     cols = [f"fmf_fy{y}" for y in range(2020, 2025)]
     assert (ds[cols] < 0).any(axis=None), "the panel has negative FMF adjustments to test against"
     expected = ds[cols].fillna(0).clip(lower=0).mean(axis=1) / 1e6  # blank cells = no sales
-    p = partners.set_index("partner_id")
+    p = pd.read_csv(SAMPLE_DATA_DIR / "funding_baseline.csv").set_index("partner_id")
     common = p.index.intersection(expected.index).drop("USA", errors="ignore")
     np.testing.assert_allclose(p.loc[common, "fmf_fy2020_2024_mean_usd_m"], expected[common], rtol=1e-8)
     assert (p["fmf_fy2020_2024_mean_usd_m"].dropna() >= 0).all()
@@ -180,22 +183,78 @@ def test_priority_proxy():
     assert prio["priority"].nunique() >= 4
     p = prio.set_index("partner_id")
     assert p.at["GBR", "priority"] >= 3  # NATO ally
-    assert "defense pact" in p.at["GBR", "basis"]
+    assert "NATO member since 1949" in p.at["GBR", "basis"]
+    assert "NATO member since 2023" in p.at["FIN", "basis"] and "NATO member since 2024" in p.at["SWE", "basis"]
+    # a planner's sanity check of the proxy (not a policy judgment)
+    for pid in ("ISR", "JPN", "KOR", "TWN", "GBR", "POL", "UKR", "JOR", "FIN", "SWE", "EGY"):
+        assert p.at[pid, "priority"] >= 3, pid
+    for pid in ("VAT", "AND", "MCO", "LIE", "SMR", "NRU", "TUV"):
+        assert p.at[pid, "priority"] <= 2, pid
+    assert p.at["CHN", "priority"] == 1 and "22 CFR 126.1" in p.at["CHN", "basis"]
+    counts = prio["priority"].value_counts()
+    assert all(counts.get(level, 0) >= 10 for level in range(1, 6)), counts.to_dict()
+    assert counts.max() <= 0.5 * len(prio)
     neutral = pd.read_csv(SAMPLE_DATA_DIR / "priority_neutral.csv")
     assert (neutral["priority"] == 3).all()
     assert (neutral["basis"] == "neutral default: planners set priorities").all()
 
 
+MECH_COLS = ["baseline_education_usd_m", "baseline_institution_building_usd_m", "baseline_exercises_usd_m",
+             "baseline_train_equip_usd_m", "baseline_fmf_usd_m"]
+
+
 def test_funding_baseline(partners):
     f = pd.read_csv(SAMPLE_DATA_DIR / "funding_baseline.csv")
-    assert list(f.columns) == ["partner_id", "fmf_fy2020_2024_mean_usd_m", "us_aid_fy2020_2024_mean_usd_m",
-                               "baseline_usd_m", "baseline_basis"]
+    assert list(f.columns) == ["partner_id", *MECH_COLS, "baseline_usd_m", "fmf_fy2020_2024_mean_usd_m",
+                               "us_aid_fy2020_2024_mean_usd_m", "baseline_basis"]
     assert list(f["partner_id"]) == list(partners["partner_id"])
-    assert f[["fmf_fy2020_2024_mean_usd_m", "us_aid_fy2020_2024_mean_usd_m", "baseline_usd_m"]].ge(0).all(axis=None)
-    assert (f["baseline_usd_m"] == f["fmf_fy2020_2024_mean_usd_m"]).all()
-    assert f["baseline_basis"].str.contains("proxy|not applicable").all()
-    isr = f.set_index("partner_id").loc["ISR"]
-    assert isr["baseline_usd_m"] > 1000
+    money = [c for c in f.columns if c.endswith("_usd_m")]
+    assert f[money].ge(0).all(axis=None)
+    np.testing.assert_allclose(f["baseline_usd_m"], f[MECH_COLS].sum(axis=1), rtol=1e-9)
+    assert (f["baseline_fmf_usd_m"] == f["fmf_fy2020_2024_mean_usd_m"]).all()
+    assert f["baseline_basis"].str.startswith("proxy").all()
+    assert f["baseline_basis"].str.contains("DSCA").all()
+    assert f["baseline_basis"].str.contains("ForeignAssistance").all()
+    # the non-FMF security proxy never exceeds total aid net of FMF
+    non_fmf = f[MECH_COLS[:-1]].sum(axis=1)
+    net = (f["us_aid_fy2020_2024_mean_usd_m"] - f["fmf_fy2020_2024_mean_usd_m"]).clip(lower=0)
+    assert (non_fmf <= net + 1e-9).all()
+    p = f.set_index("partner_id")
+    assert p.at["ISR", "baseline_fmf_usd_m"] > 1000
+    # credibility: no train-and-equip baseline where US SC ended or aid is humanitarian; Ukraine's is large
+    for pid in ("AFG", "SYR", "YEM", "PRK", "RUS"):
+        assert p.at[pid, "baseline_train_equip_usd_m"] == 0, pid
+    assert p.at["UKR", "baseline_train_equip_usd_m"] > 1000
+    assert p.at["UKR", "baseline_train_equip_usd_m"] > 0.9 * p.loc["UKR", MECH_COLS[:-1]].sum()
+
+
+def test_security_share_and_split_are_data_with_basis(tmp_path):
+    from prioritizer import refresh_funding as rf
+    from prioritizer.errors import InputError
+
+    shares = rf.read_security_shares(SAMPLE_DATA_DIR / rf.SHARE_FILE)
+    assert shares["basis"].str.len().gt(10).all()
+    split = rf.read_mechanism_split(SAMPLE_DATA_DIR / rf.SPLIT_FILE)
+    np.testing.assert_allclose(split[list(rf.NON_FMF_MECHANISMS)].sum(axis=1), 1.0)
+    bad = tmp_path / rf.SHARE_FILE
+    bad.write_text((SAMPLE_DATA_DIR / rf.SHARE_FILE).read_text().replace("HIC,0.3,", "HIC,1.7,"))
+    with pytest.raises(InputError, match=r"row 2.*security_share"):
+        rf.read_security_shares(bad)
+
+
+def test_income_group_column(partners):
+    assert list(partners.columns[6:8]) == refresh.OPTIONAL_BASE_COLUMNS
+    groups = partners["income_group"].dropna()
+    assert set(groups) <= {"HIC", "UMC", "LMC", "LIC"} and len(groups) >= 185
+    p = partners.set_index("partner_id")
+    assert p.at["JPN", "income_group"] == "HIC" and pd.isna(p.at["VAT", "income_group"])
+    assert (partners["income_group"].notna() == partners["income_group_year"].notna()).all()
+    aid = _panel(refresh.F_AID)
+    ken = aid[aid["country_code"] == "KEN"].dropna(subset=["income_group_acronym"])
+    ken = ken[pd.to_numeric(ken["fiscal_year"], errors="coerce").notna()]
+    last = ken.loc[pd.to_numeric(ken["fiscal_year"]).idxmax()]
+    assert p.at["KEN", "income_group"] == {"LMIC": "LMC", "UMIC": "UMC"}.get(last["income_group_acronym"],
+                                                                           last["income_group_acronym"])
 
 
 def test_no_shared_paths_in_runtime_code():

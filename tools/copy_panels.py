@@ -15,7 +15,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from prioritizer import refresh  # noqa: E402
-from prioritizer.paths import PANELS_DIR  # noqa: E402
+from prioritizer.paths import PANELS_DIR, SAMPLE_DATA_DIR  # noqa: E402
 
 # file -> (columns to keep or None for all, year column or None)
 KEEP: dict[str, tuple[list[str] | None, str | None]] = {
@@ -24,16 +24,13 @@ KEEP: dict[str, tuple[list[str] | None, str | None]] = {
     refresh.F_VDEM: (["iso3", "vdem_country_name", "year", "v2x_polyarchy", "v2x_libdem",
                       "v2x_polyarchy_codelow", "v2x_polyarchy_codehigh"], "year"),
     refresh.F_FH: (None, "year"),
-    refresh.F_POLITY: (["iso3", "polity_annual_country", "year", "polity", "polity2"], "year"),
     refresh.F_FSI: (None, None),
     refresh.F_PTS: (None, "Year"),
-    refresh.F_FARISS: (None, "Year"),
     refresh.F_SIPRI: (["iso3", "country", "year", "milex_const2022_usd_m", "milex_current_usd_m",
                        "milex_share_gdp"], "year"),
     refresh.F_NMC: (["iso3", "ccode", "year", "milex", "milper", "tpop", "cinc"], "year"),
     refresh.F_UNGA: (["iso3", "ccode", "countryname", "year", "idealpointall", "idealpointfp", "nvotesall",
                       "nvotesfp"], "year"),
-    refresh.F_ATOP: (None, "year"),
     refresh.F_TRADE: (None, "year"),
     refresh.F_GDP: (None, "Year"),
     refresh.F_LITERACY: (None, "Year"),
@@ -63,9 +60,11 @@ def copy_panels(src: Path, dst: Path) -> None:
 def main() -> int:
     src = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("/work/shared/country_data")
     copy_panels(src, PANELS_DIR)
-    full, trimmed = refresh.build_partners(src), refresh.build_partners(PANELS_DIR)
+    full = refresh.build_partners(src, SAMPLE_DATA_DIR)
+    trimmed = refresh.build_partners(PANELS_DIR, SAMPLE_DATA_DIR)
     pd.testing.assert_frame_equal(full, trimmed)
-    pd.testing.assert_frame_equal(refresh.build_funding_baseline(src), refresh.build_funding_baseline(PANELS_DIR))
+    pd.testing.assert_frame_equal(refresh.build_funding_baseline(src, SAMPLE_DATA_DIR),
+                                  refresh.build_funding_baseline(PANELS_DIR, SAMPLE_DATA_DIR))
     print("OK: trimmed panels give the same partners and funding tables as the full ones")
     return 0
 
