@@ -228,7 +228,7 @@ def matrix_chart(scores: pd.DataFrame, priority_threshold: float, propensity_thr
     px = (df["priority_jitter"].to_numpy(float) - xd[0]) / (xd[1] - xd[0]) * width
     py = height - (df["propensity"].to_numpy(float) - yd[0]) / (yd[1] - yd[0]) * height
     top = df["rank"].rank(method="first").to_numpy() <= label_top
-    order = np.argsort(df["rank"].to_numpy(float)[top], kind="stable")
+    order = np.argsort(df["rank"].astype("float64").to_numpy()[top], kind="stable")  # unranked = NaN
     idx = np.flatnonzero(top)[order]
     placed = _place_labels(px[idx], py[idx], df["name"].astype(str).iloc[idx].tolist(), width, height,
                            obstacles=[(0, 0, 160, 22), (width - 160, 0, width, 22),

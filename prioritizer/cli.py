@@ -61,7 +61,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
     low = int(table["low_confidence"].sum())
     if low:
         who = "partner is" if low == 1 else "partners are"
-        print(f"{low} {who} low-confidence (coverage below {profile.coverage_threshold:.0%}).")
+        print(f"{low} {who} low-confidence (coverage below {profile.coverage_threshold:.0%}) and unranked.")
     return 0
 
 

@@ -105,7 +105,7 @@ def summary_text(table: pd.DataFrame, mc: rb.RobustnessResult, top: int = 5) -> 
            else f"uniform ±{s.uniform_bound:.0%}")
     lines = [f"Robustness — {mc.draws:,} weight draws ({how}), seed {mc.seed}"
              + (", WGI values drawn within their standard errors" if s.indicator_noise else "")]
-    ranked = table.dropna(subset=["rank_p5", "rank_p95"]).copy()
+    ranked = table.dropna(subset=["rank", "rank_p5", "rank_p95"]).copy()  # unranked (low coverage) left out
     ranked["width"] = (ranked["rank_p95"] - ranked["rank_p5"]).astype(int)
     head = ranked[ranked["rank"] <= 20].sort_values(["width", "rank"]).head(top)
     lines.append("Steadiest of the top 20 (narrowest 5–95 % rank interval):")

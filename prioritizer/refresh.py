@@ -1,12 +1,15 @@
 """Rebuild the sample partner tables from the country-year panels in ``sample_data/panels``.
 
-Pure functions (no network, nothing read outside ``panels_dir``):
+Pure functions (no network; nothing read outside ``panels_dir`` and the settings folder, ``sample_data/`` by
+default, which holds the curated facts and the funding assumptions):
 
 * :func:`build_partners` — one row per partner: base columns, then for every indicator ``X`` its latest
   non-missing raw value ``X`` (source units), ``X_year`` (data year) and, for WGI, ``X_se``.
 * :func:`build_dictionary_years` — sets the dictionary's ``year`` to the most common data year.
-* :func:`build_priority_proxy` / :func:`build_priority_neutral` — 1–5 priority tables.
-* :func:`build_funding_baseline` — FMF / US-aid proxies of current SC funding (US$ m per year).
+* :func:`build_priority_proxy` / :func:`build_priority_neutral` — 1–5 priority tables (the proxy from the
+  curated facts in ``sample_data/priority_facts.csv``; see :mod:`prioritizer.refresh_priority`).
+* :func:`build_funding_baseline` — baseline SC funding per mechanism, US$ m per year: DSCA FMF and a labelled
+  proxy from ForeignAssistance.gov totals (see :mod:`prioritizer.refresh_funding`).
 * :func:`refresh` — writes all of the above as CSV, deterministically (sorted, ``%.10g`` floats).
 """
 
@@ -21,6 +24,7 @@ import pandas as pd
 from prioritizer import refresh_funding, refresh_priority
 from prioritizer.errors import InputError
 from prioritizer.files import atomic_write
+from prioritizer.paths import SAMPLE_DATA_DIR
 
 FLOAT_FORMAT = "%.10g"
 US = "USA"
@@ -321,10 +325,10 @@ def build_partners(panels_dir: Path, settings_dir: Path | None = None) -> pd.Dat
     Values are raw, in source units (see the dictionary); each is the partner's latest non-missing
     value and ``X_year`` its data year (Int64). Sorted by partner_id. US-relational indicators are
     not defined for the United States, which is excluded from the universe. ``us_defense_tie`` comes from
-    ``priority_facts.csv`` in ``settings_dir`` (default: the folder holding ``panels_dir``).
+    ``priority_facts.csv`` in ``settings_dir`` (default: ``sample_data/``).
     """
     panels_dir = Path(panels_dir)
-    settings_dir = Path(settings_dir) if settings_dir is not None else panels_dir.parent
+    settings_dir = Path(settings_dir) if settings_dir is not None else SAMPLE_DATA_DIR
     base = _universe(panels_dir)
     ids = base.index
     vals: dict[str, pd.Series] = {}
@@ -444,11 +448,11 @@ def build_priority_proxy(partners: pd.DataFrame, panels_dir: Path, settings_dir:
     """Public-facts proxy of US priority, integer 1–5 (higher = higher priority); not a policy judgment.
 
     Formal ties from ``priority_facts.csv``, points and thresholds from ``priority_rules.csv`` (in
-    ``settings_dir``, default the folder holding ``panels_dir``), capability = COW CINC (panel), alignment =
+    ``settings_dir``, default ``sample_data/``), capability = COW CINC (panel), alignment =
     the partners' ``unga_distance_to_us``. See :func:`prioritizer.refresh_priority.build_priority_proxy`.
     """
     panels_dir = Path(panels_dir)
-    settings_dir = Path(settings_dir) if settings_dir is not None else panels_dir.parent
+    settings_dir = Path(settings_dir) if settings_dir is not None else SAMPLE_DATA_DIR
     p = partners.set_index("partner_id").sort_index()
     facts = refresh_priority.read_facts(settings_dir / refresh_priority.FACTS_FILE, p.index)
     rules = refresh_priority.read_rules(settings_dir / refresh_priority.RULES_FILE)
@@ -465,11 +469,11 @@ def build_funding_baseline(panels_dir: Path, settings_dir: Path | None = None) -
 
     ``baseline_fmf_usd_m`` = DSCA FMF-financed sales (each year clipped at 0); the four non-FMF mechanisms
     are a proxy from ForeignAssistance.gov totals and the assumptions in ``settings_dir``
-    (``baseline_security_share.csv``, ``baseline_mechanism_split.csv``; default: the folder holding
-    ``panels_dir``). See :mod:`prioritizer.refresh_funding`. Proxies, not actual SC budgets.
+    (``baseline_security_share.csv``, ``baseline_mechanism_split.csv``; default:
+    ``sample_data/``). See :mod:`prioritizer.refresh_funding`. Proxies, not actual SC budgets.
     """
     panels_dir = Path(panels_dir)
-    settings_dir = Path(settings_dir) if settings_dir is not None else panels_dir.parent
+    settings_dir = Path(settings_dir) if settings_dir is not None else SAMPLE_DATA_DIR
     ids = _universe(panels_dir).index
     fmf = _fmf(panels_dir).reindex(ids, fill_value=0.0)
     aid = _us_aid(panels_dir)["mean"].reindex(ids, fill_value=0.0)

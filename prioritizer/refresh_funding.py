@@ -39,6 +39,8 @@ FUNDING_COLUMNS = (
 def read_security_shares(path: Path) -> pd.DataFrame:
     """Read and validate the security-share assumptions (scope, key, security_share 0–1, basis)."""
     path = Path(path)
+    if not path.is_file():
+        raise InputError("file not found (a refresh input; see sample_data/SOURCES.md)", file=str(path))
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
     for col in ("scope", "key", "security_share", "basis"):
         if col not in df.columns:
@@ -74,6 +76,8 @@ def read_mechanism_split(path: Path) -> pd.DataFrame:
     """Read and validate the mechanism split: scope (default / partner), key, one weight ≥ 0 per non-FMF
     mechanism, basis. Returns shares (each row sums to 1) indexed by key (``all`` = the default row)."""
     path = Path(path)
+    if not path.is_file():
+        raise InputError("file not found (a refresh input; see sample_data/SOURCES.md)", file=str(path))
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
     for col in ("scope", "key", *NON_FMF_MECHANISMS, "basis"):
         if col not in df.columns:

@@ -38,6 +38,8 @@ RULE_KEYS = tuple(f"points_{r}" for r in POINT_RELATIONSHIPS) + (
 def read_facts(path: Path, partner_ids: pd.Index | None = None) -> pd.DataFrame:
     """Read and validate the curated facts; each row needs a known relationship, a year and a citation."""
     path = Path(path)
+    if not path.is_file():
+        raise InputError("file not found (a refresh input; see sample_data/SOURCES.md)", file=str(path))
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
     for col in ("partner_id", "relationship", "since_year", "citation"):
         if col not in df.columns:
@@ -68,6 +70,8 @@ def read_facts(path: Path, partner_ids: pd.Index | None = None) -> pd.DataFrame:
 def read_rules(path: Path) -> dict[str, float]:
     """Read and validate the proxy's points and thresholds (rule → value)."""
     path = Path(path)
+    if not path.is_file():
+        raise InputError("file not found (a refresh input; see sample_data/SOURCES.md)", file=str(path))
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
     for col in ("rule", "value", "basis"):
         if col not in df.columns:

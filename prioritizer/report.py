@@ -368,7 +368,7 @@ def summary_text(scores: pd.DataFrame, bullbear: pd.DataFrame | None = None,
     lines.append(f"{_n(len(s), 'partner')} scored on propensity (0–100; higher = security cooperation more likely "
                  f"to work)" + (f"; {unscored} without a score" if unscored else "") + ".")
     lines.append("")
-    for _, r in s.head(top_n).iterrows():
+    for _, r in s[s["rank"].notna()].head(top_n).iterrows():  # unranked (low coverage) partners are listed below
         cmd = f" ({md_escape(r['command'])})" if "command" in s and pd.notna(r.get("command")) else ""
         flag = " — low confidence" if bool(r.get("low_confidence", False)) is True else ""
         lines.append(f"- {int(r['rank'])}. **{md_escape(r['name'])}**{cmd}: {r['propensity']:.0f}{flag}")
@@ -377,7 +377,7 @@ def summary_text(scores: pd.DataFrame, bullbear: pd.DataFrame | None = None,
         shown = ", ".join(md_escape(n) for n in low["name"].head(8))
         more = f" and {len(low) - 8} more" if len(low) > 8 else ""
         lines += [f"Low confidence (data coverage below the threshold): {_n(len(low), 'partner')} — {shown}{more}. "
-                  "Treat their scores as indicative.", ""]
+                  "They are not ranked; treat their scores as indicative.", ""]
 
     if "quadrant" in s and s["quadrant"].notna().any():
         lines += ["## Priority × propensity", ""]

@@ -678,12 +678,16 @@ def monte_carlo(result: ScoreResult, profile: WeightProfile, settings: Robustnes
     base_prop = scores["propensity"].to_numpy(float)
     scored = np.isfinite(base_prop)
     sidx = np.nonzero(scored)[0]
-    n = len(sidx)
-    counter = _RankCounter(scores["command"].to_numpy()[sidx], always_check_ties=settings.indicator_noise)
+    # ranks are counted over the partners the point ranking ranks (low-coverage partners are unranked)
+    ranked_s = scores["rank"].notna().to_numpy()[sidx] if "rank" in scores else np.ones(len(sidx), dtype=bool)
+    ridx = sidx[ranked_s]
+    n = len(ridx)
+    counter = _RankCounter(scores["command"].to_numpy()[ridx], always_check_ties=settings.indicator_noise)
     log = [f"Monte Carlo over category weights: {D:,} draws, seed {settings.seed}, "
            + (f"Dirichlet(α·w0) with concentration α = {settings.concentration:g}" if settings.method == "dirichlet"
               else f"uniform ±{settings.uniform_bound:.0%} (relative) around each weight, renormalised")
-           + f"; {len(category_ids)} categories, {n} partners ranked"]
+           + f"; {len(category_ids)} categories, {n} partners ranked"
+           + (f" ({len(sidx) - n} unranked for low coverage left out)" if len(sidx) > n else "")]
 
     noise = None
     if settings.indicator_noise:
@@ -723,6 +727,7 @@ def monte_carlo(result: ScoreResult, profile: WeightProfile, settings: Robustnes
             lp_prop[start:start + m, sidx] = sub[:m]
             if lp_risk is not None:
                 lp_risk[start:start + m] = cat_draws[:m, :, risk_k] * 100.0
+        sub = sub[:, ranked_s]
         if keep_draws:
             keep_prop[start:stop] = sub
         bad = ~np.isfinite(sub)
@@ -743,7 +748,7 @@ def monte_carlo(result: ScoreResult, profile: WeightProfile, settings: Robustnes
 
     def put(col: str, values: np.ndarray, dtype: str = "Int64") -> None:
         full = pd.Series(pd.NA, index=ids, dtype=dtype)
-        full.iloc[sidx] = values
+        full.iloc[ridx] = values
         frame[col] = full
 
     put("propensity_p5", _quantile_from_counts(score_counts, 0.05) / SCORE_BINS_PER_POINT, "Float64")
@@ -804,7 +809,7 @@ def monte_carlo(result: ScoreResult, profile: WeightProfile, settings: Robustnes
                    "can draw a weight of exactly 0): ranked last, propensity counted as 0")
     log.append(f"scoring and ranking {D:,} draws took {t_mc:.3f} s")
 
-    sids = ids[sidx]
+    sids = ids[ridx]
     acc = pd.DataFrame(counts / D, index=sids, columns=pd.RangeIndex(1, n + 1, name="rank"))
     acc_c = pd.DataFrame(ccounts / D, index=sids, columns=pd.RangeIndex(1, max_c + 1, name="rank_in_command"))
     weights = pd.DataFrame(W, columns=category_ids)

@@ -18,6 +18,8 @@ from prioritizer.config import WeightProfile
 from prioritizer.load import Dataset
 from prioritizer.normalise import Normaliser, apply_transforms
 
+REDUNDANCY_RHO = 0.85
+"""Indicator pairs with Spearman |ρ| at or above this (on the normalised sample) are reported in the log."""
 GEOMETRIC_FLOOR = 0.01
 """Geometric means floor normalised values at 0.01 (1 on the 0–100 scale) so a zero does not annul a partner."""
 
@@ -183,6 +185,13 @@ def score(dataset: Dataset, profile: WeightProfile, overrides: pd.DataFrame | No
                               columns=oriented.columns)
     log.append(f"normalised {len(dictionary)} indicators to [0, 1] by {profile.normalisation}"
                + (f", winsorised at {profile.winsorise:g} per tail" if profile.winsorise else ""))
+    shares = pd.Series(build_tree(dictionary, constructs_table, profile).effective_weights(), index=dictionary.index)
+    log.append("indicators (share of total weight when all present): "
+               + ", ".join(f"{i} {w:.1%}" for i, w in shares.items()))
+    pairs = redundant_pairs(normalised, dictionary)
+    log.append(f"{len(pairs)} indicator pairs with Spearman |rho| >= {REDUNDANCY_RHO:g}"
+               + (": " + "; ".join(f"{a}~{b} {r:.2f} ({'same category' if same else 'ACROSS categories'})"
+                                   for a, b, r, same in pairs) if pairs else ""))
     method = profile.aggregation
     tree = build_tree(dictionary, constructs_table, profile)
     floor = GEOMETRIC_FLOOR if method == "geometric" else None
@@ -228,6 +237,17 @@ def score(dataset: Dataset, profile: WeightProfile, overrides: pd.DataFrame | No
         indicator_weights=pd.Series(tree.effective_weights(), index=tree.indicators, name="weight_share"),
         log=log,
     )
+
+
+def redundant_pairs(normalised: pd.DataFrame, dictionary: pd.DataFrame,
+                    threshold: float = REDUNDANCY_RHO) -> list[tuple[str, str, float, bool]]:
+    """Indicator pairs with pairwise Spearman |ρ| ≥ ``threshold``: (a, b, |ρ|, same category), largest first."""
+    rho = normalised.corr(method="spearman", min_periods=10).abs()
+    cat = dictionary["category"]
+    ids = list(rho.columns)
+    out = [(a, b, float(rho.at[a, b]), bool(cat[a] == cat[b]))
+           for i, a in enumerate(ids) for b in ids[i + 1:] if rho.at[a, b] >= threshold]
+    return sorted(out, key=lambda t: -t[2])
 
 
 RANK_DECIMALS = 9

@@ -197,3 +197,34 @@ def test_score_depends_only_on_own_values_and_bounds(i1, i2, i3, method):
     for row in range(N_PARTNERS):
         alone = fitted.transform(oriented[row: row + 1])
         np.testing.assert_allclose(alone[0], whole[row], equal_nan=True)
+
+
+def test_low_coverage_partner_is_unranked_and_logged():
+    ds = make_dataset({"i1": [0, np.nan, 10], "i2": [1, 3, 2], "i3": [1, np.e, np.e ** 2]}, ["AAA", "BBB", "CCC"])
+    result = score(ds, tiny_profile(coverage_threshold=0.7))
+    s = result.scores
+    # BBB: coverage 0.625 < 0.7 → keeps its propensity and coverage, but no rank (overall or in command)
+    assert s.loc["BBB", "propensity"] == pytest.approx(12.5)
+    assert pd.isna(s.loc["BBB", "rank"]) and pd.isna(s.loc["BBB", "rank_in_command"])
+    assert s.loc[["AAA", "CCC"], "rank"].tolist() == [2, 1]  # the others rank among themselves
+    assert any("left unranked" in line and "BBB (62%)" in line for line in result.log)
+
+
+def test_sample_index_has_no_cross_category_redundancy_and_no_aid_levels():
+    from prioritizer.config import load_profile
+    from prioritizer.load import load_dataset
+    from prioritizer.paths import WEIGHTS_DIR
+    from prioritizer.score import redundant_pairs
+
+    ds = load_dataset()
+    result = score(ds, load_profile(WEIGHTS_DIR / "default.yaml", ds.dictionary))
+    pairs = redundant_pairs(result.normalised, ds.dictionary)
+    assert all(same for *_, same in pairs), pairs  # no indicator pair |rho| >= 0.85 across categories
+    assert len(pairs) <= 2
+    # aid levels are baseline data, not propensity; consistency of aid stays
+    assert not {"us_aid_fy2020_2024_mean_usd_m", "fmf_fy2020_2024_mean_usd_m"} & set(ds.dictionary.index)
+    assert "us_aid_variation_fy2020_2024" in ds.dictionary.index
+    s = result.scores
+    assert pd.isna(s.at["VAT", "rank"]) and s.at["VAT", "coverage"] < 0.7  # Holy See: not ranked on ~20 % data
+    assert s.loc[s["rank"].notna(), "coverage"].min() >= 0.7
+    assert s["rank"].dropna().min() == 1 and s["rank"].notna().sum() == (s["coverage"] >= 0.7).sum()

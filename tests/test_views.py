@@ -251,7 +251,10 @@ def test_top_sheet_is_rank_ordered_with_confidence_flag(scored):
 
     _, _, result = scored
     table = V.top_sheet(ranked_table(result.scores))
-    assert table["rank"].is_monotonic_increasing
+    ranked = table["rank"].notna()
+    assert table.loc[ranked, "rank"].is_monotonic_increasing
+    assert not ranked.iloc[int(ranked.sum()):].any()  # unranked (low coverage) partners come last
+    assert set(table.loc[~ranked, "confidence"]) == {"LOW"}
     assert table.columns[:3].tolist() == ["partner_id", "rank", "name"]
     assert "governance_score" in table and "low_confidence" not in table
     low = result.scores.index[result.scores["low_confidence"]]
@@ -396,7 +399,9 @@ def test_compare_rankings_and_allocations(scored, sample):
     other = score_and_match(dataset, V.build_profile(profile, scen), load_matching_settings())
     cmp = V.compare_rankings(result.scores, other.scores)
     assert {"partner_id", "command", "rank_a", "rank_b", "rank_shift"} <= set(cmp.columns)
-    assert cmp["rank_shift"].abs().is_monotonic_decreasing
+    shift = cmp["rank_shift"].abs()
+    assert shift.dropna().is_monotonic_decreasing
+    assert shift.iloc[int(shift.notna().sum()):].isna().all()  # unranked in a scenario: no shift, listed last
     assert cmp["rank_shift"].abs().max() > 0
     a = pd.DataFrame({"name": ["A", "B"], "command": ["EUCOM", "AFRICOM"], "allocation_usd_m": [5.0, 1.0]},
                      index=["AAA", "BBB"])
