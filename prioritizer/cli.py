@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from prioritizer.cli_common import add_data_arguments, print_notes, write_table
+from prioritizer.cli_common import add_data_arguments, check_out, input_paths, print_notes, write_table
 from prioritizer.errors import InfeasibleError, InputError
 from prioritizer.scope import add_scope_arguments, report_notes, scope_from_args
 
@@ -44,6 +44,9 @@ def _cmd_score(args: argparse.Namespace) -> int:
     from prioritizer import match
     from prioritizer.pipeline import run_scoring
 
+    check_out(args)
+    if args.top < 0:
+        raise InputError(f"must be 0 (all) or more (got {args.top})", key="--top")
     dataset, profile, result = run_scoring(args.data, args.weights, args.priority, args.funding, args.overrides,
                                            commands=args.scope_commands,
                                            normalise_within=args.normalise_within_scope)
@@ -53,7 +56,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
     table = ranked_table(result.scores, peers)
     print_notes(dataset.notes)
     if args.out:
-        path = write_table(table, args.out, notes=report_notes(dataset.notes, scope_line))
+        path = write_table(table, args.out, notes=report_notes(dataset.notes, scope_line), inputs=input_paths(args))
         print(f"wrote {len(table)} partners to {path}")
     shown = table if args.top == 0 else table.head(args.top)
     cols = ["rank", "partner_id", "name", "command", "propensity", "coverage", "quadrant"]

@@ -7,17 +7,26 @@ into one clear line by ``prioritizer.cli.main``.
 from __future__ import annotations
 
 import argparse
+import math
+from collections.abc import Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 import pandas as pd
 
 from prioritizer import allocate as alloc
-from prioritizer import bullbear
+from prioritizer import bullbear, files
 from prioritizer import scope as sc
 from prioritizer.cells import neutralise_frame
-from prioritizer.cli_common import add_data_arguments, print_notes
+from prioritizer.cli_common import add_data_arguments, check_out, input_paths, print_notes
 from prioritizer.errors import InputError
+from prioritizer.load import MAX_FUNDING_USD_M
 from prioritizer.paths import DEFAULT_ALLOCATION_SETTINGS
+
+MAX_FRONTIER_LEVELS = 500
+"""Upper bound on ``--levels`` (same as ``frontier.levels`` in the settings): one LP solve per level."""
+MAX_FRONTIER_PCT = 1000.0
+"""Upper bound on ``--low-pct`` / ``--high-pct``: 10 × the baseline total."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -77,28 +86,35 @@ def prepare(args: argparse.Namespace, budget_usd_m: float | None = None) -> sc.S
 
 def cmd_allocate(args: argparse.Namespace) -> int:
     """Solve the allocation, print bullish/bearish per command and write the allocation table."""
-    if args.budget_usd_m is not None:
-        alloc.check_budget(args.budget_usd_m)
+    flag_budget = flag_budget_usd_m(args.budget_usd_m)
     if args.top < 1:
         raise InputError(f"--top must be at least 1 (got {args.top})", key="top")
-    _check_out(args.out)
-    run = prepare(args, args.budget_usd_m)
+    _check_out(args)
+    run = prepare(args, flag_budget)
     inputs, settings = run.inputs, run.settings
-    result = alloc.allocate(inputs, settings, run.budget_usd_m, solver=args.solver)
+    budget = flag_budget if flag_budget is not None else default_budget(settings, inputs)
+    result = alloc.allocate(inputs, settings, budget, solver=args.solver)
     table = bullbear.bullish_bearish(result, inputs, n=args.top)
     offs = bullbear.offsets(table, result)
     print(summary_text(result, inputs))
     print()
     print(bullbear_text(table, offs, bullbear.shortfall(table, result, args.top)))
     if args.out:
-        path = write_allocation(result, table, offs, settings, args.out)
+        path = write_allocation(result, table, offs, settings, args.out, _inputs(args))
         print(f"\nwrote the allocation of {len(result.partners)} partners to {path}")
     return 0
 
 
 def cmd_frontier(args: argparse.Namespace) -> int:
     """Solve at each budget level and write budget and total benefit per level."""
-    _check_out(args.out)
+    _check_out(args)
+    if args.levels is not None and not 2 <= args.levels <= MAX_FRONTIER_LEVELS:
+        raise InputError(f"must be between 2 and {MAX_FRONTIER_LEVELS} budget levels (got {args.levels:,})",
+                         key="--levels")
+    for flag, value in (("--low-pct", args.low_pct), ("--high-pct", args.high_pct)):
+        if value is not None and not (math.isfinite(value) and 0 <= value <= MAX_FRONTIER_PCT):
+            raise InputError(f"must be between 0 and {MAX_FRONTIER_PCT:g} % of the baseline total (got {value:g})",
+                             key=flag)
     run = prepare(args)
     inputs, settings = run.inputs, run.settings
     levels = settings.frontier_levels if args.levels is None else args.levels
@@ -117,9 +133,31 @@ def cmd_frontier(args: argparse.Namespace) -> int:
     if n_bad:
         print(f"{n_bad} of {len(table)} levels are infeasible (see note)")
     if args.out:
-        path = _write({"Frontier": table}, args.out)
+        path = _write({"Frontier": table}, args.out, _inputs(args))
         print(f"wrote {len(table)} budget levels to {path}")
     return 0
+
+
+def flag_budget_usd_m(value: str | None) -> float | None:
+    """``--budget-usd-m`` read and range-checked (0 – US$ 1 trillion); errors name the flag."""
+    if value is None:
+        return None
+    try:
+        return alloc.check_budget(value)
+    except InputError as exc:
+        raise InputError(exc.message, key="--budget-usd-m") from None
+
+
+def default_budget(settings: alloc.AllocationSettings, inputs: alloc.AllocationInputs) -> float:
+    """The settings' budget rule applied to the baseline total; an out-of-range result names the settings
+    file and the funding total (not a flag the user did not pass)."""
+    budget = settings.default_budget(inputs.baseline_total_usd_m)
+    if not 0 <= budget <= MAX_FUNDING_USD_M:
+        raise InputError(f"the settings' budget rule gives ${budget:,.0f} M from a baseline funding total of "
+                         f"${inputs.baseline_total_usd_m:,.0f} M, above the US$ {MAX_FUNDING_USD_M:,.0f} M limit; "
+                         "check the funding file or pass --budget-usd-m", file=settings.source or None,
+                         key="budget")
+    return budget
 
 
 def summary_text(result: alloc.AllocationResult, inputs: alloc.AllocationInputs) -> str:
@@ -190,14 +228,12 @@ def bullbear_text(table: pd.DataFrame, offs: pd.DataFrame, short: pd.DataFrame |
     return "\n".join(lines)
 
 
-def _check_out(out: str | None) -> None:
-    if out is None:
-        return
-    path = Path(out)
-    if path.suffix.lower() not in (".csv", ".xlsx"):
-        raise InputError("output must end in .csv or .xlsx", file=str(path))
-    if not path.parent.exists():
-        raise InputError("output folder does not exist", file=str(path))
+def _inputs(args: argparse.Namespace) -> list[Path]:
+    return input_paths(args)
+
+
+def _check_out(args: argparse.Namespace) -> None:
+    check_out(args)
 
 
 def allocation_table(result: alloc.AllocationResult) -> pd.DataFrame:
@@ -215,7 +251,7 @@ def allocation_table(result: alloc.AllocationResult) -> pd.DataFrame:
 
 
 def write_allocation(result: alloc.AllocationResult, table: pd.DataFrame, offs: pd.DataFrame,
-                     settings: alloc.AllocationSettings, out: str | Path) -> Path:
+                     settings: alloc.AllocationSettings, out: str | Path, inputs: Sequence[str | Path] = ()) -> Path:
     """CSV: the per-partner allocation. XLSX: that plus mechanisms, binding constraints, bullish/bearish."""
     sheets = {"Allocation": allocation_table(result)}
     if Path(out).suffix.lower() == ".xlsx":
@@ -229,21 +265,21 @@ def write_allocation(result: alloc.AllocationResult, table: pd.DataFrame, offs: 
             "setting": ["name", "source", "solver", "budget_usd_m", "budget_dual", "total_benefit"],
             "value": [settings.name, Path(settings.source).name, result.solver, result.budget_usd_m,
                       result.budget_dual, result.total_benefit]})
-    return _write(sheets, out)
+    return _write(sheets, out, inputs)
 
 
-def _write(sheets: dict[str, pd.DataFrame], out: str | Path) -> Path:
+def _write(sheets: dict[str, pd.DataFrame], out: str | Path, inputs: Sequence[str | Path] = ()) -> Path:
     """Write the first sheet as CSV, or all sheets as XLSX (openpyxl); formula-like text neutralised
-    (:func:`prioritizer.cells.neutralise_frame`, the rule every export uses)."""
-    path = Path(out)
-    _check_out(str(path))
-    try:
+    (:func:`prioritizer.cells.neutralise_frame`, the rule every export uses). Atomic (no partial file on a
+    full disk) and never over one of ``inputs``."""
+    path = files.check_output(out, inputs)
+
+    def write(fh: BinaryIO) -> None:
         if path.suffix.lower() == ".csv":
-            neutralise_frame(next(iter(sheets.values()))).to_csv(path, index=False, encoding="utf-8")
+            fh.write(neutralise_frame(next(iter(sheets.values()))).to_csv(index=False).encode("utf-8"))
         else:
-            with pd.ExcelWriter(path, engine="openpyxl") as writer:
+            with pd.ExcelWriter(fh, engine="openpyxl") as writer:
                 for name, frame in sheets.items():
                     neutralise_frame(frame).to_excel(writer, sheet_name=name[:31], index=False)
-    except OSError as exc:
-        raise InputError(f"cannot write output ({exc.strerror})", file=str(path)) from None
-    return path
+
+    return files.atomic_write(path, write)

@@ -12,27 +12,37 @@ from pathlib import Path
 
 import pandas as pd
 
-from prioritizer.errors import InputError
+from prioritizer import files
+from prioritizer.load import SAMPLE_FILES
+from prioritizer.paths import SAMPLE_DATA_DIR, WEIGHTS_DIR
+
+INPUT_FLAGS = ("data", "weights", "priority", "funding", "overrides", "settings", "allocation_settings", "matching")
+
+
+def input_paths(args: argparse.Namespace) -> list[Path]:
+    """Every file a command reads: the paths given on the command line and the bundled defaults."""
+    given = [Path(v) for k in INPUT_FLAGS if isinstance(v := getattr(args, k, None), str | Path)]
+    defaults = [SAMPLE_DATA_DIR / f for f in SAMPLE_FILES.values()] + sorted(WEIGHTS_DIR.glob("*.yaml"))
+    return given + defaults
+
+
+def check_out(args: argparse.Namespace, attr: str = "out", flag: str = "--out") -> None:
+    """Refuse a bad output path before any work (extension, folder, or one of the inputs)."""
+    if getattr(args, attr, None):
+        files.check_output(getattr(args, attr), input_paths(args), flag=flag)
 
 
 def write_table(frame: pd.DataFrame, out: str | Path, sheet: str = "Rankings",
-                notes: dict[str, str] | None = None) -> Path:
+                notes: dict[str, str] | None = None, inputs: Sequence[str | Path] = ()) -> Path:
     """Write a table as CSV or XLSX (by extension), neutralising formula-like text cells; ``notes`` go on
-    the workbook's About sheet (XLSX only)."""
-    path = Path(out)
-    suffix = path.suffix.lower()
-    if suffix not in (".csv", ".xlsx"):
-        raise InputError("output must end in .csv or .xlsx", file=str(path))
-    if not path.parent.exists():
-        raise InputError("output folder does not exist", file=str(path))
+    the workbook's About sheet (XLSX only). Atomic (no partial file on a full disk), never over one of
+    ``inputs``."""
+    path = files.check_output(out, inputs)
     from prioritizer import report  # optional heavy import (charts, altair) only when writing
 
-    data = report.to_csv_bytes(frame) if suffix == ".csv" else report.workbook_bytes({sheet: frame}, notes)
-    try:
-        path.write_bytes(data)
-    except OSError as exc:
-        raise InputError(f"cannot write output ({exc.strerror})", file=str(path)) from None
-    return path
+    data = (report.to_csv_bytes(frame) if path.suffix.lower() == ".csv"
+            else report.workbook_bytes({sheet: frame}, notes))
+    return files.atomic_write(path, data)
 
 
 def add_data_arguments(parser: argparse.ArgumentParser) -> None:
