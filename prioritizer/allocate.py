@@ -57,6 +57,7 @@ from prioritizer.allocation_value import (  # noqa: F401
     piecewise_benefit,
 )
 from prioritizer.errors import InfeasibleError, InputError
+from prioritizer.load import MAX_FUNDING_USD_M, parse_number
 
 HIGHS_LABEL = "HiGHS (highspy)"
 EQ, GE, LE = pulp.LpConstraintEQ, pulp.LpConstraintGE, pulp.LpConstraintLE
@@ -557,27 +558,11 @@ def _add_relaxations(result: AllocationResult, st: _Structure, x: np.ndarray, lo
 
 
 def check_budget(budget_usd_m: Any) -> float:
-    """A budget as a finite, non-negative float (US$ M/yr); raises InputError otherwise."""
-    if isinstance(budget_usd_m, bool):
-        raise InputError(f"budget must be a number of US$ M, got {budget_usd_m!r}", key="budget_usd_m")
-    if isinstance(budget_usd_m, str):
-        text = budget_usd_m.strip().replace(",", "")
-        try:
-            value = float(text)
-        except ValueError:
-            raise InputError(f"budget must be a number of US$ M, got '{budget_usd_m}'", key="budget_usd_m") \
-                from None
-    else:
-        try:
-            value = float(budget_usd_m)
-        except (TypeError, ValueError):
-            raise InputError(f"budget must be a number of US$ M, got {budget_usd_m!r}", key="budget_usd_m") \
-                from None
-    if not math.isfinite(value):
-        raise InputError(f"budget must be a finite number of US$ M, got {value}", key="budget_usd_m")
-    if value < 0:
-        raise InputError(f"budget cannot be negative (got {value:g} US$ M)", key="budget_usd_m")
-    return value
+    """A budget as a finite float in 0 – ``MAX_FUNDING_USD_M`` (US$ M/yr); raises InputError otherwise.
+    Text is read by :func:`prioritizer.load.parse_number`: a decimal comma (``5920,5``) is refused, not
+    read as 59,205."""
+    return parse_number(budget_usd_m, what="budget", key="budget_usd_m", low=0.0,
+                        high=MAX_FUNDING_USD_M)
 
 
 def _highs_available() -> bool:

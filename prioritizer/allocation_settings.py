@@ -16,7 +16,12 @@ import pandas as pd
 import yaml
 
 from prioritizer.errors import InputError
+from prioritizer.load import MAX_FUNDING_USD_M
 from prioritizer.paths import DEFAULT_ALLOCATION_SETTINGS
+from prioritizer.safe_yaml import MAX_YAML_BYTES, parse_yaml
+
+MAX_SETTING_VALUE = 1e9
+"""Ceiling of a settings number without a tighter documented bound."""
 
 COMMANDS = ("AFRICOM", "CENTCOM", "EUCOM", "INDOPACOM", "NORTHCOM", "SOUTHCOM")
 PARTNER_TYPES = ("state", "non-state")
@@ -268,8 +273,12 @@ class _Reader:
             what = "negative amounts are not allowed" if minimum == 0 and not strict_min else \
                 f"must be {'>' if strict_min else '≥'} {minimum:g}"
             raise self.fail(key, f"{what} (got {value:g})")
-        if maximum is not None and value > maximum:
-            raise self.fail(key, f"must be ≤ {maximum:g} (got {value:g})")
+        if maximum is None:  # documented ceilings: amounts ≤ US$ 1 trillion/yr, percentages ≤ 1000 %
+            leaf = key.rsplit(".", 1)[-1]
+            maximum = (MAX_FUNDING_USD_M if "usd_m" in leaf else 1000.0 if "pct" in leaf else MAX_SETTING_VALUE)
+        if value > maximum or (minimum is None and value < -maximum):
+            raise self.fail(key, f"must be ≤ {maximum:,g} (got {value:g})" if value > maximum
+                            else f"must be ≥ {-maximum:,g} (got {value:g})")
         return value
 
     def integer(self, value: Any, key: str, minimum: int, maximum: int) -> int:
@@ -311,13 +320,16 @@ def load_settings(path: str | Path | None = None, known_commands: Iterable[str] 
     """
     path = Path(path) if path is not None else DEFAULT_ALLOCATION_SETTINGS
     try:
+        if path.is_file() and path.stat().st_size > MAX_YAML_BYTES:
+            raise InputError(f"YAML file is larger than {MAX_YAML_BYTES // 1_000_000} MB; a settings file is a "
+                             "few KB", file=str(path))
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError("settings file not found", file=str(path)) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read settings ({exc})", file=str(path)) from None
     try:
-        data = yaml.safe_load(text)
+        data = parse_yaml(text, str(path), syntax_errors=True)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""

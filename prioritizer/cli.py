@@ -15,6 +15,8 @@ import pandas as pd
 
 from prioritizer.cli_common import (
     add_data_arguments,
+    check_out,
+    input_paths,
     output_options,
     print_notes,
     resolve_out,
@@ -52,6 +54,9 @@ def _cmd_score(args: argparse.Namespace) -> int:
     from prioritizer import columns, match
     from prioritizer.pipeline import run_scoring
 
+    check_out(args)
+    if args.top < 0:
+        raise InputError(f"must be 0 (all) or more (got {args.top})", key="--top")
     dataset, profile, result = run_scoring(args.data, args.weights, args.priority, args.funding, args.overrides,
                                            commands=args.scope_commands,
                                            normalise_within=args.normalise_within_scope)
@@ -61,7 +66,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
     table = ranked_table(result.scores, peers)
     print_notes(dataset.notes)
     if args.out:
-        path = write_table(table, args.out, notes=report_notes(dataset.notes, scope_line),
+        path = write_table(table, args.out, notes=report_notes(dataset.notes, scope_line), inputs=input_paths(args),
                            **output_options(args, result.scores))
         print(f"wrote {len(table)} partners to {path}")
     shown = table if args.top == 0 else table.head(args.top)

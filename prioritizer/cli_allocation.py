@@ -7,6 +7,8 @@ into one clear line by ``prioritizer.cli.main``.
 from __future__ import annotations
 
 import argparse
+import math
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -14,9 +16,15 @@ import pandas as pd
 from prioritizer import allocate as alloc
 from prioritizer import bullbear
 from prioritizer import scope as sc
-from prioritizer.cli_common import add_data_arguments, output_options, print_notes, write_sheets
+from prioritizer.cli_common import add_data_arguments, check_out, input_paths, output_options, print_notes, write_sheets
 from prioritizer.errors import InputError
+from prioritizer.load import MAX_FUNDING_USD_M
 from prioritizer.paths import DEFAULT_ALLOCATION_SETTINGS
+
+MAX_FRONTIER_LEVELS = 500
+"""Upper bound on ``--levels`` (same as ``frontier.levels`` in the settings): one LP solve per level."""
+MAX_FRONTIER_PCT = 1000.0
+"""Upper bound on ``--low-pct`` / ``--high-pct``: 10 × the baseline total."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -76,28 +84,35 @@ def prepare(args: argparse.Namespace, budget_usd_m: float | None = None) -> sc.S
 
 def cmd_allocate(args: argparse.Namespace) -> int:
     """Solve the allocation, print bullish/bearish per command and write the allocation table."""
-    if args.budget_usd_m is not None:
-        alloc.check_budget(args.budget_usd_m)
+    flag_budget = flag_budget_usd_m(args.budget_usd_m)
     if args.top < 1:
         raise InputError(f"--top must be at least 1 (got {args.top})", key="top")
-    _check_out(args.out)
-    run = prepare(args, args.budget_usd_m)
+    _check_out(args)
+    run = prepare(args, flag_budget)
     inputs, settings = run.inputs, run.settings
-    result = alloc.allocate(inputs, settings, run.budget_usd_m, solver=args.solver)
+    budget = flag_budget if flag_budget is not None else default_budget(settings, inputs)
+    result = alloc.allocate(inputs, settings, budget, solver=args.solver)
     table = bullbear.bullish_bearish(result, inputs, n=args.top)
     offs = bullbear.offsets(table, result)
     print(summary_text(result, inputs))
     print()
     print(bullbear_text(table, offs, bullbear.shortfall(table, result, args.top)))
     if args.out:
-        path = write_allocation(result, table, offs, settings, args.out, **output_options(args))
+        path = write_allocation(result, table, offs, settings, args.out, _inputs(args), **output_options(args))
         print(f"\nwrote the allocation of {len(result.partners)} partners to {path}")
     return 0
 
 
 def cmd_frontier(args: argparse.Namespace) -> int:
     """Solve at each budget level and write budget and total benefit per level."""
-    _check_out(args.out)
+    _check_out(args)
+    if args.levels is not None and not 2 <= args.levels <= MAX_FRONTIER_LEVELS:
+        raise InputError(f"must be between 2 and {MAX_FRONTIER_LEVELS} budget levels (got {args.levels:,})",
+                         key="--levels")
+    for flag, value in (("--low-pct", args.low_pct), ("--high-pct", args.high_pct)):
+        if value is not None and not (math.isfinite(value) and 0 <= value <= MAX_FRONTIER_PCT):
+            raise InputError(f"must be between 0 and {MAX_FRONTIER_PCT:g} % of the baseline total (got {value:g})",
+                             key=flag)
     run = prepare(args)
     inputs, settings = run.inputs, run.settings
     levels = settings.frontier_levels if args.levels is None else args.levels
@@ -116,9 +131,31 @@ def cmd_frontier(args: argparse.Namespace) -> int:
     if n_bad:
         print(f"{n_bad} of {len(table)} levels are infeasible (see note)")
     if args.out:
-        path = _write({"Frontier": table}, args.out, **output_options(args))
+        path = _write({"Frontier": table}, args.out, _inputs(args), **output_options(args))
         print(f"wrote {len(table)} budget levels to {path}")
     return 0
+
+
+def flag_budget_usd_m(value: str | None) -> float | None:
+    """``--budget-usd-m`` read and range-checked (0 – US$ 1 trillion); errors name the flag."""
+    if value is None:
+        return None
+    try:
+        return alloc.check_budget(value)
+    except InputError as exc:
+        raise InputError(exc.message, key="--budget-usd-m") from None
+
+
+def default_budget(settings: alloc.AllocationSettings, inputs: alloc.AllocationInputs) -> float:
+    """The settings' budget rule applied to the baseline total; an out-of-range result names the settings
+    file and the funding total (not a flag the user did not pass)."""
+    budget = settings.default_budget(inputs.baseline_total_usd_m)
+    if not 0 <= budget <= MAX_FUNDING_USD_M:
+        raise InputError(f"the settings' budget rule gives ${budget:,.0f} M from a baseline funding total of "
+                         f"${inputs.baseline_total_usd_m:,.0f} M, above the US$ {MAX_FUNDING_USD_M:,.0f} M limit; "
+                         "check the funding file or pass --budget-usd-m", file=settings.source or None,
+                         key="budget")
+    return budget
 
 
 def summary_text(result: alloc.AllocationResult, inputs: alloc.AllocationInputs) -> str:
@@ -189,14 +226,12 @@ def bullbear_text(table: pd.DataFrame, offs: pd.DataFrame, short: pd.DataFrame |
     return "\n".join(lines)
 
 
-def _check_out(out: str | None) -> None:
-    if out is None:
-        return
-    path = Path(out)
-    if path.suffix.lower() not in (".csv", ".xlsx"):
-        raise InputError("output must end in .csv or .xlsx", file=str(path))
-    if not path.parent.exists():
-        raise InputError("output folder does not exist", file=str(path))
+def _inputs(args: argparse.Namespace) -> list[Path]:
+    return input_paths(args)
+
+
+def _check_out(args: argparse.Namespace) -> None:
+    check_out(args)
 
 
 def allocation_table(result: alloc.AllocationResult) -> pd.DataFrame:
@@ -214,7 +249,8 @@ def allocation_table(result: alloc.AllocationResult) -> pd.DataFrame:
 
 
 def write_allocation(result: alloc.AllocationResult, table: pd.DataFrame, offs: pd.DataFrame,
-                     settings: alloc.AllocationSettings, out: str | Path, **options: object) -> Path:
+                     settings: alloc.AllocationSettings, out: str | Path, inputs: Sequence[str | Path] = (),
+                     **options: object) -> Path:
     """CSV: the per-partner allocation. XLSX: that plus mechanisms, binding constraints, bullish/bearish."""
     sheets = {"Allocation": allocation_table(result)}
     if Path(out).suffix.lower() == ".xlsx":
@@ -229,11 +265,12 @@ def write_allocation(result: alloc.AllocationResult, table: pd.DataFrame, offs: 
             "value": [settings.name, Path(settings.source).name, result.solver, result.budget_usd_m,
                       result.budget_dual, result.total_benefit]})
     options.setdefault("mechanisms", {m.id: m.label for m in settings.mechanisms})
-    return _write(sheets, out, **options)
+    return _write(sheets, out, inputs, **options)
 
 
-def _write(sheets: dict[str, pd.DataFrame], out: str | Path, **options: object) -> Path:
-    """Write the first sheet as CSV, or all sheets as XLSX — the app's workbook writer (``cli.write_sheets``:
-    planner headers, formats, marking, print setup; formula-like text neutralised)."""
-    _check_out(str(out))
-    return write_sheets(sheets, out, **options)  # type: ignore[arg-type]
+def _write(sheets: dict[str, pd.DataFrame], out: str | Path, inputs: Sequence[str | Path] = (),
+           **options: object) -> Path:
+    """Write the first sheet as CSV, or all sheets as XLSX — the app's workbook writer (``cli_common.write_sheets``:
+    planner headers, formats, marking, print setup; formula-like text neutralised; atomic, never over one of
+    ``inputs``)."""
+    return write_sheets(sheets, out, inputs=inputs, **options)  # type: ignore[arg-type]

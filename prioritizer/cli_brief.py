@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from prioritizer import allocate as alloc
-from prioritizer import bullbear, columns, deck, match
+from prioritizer import bullbear, columns, deck, files, match
 from prioritizer import scope as sc
 from prioritizer.charts import ChartMeta
 from prioritizer.cli_common import add_data_arguments, print_notes, resolve_out
@@ -135,11 +135,7 @@ def cmd_brief(args: argparse.Namespace) -> int:
         rs = rb.load_settings().with_changes(draws=args.draws, lp_draws=min(50, args.draws))
         mc = rb.monte_carlo(result, profile, rs, run.inputs, run.settings, run.budget_usd_m, dataset=dataset)
         b.robustness = mc.partners
-    data = deck.build_deck(b)
-    try:
-        path.write_bytes(data)
-    except OSError as exc:
-        raise InputError(f"cannot write the deck ({exc.strerror})", file=str(path)) from None
+    files.atomic_write(path, deck.build_deck(b))
     n = len(b.bullbear["command"].unique()) if b.bullbear is not None else 0
     print(f"wrote the briefing deck ({n} command {'slide' if n == 1 else 'slides'} of bullish/bearish) to {path}")
     return 0
@@ -177,7 +173,7 @@ def cmd_template(args: argparse.Namespace) -> int:
         raise InputError("a template is a .csv file", file=str(out))
     path = resolve_out(out)
     frame = template_frame(args.kind)
-    path.write_bytes(report.to_csv_bytes(frame, machine=True))
+    files.atomic_write(path, report.to_csv_bytes(frame, machine=True))
     desc = ", ".join(f"{c} = {columns.spec(c).label}" for c in frame.columns[:6])
     print(f"wrote the {args.kind} template to {path} ({len(frame.columns)} columns: {desc}"
           f"{', …' if len(frame.columns) > 6 else ''}); replace the placeholder rows with your data")

@@ -13,22 +13,40 @@ from pathlib import Path
 
 import pandas as pd
 
-from prioritizer import columns
-from prioritizer.errors import InputError
+from prioritizer import columns, files
+from prioritizer.load import SAMPLE_FILES
+from prioritizer.paths import SAMPLE_DATA_DIR, WEIGHTS_DIR
 
 OUT_DIR = Path("out")
+"""Where a bare output file name lands (ignored by git)."""
+INPUT_FLAGS = ("data", "weights", "priority", "funding", "overrides", "settings", "allocation_settings", "matching")
 
 
-def resolve_out(out: str | Path) -> Path:
+def input_paths(args: argparse.Namespace) -> list[Path]:
+    """Every file a command reads: the paths given on the command line and the bundled defaults."""
+    given = [Path(v) for k in INPUT_FLAGS if isinstance(v := getattr(args, k, None), str | Path)]
+    defaults = [SAMPLE_DATA_DIR / f for f in SAMPLE_FILES.values()] + sorted(WEIGHTS_DIR.glob("*.yaml"))
+    return given + defaults
+
+
+def check_out(args: argparse.Namespace, attr: str = "out", flag: str = "--out") -> None:
+    """Refuse a bad output path before any work (extension, folder, or one of the inputs); a bare file name
+    is checked where it will land (``out/``)."""
+    if getattr(args, attr, None):
+        resolve_out(getattr(args, attr), input_paths(args), flag=flag, suffixes=files.OUTPUT_SUFFIXES)
+
+
+def resolve_out(out: str | Path, inputs: Sequence[str | Path] = (), *, flag: str = "--out",
+                suffixes: tuple[str, ...] = ()) -> Path:
     """Where an output file goes: a bare file name lands in ``out/`` (created; ignored by git), a path with a
-    folder is used as given (the folder must exist)."""
+    folder is used as given. Checked by :func:`prioritizer.files.check_output`: extension (if ``suffixes``),
+    existing folder, not a folder, not one of ``inputs``."""
     path = Path(out)
     if path.parent == Path("."):
+        files.check_output(path, (), flag=flag, suffixes=suffixes)  # the extension first, before creating out/
         OUT_DIR.mkdir(exist_ok=True)
-        return OUT_DIR / path
-    if not path.parent.exists():
-        raise InputError("output folder does not exist", file=str(path))
-    return path
+        path = OUT_DIR / path
+    return files.check_output(path, inputs, flag=flag, suffixes=suffixes)
 
 
 def output_options(args: argparse.Namespace, scores: pd.DataFrame | None = None) -> dict:
@@ -41,15 +59,13 @@ def output_options(args: argparse.Namespace, scores: pd.DataFrame | None = None)
 
 def write_sheets(sheets: dict[str, pd.DataFrame], out: str | Path, *, marking: str = "UNCLASSIFIED",
                  machine: bool = False, priority_basis: str | None = None, notes: dict | None = None,
-                 mechanisms: dict[str, str] | None = None) -> Path:
+                 mechanisms: dict[str, str] | None = None, inputs: Sequence[str | Path] = ()) -> Path:
     """Write tables as XLSX (every sheet; the same workbook as the app's) or CSV (the first table), by
-    extension; formula-like text neutralised. Returns the path written."""
-    path = Path(out)
+    extension; formula-like text neutralised. Atomic (no partial file on a full disk), never over one of
+    ``inputs``. Returns the path written."""
+    path = resolve_out(out, inputs, suffixes=files.OUTPUT_SUFFIXES)
     suffix = path.suffix.lower()
-    if suffix not in (".csv", ".xlsx"):
-        raise InputError("output must end in .csv or .xlsx", file=str(path))
-    path = resolve_out(path)
-    from prioritizer import report
+    from prioritizer import report  # optional heavy import (charts, altair) only when writing
 
     first = next(iter(sheets.values()))
     if suffix == ".csv":
@@ -58,18 +74,15 @@ def write_sheets(sheets: dict[str, pd.DataFrame], out: str | Path, *, marking: s
     else:
         data = report.workbook_bytes(sheets, {"Marking": marking, **(notes or {})}, mechanisms=mechanisms,
                                      priority_basis=priority_basis)
-    try:
-        path.write_bytes(data)
-    except OSError as exc:
-        raise InputError(f"cannot write output ({exc.strerror})", file=str(path)) from None
-    return path
+    return files.atomic_write(path, data)
 
 
 def write_table(frame: pd.DataFrame, out: str | Path, sheet: str = "Rankings",
-                notes: dict[str, str] | None = None, **options: object) -> Path:
+                notes: dict[str, str] | None = None, inputs: Sequence[str | Path] = (), **options: object) -> Path:
     """Write one table as CSV or XLSX (by extension); ``notes`` go on the workbook's About sheet (XLSX only);
-    ``options`` (marking, machine, priority_basis, mechanisms) as :func:`write_sheets`."""
-    return write_sheets({sheet: frame}, out, notes=notes, **options)  # type: ignore[arg-type]
+    never over one of ``inputs``; ``options`` (marking, machine, priority_basis, mechanisms) as
+    :func:`write_sheets`."""
+    return write_sheets({sheet: frame}, out, notes=notes, inputs=inputs, **options)  # type: ignore[arg-type]
 
 
 def add_data_arguments(parser: argparse.ArgumentParser) -> None:

@@ -8,6 +8,7 @@ are raised as InputError / InfeasibleError and turned into one clear line by ``p
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -15,7 +16,15 @@ import pandas as pd
 from prioritizer import allocate as alloc
 from prioritizer import robustness as rb
 from prioritizer import scope as sc
-from prioritizer.cli_common import add_data_arguments, output_options, print_notes, resolve_out, write_table
+from prioritizer.cli_common import (
+    add_data_arguments,
+    check_out,
+    input_paths,
+    output_options,
+    print_notes,
+    resolve_out,
+    write_table,
+)
 from prioritizer.errors import InputError
 from prioritizer.paths import DEFAULT_ALLOCATION_SETTINGS
 from prioritizer.pipeline import run_scoring
@@ -58,14 +67,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_robustness)
 
 
-def _check_out(out: str | None, flag: str) -> None:
-    if out is None:
-        return
-    path = Path(out)
-    if path.suffix.lower() not in (".csv", ".xlsx"):
-        raise InputError(f"{flag} must end in .csv or .xlsx", file=str(path))
-    if not path.parent.exists():
-        raise InputError(f"{flag}: output folder does not exist", file=str(path))
+def _check_out(args: argparse.Namespace, attr: str, flag: str) -> None:
+    check_out(args, attr, flag)
 
 
 def settings_from_args(args: argparse.Namespace) -> rb.RobustnessSettings:
@@ -163,9 +166,13 @@ def cmd_robustness(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     if args.top < 1:
         raise InputError(f"must be at least 1 (got {args.top})", key="--top")
-    budget = alloc.check_budget(args.budget_usd_m) if args.budget_usd_m is not None else None
-    _check_out(args.out, "--out")
-    _check_out(args.tornado_out, "--tornado-out")
+    from prioritizer.cli_allocation import flag_budget_usd_m
+
+    budget = flag_budget_usd_m(args.budget_usd_m)
+    _check_out(args, "out", "--out")
+    _check_out(args, "tornado_out", "--tornado-out")
+    if args.out and args.tornado_out and Path(args.out).resolve() == Path(args.tornado_out).resolve():
+        raise InputError("--out and --tornado-out name the same file", file=args.out)
     alloc.load_settings(args.allocation_settings)  # fail fast on a broken settings file, before scoring
     dataset, profile, result = run_scoring(args.data, args.weights, args.priority, args.funding, args.overrides,
                                            commands=args.scope_commands, normalise_within=args.normalise_within_scope)
@@ -192,19 +199,21 @@ def cmd_robustness(args: argparse.Namespace) -> int:
     if args.out:
         if Path(args.out).suffix.lower() == ".xlsx":
             path = _write_workbook(table, mc, tornado, settings_table(settings, mc, profile.name), args.out,
-                                   output_options(args)["marking"])
+                                   input_paths(args), output_options(args)["marking"])
         else:
-            path = write_table(table, args.out, "Robustness", **output_options(args, result.scores))
+            path = write_table(table, args.out, "Robustness", inputs=input_paths(args),
+                               **output_options(args, result.scores))
         print(f"wrote {len(table)} partners to {path}")
     if args.tornado_out:
-        path = write_table(tornado, args.tornado_out, "Tornado", **output_options(args, result.scores))
+        path = write_table(tornado, args.tornado_out, "Tornado", inputs=input_paths(args),
+                           **output_options(args, result.scores))
         print(f"wrote the tornado table ({len(tornado)} rows) to {path}")
     return 0
 
 
 def _write_workbook(table: pd.DataFrame, mc: rb.RobustnessResult, tornado: pd.DataFrame, settings: pd.DataFrame,
-                    out: str, marking: str = "UNCLASSIFIED") -> Path:
-    from prioritizer import report
+                    out: str, inputs: Sequence[str | Path] = (), marking: str = "UNCLASSIFIED") -> Path:
+    from prioritizer import files, report
 
     acc = mc.acceptability.copy()
     acc.columns = [f"rank_{c}" for c in acc.columns]
@@ -213,9 +222,5 @@ def _write_workbook(table: pd.DataFrame, mc: rb.RobustnessResult, tornado: pd.Da
               "Settings": settings}
     notes = {"Method": "; ".join(mc.log[:1]),
              "Robust core": next((x for x in mc.log if x.startswith("allocation")), ""), "Marking": marking}
-    path = resolve_out(out)
-    try:
-        path.write_bytes(report.workbook_bytes(sheets, notes))
-    except OSError as exc:
-        raise InputError(f"cannot write output ({exc.strerror})", file=str(path)) from None
-    return path
+    path = resolve_out(out, inputs)
+    return files.atomic_write(path, report.workbook_bytes(sheets, notes))

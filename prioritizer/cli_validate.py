@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from prioritizer import files
 from prioritizer import validate as va
 from prioritizer.cli_common import add_output_arguments, output_options, resolve_out, write_table
 from prioritizer.errors import InputError
@@ -105,8 +106,5 @@ def _write_workbook(result: va.BacktestResult, out: str, marking: str = "UNCLASS
     sheets = {"Back-test": result.table, "Partner pairs": result.pairs, "Settings": settings_frame(result.settings),
               "Caveats": pd.DataFrame({"caveat": list(result.caveats)})}
     path = resolve_out(out)
-    try:
-        path.write_bytes(report.workbook_bytes(sheets, {"Method": "; ".join(result.log), "Marking": marking}))
-    except OSError as exc:
-        raise InputError(f"cannot write output ({exc.strerror})", file=str(path)) from None
-    return path
+    return files.atomic_write(path, report.workbook_bytes(sheets, {"Method": "; ".join(result.log),
+                                                                   "Marking": marking}))

@@ -13,11 +13,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from prioritizer.errors import InputError
 from prioritizer.load import decode_utf8, read_bytes
 from prioritizer.paths import DEFAULT_MATCHING_SETTINGS, WEIGHTS_DIR
+from prioritizer.safe_yaml import MAX_YAML_BYTES, parse_yaml
 
 NORMALISATIONS = ("minmax", "percentile", "zscore")
 AGGREGATIONS = ("arithmetic", "geometric")
@@ -31,6 +31,8 @@ METHOD_DEFAULTS: dict[str, Any] = {
     "coverage_threshold": 0.6,
     "winsorise": None,
 }
+MAX_WEIGHT = 1_000_000.0
+"""Largest weight (weights are relative; beyond this, sums overflow precision or to infinity)."""
 NON_PROFILE_FILES = {"allocation.yaml", "matching.yaml", "robustness.yaml", "validation.yaml"}
 
 
@@ -99,6 +101,9 @@ def _check_weights(raw: Any, known: set[str], file: str, section: str) -> dict[s
             raise InputError("weight must be finite", file=file, key=where)
         if value < 0:
             raise InputError(f"weight cannot be negative (got {value})", file=file, key=where)
+        if value > MAX_WEIGHT:
+            raise InputError(f"weight must be at most {MAX_WEIGHT:,g} (got {value:g}); weights are relative, so "
+                             "scale them all down", file=file, key=where)
         out[key] = float(value)
     return out
 
@@ -175,16 +180,11 @@ def parse_profile(data: Any, dictionary: pd.DataFrame, file: str = "profile") ->
 
 
 def read_yaml(source: str | Path | bytes, name: str | None = None) -> Any:
-    """Parse a YAML file or bytes, turning syntax and encoding problems into InputError."""
-    data, label = read_bytes(source, name, "upload.yaml")
+    """Parse a YAML file or bytes, turning syntax and encoding problems into InputError. The size, alias
+    count, expanded size and depth are limited (:mod:`prioritizer.safe_yaml`) before any field is read."""
+    data, label = read_bytes(source, name, "upload.yaml", max_bytes=MAX_YAML_BYTES)
     text = decode_utf8(data, label)
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        row = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or "syntax error"
-        raise InputError(f"broken YAML: {problem}", file=label, row=row) from None
+    return parse_yaml(text, label)
 
 
 def load_profile(source: str | Path | bytes, dictionary: pd.DataFrame, name: str | None = None) -> WeightProfile:

@@ -43,6 +43,16 @@ MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", ".."})
 STATE_ID = re.compile(r"^[A-Z]{3}$")
 NON_STATE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{1,62}$")
 
+MAX_ABS_VALUE = 1e15
+"""Largest magnitude of any numeric cell without a tighter documented bound (far beyond any indicator)."""
+MAX_FUNDING_USD_M = 1_000_000.0
+"""Largest funding cell or budget, US$ M per year (US$ 1 trillion: above the whole US defense budget)."""
+YEAR_RANGE = (1900, 2100)
+BOUNDS_FILE = "indicator_bounds.csv"
+"""Optional per-indicator valid ranges (indicator_id, min, max, basis) next to the dictionary."""
+MAX_FILE_BYTES = 200_000_000
+"""Largest data file read (200 MB: a 50,000-partner table with every indicator is ~30 MB)."""
+
 SAMPLE_FILES = {
     "partners": "partners.csv",
     "dictionary": "indicators.csv",
@@ -93,11 +103,12 @@ class Dataset:
 # --------------------------------------------------------------------------- reading
 
 
-def read_bytes(source: str | Path | bytes, name: str | None = None, default_name: str = "upload") -> tuple[bytes, str]:
-    """The raw bytes of a file path or an upload, and the name to show in errors; a missing file, a folder
-    or an empty file is an InputError."""
-    if isinstance(source, bytes):
-        data, label = source, name or default_name
+def read_bytes(source: str | Path | bytes, name: str | None = None, default_name: str = "upload",
+               max_bytes: int = MAX_FILE_BYTES) -> tuple[bytes, str]:
+    """The raw bytes of a file path or an upload, and the name to show in errors; a missing, unreadable,
+    empty or oversized (> ``max_bytes``) file, or a folder, is an InputError."""
+    if isinstance(source, bytes | bytearray):
+        data, label = bytes(source), name or default_name
     else:
         path = Path(source)
         label = name or str(path)
@@ -105,7 +116,14 @@ def read_bytes(source: str | Path | bytes, name: str | None = None, default_name
             raise InputError("file not found", file=label)
         if path.is_dir():
             raise InputError("is a folder, not a file", file=label)
-        data = path.read_bytes()
+        try:
+            if path.stat().st_size > max_bytes:
+                raise InputError(f"file is larger than {max_bytes / 1e6:,.0f} MB", file=label)
+            data = path.read_bytes()
+        except OSError as exc:
+            raise InputError(f"cannot read the file ({exc.strerror or exc})", file=label) from None
+    if len(data) > max_bytes:
+        raise InputError(f"file is larger than {max_bytes / 1e6:,.0f} MB", file=label)
     if not data.strip():
         raise InputError("the file is empty", file=label)
     return data, label
@@ -139,13 +157,15 @@ def read_table(source: str | Path | bytes, name: str | None = None) -> pd.DataFr
         frame = pd.read_csv(
             io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=True
         )
+        header = pd.read_csv(io.StringIO(text), header=None, nrows=1, dtype=str, keep_default_na=False,
+                             skip_blank_lines=True).iloc[0].tolist()
     except pd.errors.EmptyDataError:
         raise InputError("the file has no header row", file=label) from None
     except pd.errors.ParserError as exc:
         match = re.search(r"line (\d+)", str(exc))
         row = int(match.group(1)) if match else None
         raise InputError(f"not a well-formed CSV ({exc})", file=label, row=row) from None
-    return _clean_header(frame, label)
+    return _clean_header(frame, label, header)
 
 
 def _read_xlsx(data: bytes, label: str) -> pd.DataFrame:
@@ -153,14 +173,25 @@ def _read_xlsx(data: bytes, label: str) -> pd.DataFrame:
         book = pd.ExcelFile(io.BytesIO(data), engine="openpyxl")
         # A Partner Prioritizer export: "About" first, marking in row 1, headers in row 2 → read its first table.
         export = book.sheet_names[0] == "About" and len(book.sheet_names) > 1
-        frame = pd.read_excel(book, sheet_name=book.sheet_names[1] if export else 0, header=1 if export else 0,
-                              dtype=str, keep_default_na=False)
+        sheet, skip = (book.sheet_names[1], 1) if export else (0, 0)
+        frame = pd.read_excel(book, sheet_name=sheet, header=skip, dtype=str, keep_default_na=False)
+        header = pd.read_excel(book, sheet_name=sheet, header=None, skiprows=skip, nrows=1, dtype=str,
+                               keep_default_na=False).iloc[0].tolist() if len(frame.columns) else []
     except Exception as exc:  # openpyxl raises many types for corrupt files
         raise InputError(f"cannot read as an Excel workbook ({type(exc).__name__})", file=label) from None
-    return _clean_header(frame, label)
+    return _clean_header(frame, label, header)
 
 
-def _clean_header(frame: pd.DataFrame, label: str) -> pd.DataFrame:
+def _clean_header(frame: pd.DataFrame, label: str, header: list | None = None) -> pd.DataFrame:
+    """Strip header names; refuse blank and repeated ones, naming the header as written (pandas would
+    report a repeated ``name`` as ``name.1``)."""
+    if header is not None and len(header) == len(frame.columns):
+        raw = [str(c).strip() for c in header]
+        seen: set[str] = set()
+        for col in raw:
+            if col and col in seen:
+                raise InputError("column header appears twice", file=label, row=1, column=col)
+            seen.add(col)
     frame.columns = columns.to_column_ids(str(c).strip() for c in frame.columns)  # planner labels → ids
     for col in frame.columns:
         if col == "" or col.startswith("Unnamed:"):
@@ -182,20 +213,102 @@ def _is_missing(cells: pd.Series) -> pd.Series:
     return cells.fillna("").astype(str).str.strip().str.lower().isin(MISSING_TOKENS)
 
 
-def to_numeric_column(cells: pd.Series, *, file: str, column: str) -> pd.Series:
-    """Convert a text column to floats; missing tokens become NaN, anything else non-numeric errors."""
+_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+_GROUPED_NUMBER = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
+
+
+def number_text_problem(text: str, comma_is_grouping: bool = False) -> str | None:
+    """Why a number's text is refused (None when it reads unambiguously). Commas are read only as
+    thousands separators that cannot be a decimal comma: ``1,234,567`` or ``1,234.5``; a lone ``1,234``
+    only when ``comma_is_grouping`` (the rest of its column shows point decimals or grouping). ``12,5`` is
+    a decimal comma and is refused, never guessed (it was once read as 125)."""
+    if "," not in text:
+        return None
+    if _GROUPED_NUMBER.match(text):
+        if "." in text or text.count(",") > 1 or comma_is_grouping:
+            return None
+        return (f"{text!r} is ambiguous: a thousands separator or a decimal comma? Write "
+                f"{text.replace(',', '')} or {text.replace(',', '.')}")
+    return (f"{text!r} has a decimal comma (or misplaced commas); write it with a point, e.g. "
+            f"{text.replace(',', '.', 1)}")
+
+
+def parse_number(value: object, *, what: str, key: str | None = None, low: float | None = None,
+                 high: float | None = None) -> float:
+    """One number from a flag or a settings value (text or number), range-checked: ``low``–``high``
+    inclusive. Decimal commas are refused (see :func:`number_text_problem`); errors name ``key``."""
+    if isinstance(value, bool):
+        raise InputError(f"{what} must be a number (got {value!r})", key=key)
+    if isinstance(value, str):
+        text = value.strip()
+        problem = number_text_problem(text)
+        if problem:
+            raise InputError(f"{what}: {problem}", key=key)
+        try:
+            number = float(text.replace(",", ""))
+        except ValueError:
+            raise InputError(f"{what} must be a number (got {value!r})", key=key) from None
+    else:
+        try:
+            number = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise InputError(f"{what} must be a number (got {value!r})", key=key) from None
+    if not np.isfinite(number):
+        raise InputError(f"{what} must be a finite number (got {value!r})", key=key)
+    if low == 0 and number < 0:
+        raise InputError(f"{what} cannot be negative (got {number:g})", key=key)
+    if (low is not None and number < low) or (high is not None and number > high):
+        raise InputError(f"{what} must be between {low:,g} and {high:,g} (got {number:,g})", key=key)
+    return number
+
+
+def to_numeric_column(cells: pd.Series, *, file: str, column: str, low: float | None = -MAX_ABS_VALUE,
+                      high: float | None = MAX_ABS_VALUE, bound_basis: str = "") -> pd.Series:
+    """Convert a text column to floats; missing tokens become NaN, anything else non-numeric errors.
+
+    Commas: thousands separators only where unambiguous (:func:`number_text_problem`); a decimal comma
+    is an error naming the cell. Values must lie in ``low``–``high`` (default ±1e15, far beyond any
+    indicator; callers pass the documented bounds of the column).
+    """
     missing = _is_missing(cells)
-    text = cells.where(~missing, None).astype(object)
-    values = pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce")
+    text = cells.where(~missing, "").astype(str).str.strip()
+    has_comma = text.str.contains(",", regex=False) & ~missing
+    if has_comma.any():
+        grouped_ok = text.str.contains(".", regex=False) & ~missing | (text.str.count(",") > 1)
+        evidence = bool(grouped_ok[~missing].any())
+        for pos in np.flatnonzero(has_comma.to_numpy()):
+            problem = number_text_problem(text.iloc[pos], comma_is_grouping=evidence)
+            if problem:
+                raise InputError(f"not read as a number: {problem}", file=file, row=int(pos) + 2, column=column)
+        text = text.str.replace(",", "", regex=False)
+    values = pd.to_numeric(text.where(~missing, None), errors="coerce")
     bad = values.isna() & ~missing
     if bad.any():
         pos = int(np.flatnonzero(bad.to_numpy())[0])
         raise InputError(f"not a number ({cells.iloc[pos]!r})", file=file, row=pos + 2, column=column)
-    infinite = np.isinf(values.to_numpy(dtype=float))
+    arr = values.to_numpy(dtype=float)
+    infinite = np.isinf(arr)
     if infinite.any():
         pos = int(np.flatnonzero(infinite)[0])
         raise InputError("infinite value", file=file, row=pos + 2, column=column)
+    check_range(arr, low, high, file=file, column=column, basis=bound_basis)
     return values.astype(float)
+
+
+def check_range(values: np.ndarray | pd.Series, low: float | None, high: float | None, *, file: str,
+                column: str, basis: str = "") -> None:
+    """InputError naming the first cell outside ``low``–``high`` (NaN passes; None = unbounded)."""
+    arr = np.asarray(values, dtype=float)
+    with np.errstate(invalid="ignore"):
+        out = ((arr < low) if low is not None else np.zeros(len(arr), bool)) | \
+              ((arr > high) if high is not None else np.zeros(len(arr), bool))
+    if out.any():
+        pos = int(np.flatnonzero(out)[0])
+        why = f" ({basis})" if basis else ""
+        lo = "-inf" if low is None else f"{low:,g}"
+        hi = "inf" if high is None else f"{high:,g}"
+        raise InputError(f"value {arr[pos]:,g} is outside the allowed range {lo} to {hi}{why}",
+                         file=file, row=pos + 2, column=column)
 
 
 def _require_columns(frame: pd.DataFrame, required: tuple[str, ...], file: str) -> None:
@@ -310,8 +423,36 @@ def validate_dictionary(
                 f"not {category!r}", file=file, row=pos + 2, column="category")
     out = frame.copy()
     out["direction"] = direction.astype(int).to_numpy()
-    out["year"] = to_numeric_column(frame["year"], file=file, column="year").astype("Int64").to_numpy()
+    out["year"] = to_numeric_column(frame["year"], file=file, column="year", low=YEAR_RANGE[0], high=YEAR_RANGE[1],
+                                    bound_basis="a calendar year").astype("Int64").to_numpy()
     return out.set_index("indicator_id")
+
+
+def validate_bounds(frame: pd.DataFrame, dictionary: pd.DataFrame, file: str = BOUNDS_FILE) -> dict:
+    """Validate per-indicator valid ranges: {indicator_id: (min, max, basis)} (min ≤ max, finite), for the
+    indicators in ``dictionary``."""
+    _require_columns(frame, ("indicator_id", "min", "max"), file)
+    _reject_extra(frame, {"indicator_id", "min", "max", "basis"}, file,
+                  "a bounds file has columns indicator_id, min, max and optionally basis")
+    _reject_duplicate_ids(frame["indicator_id"], file, "indicator_id", "indicator id")
+    low = to_numeric_column(frame["min"], file=file, column="min")
+    high = to_numeric_column(frame["max"], file=file, column="max")
+    out = {}
+    for pos, ind in enumerate(frame["indicator_id"]):
+        lo, hi = low.iloc[pos], high.iloc[pos]
+        if np.isnan(lo) or np.isnan(hi) or lo > hi:
+            raise InputError("min and max must be numbers with min ≤ max", file=file, row=pos + 2, column="min")
+        basis = str(frame["basis"].iloc[pos]) if "basis" in frame.columns else ""
+        if ind in dictionary.index:  # bounds of indicators the dictionary does not use are ignored
+            out[ind] = (float(lo), float(hi), basis or f"valid range in {Path(file).name}")
+    return out
+
+
+def indicator_bounds(dictionary: pd.DataFrame, indicator: str) -> tuple[float, float, str]:
+    """The valid range (min, max, basis) of an indicator's raw values: from the bounds file when the data
+    folder has one (``dictionary.attrs['bounds']``), else ±1e15."""
+    return dictionary.attrs.get("bounds", {}).get(
+        indicator, (-MAX_ABS_VALUE, MAX_ABS_VALUE, "no documented bound: ±1e15"))
 
 
 def validate_partners(
@@ -354,17 +495,21 @@ def validate_partners(
     values, years, errors = {}, {}, {}
     for ind in indicators:
         if ind in frame.columns:
-            col = to_numeric_column(frame[ind], file=file, column=ind)
+            low, high, basis = indicator_bounds(dictionary, ind)
+            col = to_numeric_column(frame[ind], file=file, column=ind, low=None, high=None)
             _check_transform_domain(col, dictionary.at[ind, "transform"], file, ind)
+            check_range(col, low, high, file=file, column=ind, basis=basis)
             values[ind] = col.to_numpy()
         else:
             values[ind] = np.full(len(frame), np.nan)
         ycol = f"{ind}_year"
-        years[ind] = (to_numeric_column(frame[ycol], file=file, column=ycol).to_numpy()
+        years[ind] = (to_numeric_column(frame[ycol], file=file, column=ycol, low=YEAR_RANGE[0],
+                                        high=YEAR_RANGE[1], bound_basis="a calendar year").to_numpy()
                       if ycol in frame.columns else np.full(len(frame), np.nan))
         secol = f"{ind}_se"
         if secol in frame.columns:
-            errors[ind] = to_numeric_column(frame[secol], file=file, column=secol).to_numpy()
+            errors[ind] = to_numeric_column(frame[secol], file=file, column=secol, low=0.0,
+                                            bound_basis="a standard error is not negative").to_numpy()
     partners = pd.concat([partners, pd.DataFrame(values, index=index)], axis=1)
     years_frame = pd.DataFrame(years, index=index).astype("Int64")
     se_frame = pd.DataFrame(errors, index=index, dtype=float)
@@ -446,7 +591,8 @@ def validate_funding(frame: pd.DataFrame, partner_ids: pd.Index, file: str = "fu
         if col == "partner_id":
             continue
         if col.endswith("_usd_m"):
-            values = to_numeric_column(frame[col], file=file, column=col)
+            values = to_numeric_column(frame[col], file=file, column=col, low=None, high=MAX_FUNDING_USD_M,
+                                       bound_basis="US$ M per year; US$ 1 trillion at most")
             neg = values < 0
             if neg.any():
                 pos = int(np.flatnonzero(neg.to_numpy())[0])
@@ -484,6 +630,9 @@ def load_dictionary(data_dir: str | Path = SAMPLE_DATA_DIR) -> tuple[pd.DataFram
     constructs = validate_constructs(read_table(cpath), str(cpath))
     dpath = data_dir / SAMPLE_FILES["dictionary"]
     dictionary = validate_dictionary(read_table(dpath), constructs, str(dpath))
+    bpath = data_dir / BOUNDS_FILE
+    if bpath.exists():
+        dictionary.attrs["bounds"] = validate_bounds(read_table(bpath), dictionary, str(bpath))
     return dictionary, constructs
 
 
@@ -499,10 +648,11 @@ def load_dataset(
     dictionary, constructs = load_dictionary(data_dir)
     ppath = Path(partners) if partners else data_dir / SAMPLE_FILES["partners"]
     table, years, std_errors = validate_partners(read_table(ppath), dictionary, str(ppath))
+    default_prio, default_fund = data_dir / SAMPLE_FILES["priority"], data_dir / SAMPLE_FILES["funding"]
     return assemble_dataset(
         table, years, std_errors, dictionary, constructs,
-        priority=priority or data_dir / SAMPLE_FILES["priority"],
-        funding=funding or data_dir / SAMPLE_FILES["funding"],
+        priority=priority or (default_prio if default_prio.exists() else None),
+        funding=funding or (default_fund if default_fund.exists() else None),
         files={"partners": str(ppath), "dictionary": str(data_dir / SAMPLE_FILES["dictionary"]),
                "constructs": str(data_dir / SAMPLE_FILES["constructs"])},
     )
@@ -522,6 +672,8 @@ def assemble_dataset(
 ) -> Dataset:
     """Attach priority and funding (paths are read and validated; frames are reindexed) to partners.
 
+    ``None`` means "no file": neutral priority 3 and $0 baselines, said in each partner's basis. A path
+    that does not exist is an error (a mistyped ``--priority`` is never silently replaced by defaults).
     A bundled default file (``bundled`` True, or None and the file is in ``sample_data/``) is cut to the
     partners given with a note; any other file naming partners outside them is an InputError.
     """
@@ -533,7 +685,7 @@ def assemble_dataset(
         notes += _default_note("priority table", list(ids.difference(priority.index)), "neutral default priority 3")
         prio = priority.reindex(ids).fillna(3.0)
         prio.attrs = dict(priority.attrs)
-    elif priority is None or not Path(priority).exists():
+    elif priority is None:
         prio = pd.Series(3.0, index=ids, name="priority")
         prio.attrs["basis"] = {p: "neutral default: planners set priorities" for p in ids}
         notes.append(f"no priority file: all {len(ids)} partners get the neutral default priority 3")
@@ -546,7 +698,7 @@ def assemble_dataset(
         notes += _default_note("funding table", list(ids.difference(funding.index)), "baseline $0 M")
         fund = funding.reindex(ids)
         fund["baseline_usd_m"] = fund["baseline_usd_m"].fillna(0.0)
-    elif funding is None or not Path(funding).exists():
+    elif funding is None:
         fund = pd.DataFrame({"baseline_usd_m": 0.0, "baseline_basis": "no funding file: 0"}, index=ids)
         notes.append(f"no funding file: all {len(ids)} partners get a baseline of $0 M")
     else:

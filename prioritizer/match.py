@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics.pairwise import nan_euclidean_distances
+from sklearn import config_context
+from sklearn.metrics import pairwise_distances_chunked
+from sklearn.neighbors import NearestNeighbors
 
 from prioritizer.config import MatchingSettings
 
@@ -78,29 +80,80 @@ def funding_mismatch(propensity: pd.Series, priority: pd.Series, baseline_usd_m:
                          "funding_ratio": ratio, "funding_flag": flag})
 
 
+EXACT_PEERS_LIMIT = 3_000
+"""Up to this many partners, peers are the exact NaN-aware nearest neighbours (chunked distances)."""
+PEER_CANDIDATES = 5
+"""Above the limit, each partner's peers are re-ranked exactly from ``PEER_CANDIDATES × k`` candidates of a
+k-d tree built on mean-imputed construct scores."""
+PEER_MEMORY_MB = 64
+
+
+def _nan_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """NaN-aware Euclidean distance between rows of ``a`` (n × d) and ``b`` (n × m × d), as sklearn's
+    ``nan_euclidean_distances``: sqrt(d / present × sum of squared differences over present coordinates)."""
+    diff = a[:, None, :] - b
+    present = ~np.isnan(diff)
+    sq = np.where(present, diff, 0.0) ** 2
+    n_present = present.sum(axis=2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dist = np.sqrt(sq.sum(axis=2) * a.shape[1] / n_present)
+    return np.where(n_present > 0, dist, np.inf)
+
+
+def _exact_neighbours(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(indices, distances), n × k, nearest first: exact, distances computed a chunk of rows at a time."""
+    def reduce(dist: np.ndarray, start: int) -> tuple[np.ndarray, np.ndarray]:
+        dist = np.where(np.isnan(dist), np.inf, dist)
+        rows = np.arange(dist.shape[0])
+        dist[rows, rows + start] = np.inf
+        order = np.argsort(dist, axis=1, kind="stable")[:, :k]
+        return order, np.take_along_axis(dist, order, axis=1)
+
+    with config_context(working_memory=PEER_MEMORY_MB):
+        parts = list(pairwise_distances_chunked(x, metric="nan_euclidean", reduce_func=reduce, n_jobs=1))
+    return np.vstack([p[0] for p in parts]), np.vstack([p[1] for p in parts])
+
+
+def _indexed_neighbours(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(indices, distances), n × k: candidates from a k-d tree on mean-imputed scores, re-ranked by the exact
+    NaN-aware distance. Memory is linear in the number of partners."""
+    filled = np.where(np.isnan(x), np.nanmean(x, axis=0), x)
+    m = min(len(x) - 1, max(PEER_CANDIDATES * k, k + 10))
+    tree = NearestNeighbors(n_neighbors=m + 1, algorithm="kd_tree").fit(filled)
+    idx_out, dist_out = np.empty((len(x), k), dtype=np.intp), np.empty((len(x), k))
+    step = max(1, int(PEER_MEMORY_MB * 1e6 // (8 * (m + 1) * x.shape[1] * 4)))
+    for lo in range(0, len(x), step):
+        rows = np.arange(lo, min(lo + step, len(x)))
+        _, cand = tree.kneighbors(filled[rows], return_distance=True)
+        dist = _nan_distance(x[rows], x[cand])
+        dist[cand == rows[:, None]] = np.inf
+        order = np.argsort(dist, axis=1, kind="stable")[:, :k]
+        idx_out[rows] = np.take_along_axis(cand, order, axis=1)
+        dist_out[rows] = np.take_along_axis(dist, order, axis=1)
+    return idx_out, dist_out
+
+
 def peers(constructs: pd.DataFrame, k: int = 5, names: pd.Series | None = None) -> pd.DataFrame:
     """The k partners most similar in construct scores (NaN-aware Euclidean distance, 0–100 scale).
 
     Returns long rows: partner_id, peer_rank (1 = closest), peer_id, peer_name, distance. Partners
-    with no construct score get no peers.
+    with no construct score get no peers. Never builds the partners × partners matrix: exact chunked
+    distances up to ``EXACT_PEERS_LIMIT`` partners, a k-d tree with exact re-ranking above it.
     """
     x = constructs.to_numpy(dtype=float)
     has_any = ~np.isnan(x).all(axis=1)
     ids = constructs.index[has_any]
     if len(ids) < 2:
         return pd.DataFrame(columns=["partner_id", "peer_rank", "peer_id", "peer_name", "distance"])
-    dist = nan_euclidean_distances(x[has_any])
-    np.fill_diagonal(dist, np.inf)
-    dist = np.where(np.isnan(dist), np.inf, dist)
     k = min(k, len(ids) - 1)
-    order = np.argsort(dist, axis=1, kind="stable")[:, :k]
+    finder = _exact_neighbours if len(ids) <= EXACT_PEERS_LIMIT else _indexed_neighbours
+    order, dist = finder(x[has_any], k)
     rows = np.repeat(np.arange(len(ids)), k)
-    cols = order.ravel()
     out = pd.DataFrame({
         "partner_id": ids[rows],
         "peer_rank": np.tile(np.arange(1, k + 1), len(ids)),
-        "peer_id": ids[cols],
-        "distance": dist[rows, cols],
+        "peer_id": ids[order.ravel()],
+        "distance": dist.ravel(),
     })
     if names is not None:
         out.insert(3, "peer_name", names.reindex(out["peer_id"]).to_numpy())

@@ -22,6 +22,8 @@ import numpy as np
 import pandas as pd
 
 from prioritizer import refresh_funding, refresh_priority
+from prioritizer.errors import InputError
+from prioritizer.files import atomic_write
 from prioritizer.paths import SAMPLE_DATA_DIR
 
 FLOAT_FORMAT = "%.10g"
@@ -208,12 +210,27 @@ def build_constructs() -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------------
 # Panel helpers
 # --------------------------------------------------------------------------------------------------
+def read_panel(path: Path, columns: Iterable[str] = (), **kwargs) -> pd.DataFrame:
+    """One panel CSV; a missing, unreadable or malformed panel (or one lacking ``columns``) is an InputError
+    naming the file, not an internal error."""
+    try:
+        df = pd.read_csv(path, **kwargs)
+    except FileNotFoundError:
+        raise InputError("panel file not found (run with the full panels folder)", file=path) from None
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        raise InputError(f"panel cannot be read as CSV ({type(exc).__name__}: {str(exc)[:120]})", file=path) from None
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise InputError(f"panel lacks required column(s) {', '.join(missing)}", file=path, column=missing[0])
+    return df
+
+
 def _read(panels_dir: Path, name: str, as_of: int | None = None, **kwargs) -> pd.DataFrame:
     """Read one panel CSV and apply the documented ISO3 aliases and entity fixes.
 
     ``as_of``: keep only rows whose data year (``year``, ``Year`` or ``fiscal_year``) is at most this year.
     """
-    df = pd.read_csv(Path(panels_dir) / name, **kwargs)
+    df = read_panel(Path(panels_dir) / name, **kwargs)
     key = "partner_iso3" if "partner_iso3" in df.columns else "country_code" if name == F_AID else "iso3"
     for (fname, name_col), fixes in ENTITY_FIXES.items():
         if fname != name:
@@ -255,7 +272,7 @@ def _latest(df: pd.DataFrame, value: str, year: str = "year") -> pd.DataFrame:
 
 def _universe(panels_dir: Path) -> pd.DataFrame:
     """Base columns of the partner universe: combatant_commands.csv rows minus Greenland and the USA."""
-    cc = pd.read_csv(Path(panels_dir) / F_COMMANDS)
+    cc = read_panel(Path(panels_dir) / F_COMMANDS, columns=("iso3", "country", "cocom", "continent", "un_subregion"))
     cc = cc[~cc["iso3"].isin(EXCLUDED_FROM_UNIVERSE)]
     base = pd.DataFrame({
         "partner_id": cc["iso3"],
@@ -495,8 +512,8 @@ def write_csv(df: pd.DataFrame, path: Path) -> Path:
     """Write ``df`` deterministically: no index, ``%.10g`` floats, '\\n' line ends, UTF-8."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    df.to_csv(path, index=False, float_format=FLOAT_FORMAT, lineterminator="\n", encoding="utf-8")
-    return path
+    text = df.to_csv(index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+    return atomic_write(path, text.encode("utf-8"))
 
 
 def read_dictionary(path: Path) -> pd.DataFrame:
@@ -517,17 +534,28 @@ def refresh(panels_dir: Path, out_dir: Path, settings_dir: Path | None = None) -
     panels_dir, out_dir = Path(panels_dir), Path(out_dir)
     dict_path = out_dir / "indicators.csv"
     dictionary = read_dictionary(dict_path) if dict_path.exists() else default_dictionary()
-    partners = build_partners(panels_dir, settings_dir)
-    known = [i for i in dictionary["indicator_id"] if i in INDICATOR_IDS]
-    partners = partners[partner_columns(known)]
-    dictionary = build_dictionary_years(partners, dictionary)
+    if not panels_dir.is_dir():
+        raise InputError("panels folder not found", file=panels_dir)
+    try:
+        partners = build_partners(panels_dir, settings_dir)
+        known = [i for i in dictionary["indicator_id"] if i in INDICATOR_IDS]
+        partners = partners[partner_columns(known)]
+        dictionary = build_dictionary_years(partners, dictionary)
+        priority = build_priority_proxy(partners, panels_dir, settings_dir)
+        funding = build_funding_baseline(panels_dir, settings_dir)
+    except InputError:
+        raise
+    except FileNotFoundError as exc:
+        raise InputError("panel file not found (run with the full panels folder)",
+                         file=exc.filename or panels_dir) from None
+    except (OSError, KeyError, ValueError, TypeError) as exc:  # a panel with other columns or values
+        raise InputError(f"a panel in this folder is not in the expected layout ({type(exc).__name__}: "
+                         f"{str(exc)[:160]})", file=panels_dir) from None
     return {
         "partners": write_csv(partners, out_dir / "partners.csv"),
         "indicators": write_csv(dictionary, dict_path),
-        "priority_proxy": write_csv(build_priority_proxy(partners, panels_dir, settings_dir),
-                                    out_dir / "priority_proxy.csv"),
+        "priority_proxy": write_csv(priority, out_dir / "priority_proxy.csv"),
         "priority_neutral": write_csv(build_priority_neutral(partners), out_dir / "priority_neutral.csv"),
-        "funding_baseline": write_csv(build_funding_baseline(panels_dir, settings_dir),
-                                      out_dir / "funding_baseline.csv"),
+        "funding_baseline": write_csv(funding, out_dir / "funding_baseline.csv"),
     }
 

@@ -55,7 +55,10 @@ from prioritizer.score import score as score_partners
 
 DEFAULT_SETTINGS = WEIGHTS_DIR / "robustness.yaml"
 METHODS = ("dirichlet", "uniform")
-MAX_DRAWS = 1_000_000
+MAX_DRAWS = 200_000
+"""Upper bound on weight draws (file or --draws): a few seconds of scoring, bounded memory."""
+MAX_LP_DRAWS = 2_000
+"""Upper bound on LP re-solves (file or --lp-draws): one allocation solve each (about a minute per 1,000)."""
 RANK_TOL = 1e-9
 """Scores (0–100) closer than this to the next higher one share its rank."""
 CHUNK = 1_000
@@ -150,7 +153,7 @@ def _validated(values: dict[str, Any], file: str | None, key_name: Callable[[str
         raise fail("concentration", f"must be positive: larger = draws closer to the profile (got {conc:g})")
     out["concentration"] = number("concentration", 0.0, 1e12, low_open=True)
     out["uniform_bound"] = number("uniform_bound", 0.0, 1.0, high_open=True)
-    out["lp_draws"] = integer("lp_draws", 0, MAX_DRAWS)
+    out["lp_draws"] = integer("lp_draws", 0, MAX_LP_DRAWS)
     out["tornado_swing"] = number("tornado_swing", 0.0, 1.0, low_open=True)
     out["tornado_points"] = integer("tornado_points", 2, 201)
     out["tipping_max"] = number("tipping_max", 0.0, 1.0, low_open=True)

@@ -229,7 +229,8 @@ def restrict_settings(settings: alloc.AllocationSettings, inputs: alloc.Allocati
     present = set(inputs.partners["command"])
     notes: list[str] = []
     commands = tuple(c for c in settings.commands if c.command in present)
-    gone = [c.command for c in settings.commands if c.command not in present and (c.floor_usd_m or c.cap_usd_m)]
+    gone = [c.command for c in settings.commands
+            if c.command not in present and (c.floor_usd_m or c.cap_usd_m or getattr(c, "floor_pct_of_budget", 0))]
     if gone:
         notes.append(f"scope: floors/caps of {', '.join(gone)} do not apply (no partner of theirs in scope)")
     locks = tuple(lk for lk in settings.locks if lk.partner_id in ids)

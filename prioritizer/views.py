@@ -12,7 +12,6 @@ and presentation mode. It round-trips through the URL token and the scenario dat
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import hashlib
 import json
@@ -23,8 +22,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from prioritizer import scenario_model
 from prioritizer.errors import InputError
-from prioritizer.load import CATEGORY_LABELS, COMMANDS, NON_STATE_ID, Dataset
+from prioritizer.load import CATEGORY_LABELS, COMMANDS, Dataset
 from prioritizer.scope import ALL as ALL_PARTNERS
 from prioritizer.scope import Scope, allocation_for_scope, resolve_scope
 
@@ -128,75 +128,12 @@ def _num(value: Any, default: float | None) -> float | None:
 
 
 def normalise_scenario(data: Any, base: Mapping[str, Any] | None = None) -> tuple[dict[str, Any], list[str]]:
-    """Check a scenario dict from a URL or the database; unusable entries fall back to ``base``.
+    """Check a scenario dict from a URL or the database against the scenario model
+    (:func:`prioritizer.scenario_model.normalise`); unusable entries fall back to ``base``.
 
     Returns the cleaned scenario and one message per entry that was ignored (never raises).
     """
-    out = copy.deepcopy(dict(base) if base is not None else default_scenario())
-    notes: list[str] = []
-    if not isinstance(data, Mapping):
-        return out, ["the scenario is not a mapping; defaults used"]
-    for key, value in data.items():
-        if key not in out:
-            notes.append(f"unknown scenario entry {key!r} ignored")
-            continue
-        default = out[key]
-        if key in ("category_weights", "construct_weights", "priority_edits", "funding_edits"):
-            if not isinstance(value, Mapping):
-                notes.append(f"{key} is not a mapping; ignored")
-                continue
-            clean = {}
-            for k, v in value.items():
-                num = _num(v, None)
-                if num is None or num < 0:
-                    notes.append(f"{key}.{k}: {v!r} is not a non-negative number; ignored")
-                    continue
-                clean[str(k)] = num
-            out[key] = clean
-        elif key in ("non_state", "overrides"):
-            if not isinstance(value, list) or not all(isinstance(r, Mapping) for r in value):
-                notes.append(f"{key} is not a list of records; ignored")
-                continue
-            out[key] = [dict(r) for r in value]
-        elif key == "filters":
-            if not isinstance(value, Mapping):
-                notes.append("filters is not a mapping; ignored")
-                continue
-            out[key] = {f: [str(x) for x in value.get(f, []) if isinstance(x, str | int)]
-                        for f in ("commands", "regions", "types")}
-        elif key == "scope":
-            if not isinstance(value, Mapping):
-                notes.append("scope is not a mapping; ignored")
-                continue
-            command = value.get("command")
-            out[key] = {"command": str(command) if isinstance(command, str) and command else None,
-                        "normalise_within": bool(value.get("normalise_within", False))}
-        elif key == "budget_usd_m":
-            num = _num(value, None)
-            if value is not None and (num is None or num < 0):
-                notes.append(f"budget {value!r} is not a non-negative number; ignored")
-                continue
-            out[key] = num
-        elif key == "presentation":
-            out[key] = bool(value)
-        elif key == "version":
-            continue
-        elif key in ("normalisation", "aggregation", "missing", "priority_basis"):
-            options = {"normalisation": NORMALISATIONS, "aggregation": AGGREGATIONS,
-                       "missing": MISSING_POLICIES, "priority_basis": PRIORITY_BASES}[key]
-            if value not in options:
-                notes.append(f"{key} {value!r} is not one of {', '.join(options)}; ignored")
-                continue
-            out[key] = value
-        elif key == "data_files":
-            out[key] = dict(value) if isinstance(value, Mapping) else {}
-        elif key == "partner":
-            out[key] = None if value is None else str(value)
-        else:
-            if value is None or isinstance(value, Mapping | list):
-                notes.append(f"{key} has the wrong type; ignored")
-                continue
-            out[key] = str(value)[:200] if isinstance(default, str) else value
+    out, notes = scenario_model.normalise(data, base if base is not None else default_scenario())
     if not str(out.get("marking", "")).strip():
         out["marking"] = DEFAULT_MARKING
     return out, notes
@@ -466,16 +403,10 @@ def new_non_state_partner(partner_id: str, name: str, command: str, region: str,
     Raises InputError naming the field at fault. Every rated construct becomes an override carrying
     the rationale.
     """
-    pid = str(partner_id or "").strip()
-    if not NON_STATE_ID.match(pid):
-        raise InputError("a non-state partner id must be a lower-case slug of 2–63 letters, digits, '-' or '_', "
-                         f"e.g. 'kurdish-peshmerga' (got {pid!r})", column="partner_id")
-    if pid in set(existing):
-        raise InputError(f"partner id {pid!r} is already used", column="partner_id")
-    if not str(name or "").strip():
-        raise InputError("name is empty", column="name")
-    if command not in COMMANDS:
-        raise InputError(f"unknown combatant command {command!r}", column="command")
+    partner = scenario_model.check_non_state({"partner_id": partner_id, "name": name, "command": command,
+                                              "region": region, "priority": priority,
+                                              "baseline_usd_m": baseline_usd_m}, existing)
+    pid = partner["partner_id"]
     if not str(rationale or "").strip():
         raise InputError("a non-state partner needs a written rationale for its ratings", column="rationale")
     known = set(constructs)
@@ -489,14 +420,6 @@ def new_non_state_partner(partner_id: str, name: str, command: str, region: str,
         over.append({"partner_id": pid, "construct": con, "value": float(num), "rationale": str(rationale).strip()})
     if not over:
         raise InputError("rate at least one construct", column="construct")
-    prio = _num(priority, None)
-    if prio is None or not 1 <= prio <= 5:
-        raise InputError("priority must be 1–5", column="priority")
-    base = _num(baseline_usd_m, None)
-    if base is None or base < 0:
-        raise InputError("baseline funding cannot be negative", column="baseline_usd_m")
-    partner = {"partner_id": pid, "name": str(name).strip(), "command": command, "region": str(region or "").strip(),
-               "subregion": "", "priority": prio, "baseline_usd_m": base}
     return partner, over
 
 

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from prioritizer import scenarios as S
+from prioritizer import store as store_module
 from prioritizer.errors import InputError
 from prioritizer.scenarios import ScenarioStore, decode_scenario, encode_scenario
 
@@ -93,7 +94,7 @@ def test_name_and_duplicate_errors(store):
 
 def test_overwrite_keeps_created_time(store, monkeypatch):
     times = iter(["2025-01-01T00:00:00+00:00", "2025-06-01T00:00:00+00:00"])
-    monkeypatch.setattr(S, "_now", lambda: next(times))
+    monkeypatch.setattr(store_module, "_now", lambda: next(times))
     store.save("P", {"v": 1})
     store.save("P", {"v": 2}, overwrite=True)
     row = store.list().iloc[0]
@@ -116,7 +117,7 @@ def test_failed_save_leaves_prior_rows_intact(store, monkeypatch):
         def cm():
             with original_tx(self) as conn:
                 yield conn
-                conn.execute("UPDATE scenarios SET payload = '{}'")
+                conn.exec_driver_sql("UPDATE scenarios SET payload = '{}'")
                 raise RuntimeError("crash before commit")
         return cm()
 

@@ -217,7 +217,7 @@ def test_allocate_africom_300_spends_at_most_300_on_africom_only_and_names_its_c
     assert code == 0, err
     assert f"budget $300.0 M (baseline ${command_baseline('AFRICOM'):,.1f} M)" in stdout
     assert "floors/caps of CENTCOM, EUCOM, INDOPACOM, NORTHCOM, SOUTHCOM do not apply" in stdout
-    assert "1 lock on partners outside the scope left out (ISR/fmf)" in stdout
+    assert "3 locks on partners outside the scope left out (ISR/fmf, EGY/fmf, JOR/fmf)" in stdout
     table = read_sheet(out, "Allocation")
     assert set(table["command"]) == {"AFRICOM"} and len(table) == 53
     assert table["allocation_usd_m"].sum() <= 300 + 1e-6
@@ -253,7 +253,7 @@ def test_restrict_settings_keeps_only_the_scopes_constraints(sample):
     run = sc.allocation_for_scope(scores, dataset, settings, 2000.0)
     s = run.settings
     assert [c.command for c in s.commands] == ["CENTCOM"]
-    assert [lk.partner_id for lk in s.locks] == ["ISR"]  # Israel is a CENTCOM partner: its earmark stays
+    assert [lk.partner_id for lk in s.locks] == ["ISR", "EGY", "JOR"]  # CENTCOM partners: their MOU earmarks stay
     # each pool is cut to CENTCOM's share of that mechanism's baseline, read from the funding file
     funding = pd.read_csv(SAMPLE_DATA_DIR / "funding_baseline.csv").set_index("partner_id")
     centcom = funding.loc[scores.index]
