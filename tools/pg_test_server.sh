@@ -7,7 +7,12 @@ set -euo pipefail
 action="${1:-start}"
 dir="${2:-/tmp/prioritizer-pg}"
 port="${3:-54329}"
-find_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1; }
+find_bin() {  # the newest installed server (a client-only package has no initdb)
+  for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+    if [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ]; then echo "$d"; return 0; fi
+  done
+  return 1
+}
 bin="$(find_bin || true)"
 if [ -z "$bin" ] && [ "$action" = start ]; then
   apt-get update -qq >&2
