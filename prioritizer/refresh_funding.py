@@ -36,16 +36,24 @@ FUNDING_COLUMNS = (
 )
 
 
-def read_security_shares(path: Path) -> pd.DataFrame:
-    """Read and validate the security-share assumptions (scope, key, security_share 0–1, basis)."""
+def read_curated(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
+    """A curated refresh input (facts or assumptions CSV) as text, with every required column present;
+    a missing file or column is an InputError naming the file (and column)."""
     path = Path(path)
     if not path.is_file():
         raise InputError("file not found (a refresh input; see sample_data/SOURCES.md)", file=str(path))
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    for col in ("scope", "key", "security_share", "basis"):
+    for col in columns:
         if col not in df.columns:
-            raise InputError("required column is missing (expected: scope, key, security_share, basis)",
+            raise InputError(f"required column is missing (expected: {', '.join(columns)})",
                              file=str(path), column=col)
+    return df
+
+
+def read_security_shares(path: Path) -> pd.DataFrame:
+    """Read and validate the security-share assumptions (scope, key, security_share 0–1, basis)."""
+    path = Path(path)
+    df = read_curated(path, ("scope", "key", "security_share", "basis"))
     share = pd.to_numeric(df["security_share"], errors="coerce")
     for pos, r in enumerate(df.itertuples(index=False)):
         row = pos + 2
@@ -76,13 +84,7 @@ def read_mechanism_split(path: Path) -> pd.DataFrame:
     """Read and validate the mechanism split: scope (default / partner), key, one weight ≥ 0 per non-FMF
     mechanism, basis. Returns shares (each row sums to 1) indexed by key (``all`` = the default row)."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError("file not found (a refresh input; see sample_data/SOURCES.md)", file=str(path))
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    for col in ("scope", "key", *NON_FMF_MECHANISMS, "basis"):
-        if col not in df.columns:
-            raise InputError(f"required column is missing (expected: scope, key, {', '.join(NON_FMF_MECHANISMS)}, "
-                             "basis)", file=str(path), column=col)
+    df = read_curated(path, ("scope", "key", *NON_FMF_MECHANISMS, "basis"))
     weights = df[list(NON_FMF_MECHANISMS)].apply(pd.to_numeric, errors="coerce")
     for pos, r in enumerate(df.itertuples(index=False)):
         row = pos + 2

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from prioritizer.errors import InputError
+from prioritizer.refresh_funding import read_curated
 
 FACTS_FILE = "priority_facts.csv"
 RULES_FILE = "priority_rules.csv"
@@ -38,13 +39,7 @@ RULE_KEYS = tuple(f"points_{r}" for r in POINT_RELATIONSHIPS) + (
 def read_facts(path: Path, partner_ids: pd.Index | None = None) -> pd.DataFrame:
     """Read and validate the curated facts; each row needs a known relationship, a year and a citation."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError("file not found (a refresh input; see sample_data/SOURCES.md)", file=str(path))
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    for col in ("partner_id", "relationship", "since_year", "citation"):
-        if col not in df.columns:
-            raise InputError("required column is missing (expected: partner_id, relationship, since_year, citation)",
-                             file=str(path), column=col)
+    df = read_curated(path, ("partner_id", "relationship", "since_year", "citation"))
     year = pd.to_numeric(df["since_year"], errors="coerce")
     for pos, r in enumerate(df.itertuples(index=False)):
         row = pos + 2
@@ -70,12 +65,7 @@ def read_facts(path: Path, partner_ids: pd.Index | None = None) -> pd.DataFrame:
 def read_rules(path: Path) -> dict[str, float]:
     """Read and validate the proxy's points and thresholds (rule → value)."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError("file not found (a refresh input; see sample_data/SOURCES.md)", file=str(path))
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    for col in ("rule", "value", "basis"):
-        if col not in df.columns:
-            raise InputError("required column is missing (expected: rule, value, basis)", file=str(path), column=col)
+    df = read_curated(path, ("rule", "value", "basis"))
     values = pd.to_numeric(df["value"], errors="coerce")
     for pos, (rule, value) in enumerate(zip(df["rule"], values, strict=True)):
         if rule not in RULE_KEYS:
