@@ -538,7 +538,7 @@ def scale_locks(inputs: AllocationInputs, settings: AllocationSettings,
 
 
 def _add_relaxations(result: AllocationResult, st: _Structure, x: np.ndarray, lock_relax: list[tuple]) -> None:
-    """Name and size every relaxed limit: scaled locks and soft limits whose slack is used."""
+    """Name and size every relaxed limit: scaled locks, then soft limits whose slack is used, largest first."""
     rows = []
     for group, subject, limit, cut, basis in lock_relax:
         rows.append((f"lock {subject}", group, subject, limit, cut, math.inf,
@@ -546,7 +546,7 @@ def _add_relaxations(result: AllocationResult, st: _Structure, x: np.ndarray, lo
                      f"the sum of locks — DOES NOT MEET THE STATUTE/MOU ({basis or 'no basis given'})"))
     slack = x[st.n_seg + len(st.partner_ids):]
     lo, _ = st.row_bounds(result.budget_usd_m)
-    for k in np.nonzero(slack > TOL)[0]:
+    for k in sorted(np.nonzero(slack > TOL)[0], key=lambda j: -float(slack[j])):  # largest first
         group, subject, pen = st.slack_group[k], st.slack_subject[k], float(st.slack_penalty[k])
         limit = float(lo[st.slack_row[k]])
         what = f"{subject} {RELAX_LABEL.get(group, group)}"
