@@ -33,9 +33,6 @@ from scipy import sparse
 
 from prioritizer.allocation_settings import (  # noqa: F401  (re-exported: prioritizer.allocate is the API)
     BUDGET_RULES,
-    CATEGORIES,
-    COMMANDS,
-    PARTNER_TYPES,
     SOLVERS,
     AllocationSettings,
     CommandLimit,
@@ -56,6 +53,7 @@ from prioritizer.allocation_value import (  # noqa: F401
     partner_value,
     piecewise_benefit,
 )
+from prioritizer.domain import CATEGORIES, COMMANDS, PARTNER_TYPES  # noqa: F401  (re-exported)
 from prioritizer.errors import InfeasibleError, InputError
 from prioritizer.load import MAX_FUNDING_USD_M, parse_number
 

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from prioritizer.domain import COMMANDS, PARTNER_TYPES
 from prioritizer.errors import InputError
 from prioritizer.load import MAX_FUNDING_USD_M
 from prioritizer.paths import DEFAULT_ALLOCATION_SETTINGS
@@ -23,10 +24,6 @@ from prioritizer.safe_yaml import MAX_YAML_BYTES, parse_yaml
 MAX_SETTING_VALUE = 1e9
 """Ceiling of a settings number without a tighter documented bound."""
 
-COMMANDS = ("AFRICOM", "CENTCOM", "EUCOM", "INDOPACOM", "NORTHCOM", "SOUTHCOM")
-PARTNER_TYPES = ("state", "non-state")
-CATEGORIES = ("governance", "democracy_rights", "stability", "absorptive_capacity", "shared_interests",
-              "us_engagement")
 BUDGET_RULES = ("baseline_total", "fixed")
 SOLVERS = ("auto", "highs", "cbc")
 INCOME_GROUPS = ("HIC", "UMC", "LMC", "LIC", "unknown")

@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from prioritizer.allocation_settings import CATEGORIES, INCOME_ALIASES, PARTNER_TYPES, AllocationSettings
+from prioritizer.allocation_settings import INCOME_ALIASES, AllocationSettings
+from prioritizer.domain import CATEGORIES, PARTNER_TYPES
 from prioritizer.errors import InputError
 
 

@@ -17,14 +17,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from prioritizer.allocate import CATEGORIES, COMMANDS, AllocationInputs, AllocationResult, piecewise_benefit
+from prioritizer.allocate import AllocationInputs, AllocationResult, piecewise_benefit
+from prioritizer.domain import CATEGORIES, COMMANDS, category_label
 
 MIN_CHANGE_USD_M = 0.25  # changes smaller than $250,000 a year are noise, neither bullish nor bearish
-CATEGORY_LABELS = {
-    "governance": "governance", "democracy_rights": "democracy & rights", "stability": "stability",
-    "absorptive_capacity": "absorptive capacity", "shared_interests": "shared interests",
-    "us_engagement": "US engagement",
-}
 COLUMNS = ["command", "side", "rank", "partner_id", "name", "importance", "expected_benefit", "benefit_gain",
            "roi_per_usd_m", "marginal_benefit_per_usd_m", "relative_cost", "risk", "need", "baseline_usd_m",
            "reference_usd_m", "allocation_usd_m", "change_usd_m", "rationale"]
@@ -97,7 +93,7 @@ def _drivers(row: pd.Series, strongest: bool) -> str:
         return "no category scores"
     ordered = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]) if strongest else (kv[1], kv[0]))[:2]
     word = "strong" if strongest else "weak"
-    parts = [f"{CATEGORY_LABELS[c]} ({v:.0f})" for c, v in ordered]
+    parts = [f"{category_label(c, in_sentence=True)} ({v:.0f})" for c, v in ordered]
     return f"{word} {' and '.join(parts)}"
 
 

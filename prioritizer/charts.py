@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 import vl_convert as vlc
 
+from prioritizer.domain import CATEGORY_LABELS
 from prioritizer.errors import InputError
-from prioritizer.load import CATEGORY_LABELS
 
 AnyChart = alt.Chart | alt.LayerChart | alt.VConcatChart | alt.HConcatChart | alt.ConcatChart | alt.FacetChart
 

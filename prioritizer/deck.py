@@ -23,7 +23,7 @@ from pptx.util import Emu, Inches, Pt
 
 from prioritizer import charts, columns
 from prioritizer.charts import ChartMeta
-from prioritizer.load import CATEGORY_LABELS, COMMANDS
+from prioritizer.domain import CATEGORY_LABELS, COMMANDS
 
 SLIDE_W, SLIDE_H = Inches(13.333), Inches(7.5)
 BAND_H = Inches(0.34)

@@ -15,24 +15,13 @@ import numpy as np
 import pandas as pd
 
 from prioritizer import columns
+from prioritizer.domain import COMMANDS, INCOME_GROUPS, PARTNER_TYPES
 from prioritizer.errors import InputError
 from prioritizer.paths import SAMPLE_DATA_DIR
 
-COMMANDS = ("AFRICOM", "CENTCOM", "EUCOM", "INDOPACOM", "NORTHCOM", "SOUTHCOM")
-PARTNER_TYPES = ("state", "non-state")
-CATEGORY_LABELS = {
-    "governance": "Governance & institutions",
-    "democracy_rights": "Democracy & rights",
-    "stability": "Stability",
-    "absorptive_capacity": "Absorptive capacity",
-    "shared_interests": "Shared interests",
-    "us_engagement": "US engagement",
-}
-"""Display label per category id, as in ``sample_data/constructs.csv`` (``category_label``)."""
 BASE_COLUMNS = ("partner_id", "name", "partner_type", "command", "region", "subregion")
 OPTIONAL_BASE_COLUMNS = ("income_group", "income_group_year")
 """Optional partners columns: World Bank income group (HIC/UMC/LMC/LIC, blank = unknown) and its fiscal year."""
-INCOME_GROUPS = ("HIC", "UMC", "LMC", "LIC")
 DICTIONARY_COLUMNS = (
     "indicator_id", "label", "construct", "category", "direction", "unit", "transform",
     "source", "citation", "licence", "year",

@@ -30,7 +30,6 @@ FLOAT_FORMAT = "%.10g"
 US = "USA"
 BASE_COLUMNS = ["partner_id", "name", "partner_type", "command", "region", "subregion"]
 OPTIONAL_BASE_COLUMNS = ["income_group", "income_group_year"]  # World Bank code (ForeignAssistance.gov), its FY
-COMMANDS = ("AFRICOM", "CENTCOM", "EUCOM", "INDOPACOM", "NORTHCOM", "SOUTHCOM")
 EXCLUDED_FROM_UNIVERSE = (
     "GRL",  # Greenland: a territory of Denmark, not a partner state
     US,  # the United States is the provider of security cooperation, not a partner

@@ -14,8 +14,9 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from prioritizer.domain import COMMANDS
 from prioritizer.errors import InputError
-from prioritizer.load import COMMANDS, MAX_FUNDING_USD_M, NON_STATE_ID
+from prioritizer.load import MAX_FUNDING_USD_M, NON_STATE_ID
 
 NORMALISATIONS = ("minmax", "percentile", "zscore")
 AGGREGATIONS = ("arithmetic", "geometric")

@@ -21,8 +21,9 @@ import pandas as pd
 from prioritizer import allocate as alloc
 from prioritizer import match
 from prioritizer.config import MatchingSettings, WeightProfile
+from prioritizer.domain import COMMANDS
 from prioritizer.errors import InputError
-from prioritizer.load import COMMANDS, Dataset, id_list
+from prioritizer.load import Dataset, id_list
 from prioritizer.score import ScoreResult, rank_descending, score
 
 SCOPE_FLAG = "--command"

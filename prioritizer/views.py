@@ -23,8 +23,9 @@ import numpy as np
 import pandas as pd
 
 from prioritizer import scenario_model
+from prioritizer.domain import CATEGORY_LABELS, COMMANDS
 from prioritizer.errors import InputError
-from prioritizer.load import CATEGORY_LABELS, COMMANDS, Dataset
+from prioritizer.load import Dataset
 from prioritizer.scope import ALL as ALL_PARTNERS
 from prioritizer.scope import Scope, allocation_for_scope, resolve_scope
 

@@ -8,6 +8,7 @@ import pytest
 
 from prioritizer import allocate as al
 from prioritizer import bullbear as bb
+from prioritizer.domain import category_label
 
 CFG = {
     "name": "bullbear test",
@@ -96,11 +97,11 @@ def test_rationale_names_top_drivers_and_priority(solved):
         if row.side == "bullish":
             best = cats.idxmax().removesuffix("_score")
             assert row.rationale.startswith("Surge +$")
-            assert bb.CATEGORY_LABELS[best] in row.rationale and f"({cats.max():.0f})" in row.rationale
+            assert category_label(best, in_sentence=True) in row.rationale and f"({cats.max():.0f})" in row.rationale
         else:
             worst = cats.idxmin().removesuffix("_score")
             assert row.rationale.startswith("Reduce −$")
-            assert bb.CATEGORY_LABELS[worst] in row.rationale
+            assert category_label(worst, in_sentence=True) in row.rationale
         assert f"priority {row.importance:.0f}" in row.rationale
         assert "\n" not in row.rationale
 

@@ -11,7 +11,7 @@ from pptx import Presentation
 from prioritizer import allocate, cli_brief
 from prioritizer.charts import ChartMeta
 from prioritizer.cli import main
-from prioritizer.load import COMMANDS
+from prioritizer.domain import COMMANDS
 from prioritizer.pipeline import run_scoring
 
 MARKING = "UNCLASSIFIED//FOR TEST"

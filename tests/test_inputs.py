@@ -237,7 +237,7 @@ def test_valid_profile_loads_every_shipped_profile():
 
 
 def test_category_labels_match_the_shipped_construct_table():
-    from prioritizer.load import CATEGORY_LABELS
+    from prioritizer.domain import CATEGORY_LABELS
 
     constructs = pd.read_csv(SAMPLE_DATA_DIR / "constructs.csv")
     shipped = dict(constructs[["category_id", "category_label"]].drop_duplicates().itertuples(index=False))

@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from prioritizer import refresh
+from prioritizer import domain, refresh
 from prioritizer.paths import PANELS_DIR, SAMPLE_DATA_DIR
 
 OUTPUTS = ["partners.csv", "indicators.csv", "priority_proxy.csv", "priority_neutral.csv", "funding_baseline.csv"]
-GEOGRAPHIC = set(refresh.COMMANDS)
+GEOGRAPHIC = set(domain.COMMANDS)
 
 
 @pytest.fixture(scope="module")
