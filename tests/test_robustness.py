@@ -99,6 +99,65 @@ def test_bad_settings_name_file_and_key(tmp_path, text, key, words):
     assert "robust.yaml" in msg and f"key '{key}'" in msg and words in msg
 
 
+# Today's planner-facing messages, locked before the settings became a pydantic model (file, key, text).
+@pytest.mark.parametrize("text, key, message", [
+    ("draws: 0", "draws", "must be between 1 and 200,000 (got 0)"),
+    ("draws: 300000", "draws", "must be between 1 and 200,000 (got 300,000)"),
+    ("draws: 2.5", "draws", "must be a whole number between 1 and 200,000 (got 2.5)"),
+    ("draws: true", "draws", "must be a whole number between 1 and 200,000 (got True)"),
+    ("seed: -1", "seed", "must be between 0 and 9,223,372,036,854,775,807 (got -1)"),
+    ("concentration: -1", "concentration", "must be positive: larger = draws closer to the profile (got -1)"),
+    ("concentration: '5'", "concentration", "must be a number (got '5')"),
+    ("uniform_bound: 1", "uniform_bound", "must be in [0, 1) (got 1)"),
+    ("method: gaussian", "method", "must be one of dirichlet, uniform (got 'gaussian')"),
+    ("lp_draws: many", "lp_draws", "must be a whole number between 0 and 2,000 (got 'many')"),
+    ("core_threshold: 0", "core_threshold", "must be in (0, 1] (got 0)"),
+    ("tipping_max: 0.1\ntipping_grid_step: 0.2", "tipping_grid_step", "must be in (0, 0.1] (got 0.2)"),
+    ("tipping_grid_step: 0.0001", "tipping_grid_step",
+     "gives more than 1,000 grid points per direction; use a coarser step"),
+    ("indicator_noise: 3", "indicator_noise", "must be true or false (got 3)"),
+    ("funded_tolerance_usd_m: .nan", "funded_tolerance_usd_m", "must be a finite number (got nan)"),
+    ("tornado_points: 1", "tornado_points", "must be between 2 and 201 (got 1)"),
+    ("priority_shift: 5", "priority_shift", "must be between 0 and 4 (got 5)"),
+    ("aggregation_switch: 0.5\nindicator_noise: true", "aggregation_switch",
+     "cannot be combined with indicator_noise (set one of them off)"),
+])
+def test_settings_messages_are_kept(tmp_path, text, key, message):
+    path = tmp_path / "robust.yaml"
+    path.write_text(text + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        rb.load_settings(path)
+    assert str(err.value) == f"file 'robust.yaml', key '{key}': {message}"
+
+
+def test_unknown_key_lists_the_settings_and_a_list_is_refused(tmp_path):
+    path = tmp_path / "robust.yaml"
+    path.write_text("name: x\npurpose: y\ndraw: 100\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        rb.load_settings(path)
+    assert err.value.key == "draw" and err.value.message.startswith("unknown key (expected: ")
+    assert {"draws", "seed", "name", "purpose", "core_without_floors"} <= set(
+        err.value.message.split("(expected: ")[1].rstrip(")").split(", "))
+    path.write_text("- 1\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        rb.load_settings(path)
+    assert str(err.value) == "file 'robust.yaml': robustness settings must be a YAML mapping of key: value"
+    path.write_text("name: x\npurpose: y\n", encoding="utf-8")
+    assert rb.load_settings(path).draws == rb.RobustnessSettings().draws  # unset keys take the defaults
+
+
+def test_with_changes_keeps_messages_and_refuses_unknown_settings():
+    with pytest.raises(InputError) as err:
+        rb.RobustnessSettings().with_changes(key_name=lambda k: "--" + k, method="x")
+    assert str(err.value) == "key '--method': must be one of dirichlet, uniform (got 'x')"
+    with pytest.raises(InputError) as err:
+        rb.RobustnessSettings().with_changes(bogus=1)
+    assert str(err.value) == "key 'bogus': unknown robustness setting 'bogus'"
+    loaded = rb.load_settings()
+    changed = loaded.with_changes(draws=5)
+    assert changed.source == loaded.source and changed.draws == 5 and loaded.draws != 5
+
+
 def test_with_changes_validates_and_names_the_flag():
     with pytest.raises(InputError, match="key '--draws'"):
         rb.RobustnessSettings().with_changes(key_name=lambda k: "--" + k, draws=0)

@@ -60,6 +60,63 @@ def test_bad_setting_names_file_and_key(tmp_path, text, key):
     assert err.value.key == key and "validation.yaml" in str(err.value)
 
 
+# Today's planner-facing messages, locked before the settings became a pydantic model.
+@pytest.mark.parametrize(("text", "key", "message"), [
+    ("as_of: 1990", "as_of", "must be a whole number between 2004 and 2022 (got 1990)"),
+    ("horizons: [2019, 2005]", "horizons[1]", "must be a whole number between 2012 and 2024 (got 2005)"),
+    ("horizons: []", "horizons", "must be a non-empty list of years, e.g. [2019, 2023]"),
+    ("bootstrap_draws: -1", "bootstrap_draws", "must be a whole number between 0 and 100000 (got -1)"),
+    ("min_n: 2.5", "min_n", "must be a whole number between 4 and 10000 (got 2.5)"),
+    ("confidence: 2", "confidence", "must be a number between 0.5 and 0.999 (got 2)"),
+    ("aid_threshold_usd_m: x", "aid_threshold_usd_m", "must be a number between 0 and 1e+06 (got 'x')"),
+    ("exclude_own_indicators: maybe", "exclude_own_indicators", "must be true or false (got 'maybe')"),
+    ("profile: ''", "profile", "must be a weight-profile file name in weights/ (got '')"),
+])
+def test_setting_messages_are_kept(tmp_path, text, key, message):
+    base = va.DEFAULT_SETTINGS.read_text(encoding="utf-8")
+    name = text.split(":")[0]
+    lines = [ln for ln in base.splitlines() if not ln.startswith(f"{name}:")]
+    path = tmp_path / "validation.yaml"
+    path.write_text("\n".join(lines) + f"\n{text}\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        va.load_settings(path)
+    assert str(err.value) == f"file 'validation.yaml', key '{key}': {message}"
+
+
+@pytest.mark.parametrize(("old", "new", "key", "message"), [
+    ("series: pts", "series: gdp", "outcomes.human_rights_pts.series",
+     "must be one of wgi_governance, wgi_political_stability, ucdp_conflict_years, pts (got 'gdp')"),
+    ("own_indicators: [pts_mean]", "own_indicators: pts_mean", "outcomes.human_rights_pts.own_indicators",
+     "must be a list of indicator ids"),
+    ("    label: Political terror (PTS mean, lower terror = better)\n", "    colour: red\n",
+     "outcomes.human_rights_pts.colour", "unknown key (expected: label, series, own_indicators)"),
+    ("  human_rights_pts:\n", "  human_rights_pts: 3\n  other:\n", "outcomes.human_rights_pts",
+     "must be a mapping with label, series and own_indicators"),
+])
+def test_outcome_messages_are_kept(tmp_path, old, new, key, message):
+    base = va.DEFAULT_SETTINGS.read_text(encoding="utf-8")
+    assert old in base
+    path = tmp_path / "validation.yaml"
+    path.write_text(base.replace(old, new), encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        va.load_settings(path)
+    assert str(err.value) == f"file 'validation.yaml', key '{key}': {message}"
+
+
+def test_missing_setting_and_cli_style_key_names(tmp_path):
+    base = va.DEFAULT_SETTINGS.read_text(encoding="utf-8")
+    path = tmp_path / "validation.yaml"
+    path.write_text("\n".join(ln for ln in base.splitlines() if not ln.startswith("min_n:")), encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        va.load_settings(path)
+    assert err.value.key == "min_n" and "validation.yaml" in str(err.value)
+    with pytest.raises(InputError) as err:
+        va.load_settings().with_changes(key_name=lambda k: "--" + k.split("[")[0], horizons=[2005])
+    assert str(err.value) == "key '--horizons': must be a whole number between 2012 and 2024 (got 2005)"
+    changed = va.load_settings().with_changes(seed=3, horizons=[2019])
+    assert changed.seed == 3 and changed.horizons == (2019,) and changed.outcomes == va.load_settings().outcomes
+
+
 def test_unknown_series_and_indicator(tmp_path):
     base = va.DEFAULT_SETTINGS.read_text(encoding="utf-8")
     path = tmp_path / "v.yaml"
