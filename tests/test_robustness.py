@@ -14,11 +14,19 @@ from hypothesis import settings as settings_h
 from hypothesis import strategies as st
 
 from prioritizer import allocate, bullbear
-from prioritizer import robustness as rb
 from prioritizer.cli import main
 from prioritizer.config import parse_profile
 from prioritizer.errors import InputError
 from prioritizer.pipeline import run_scoring
+from prioritizer.robustness.draws import base_shares, draw_weights
+from prioritizer.robustness.monte_carlo import monte_carlo
+from prioritizer.robustness.noise import IndicatorNoise
+from prioritizer.robustness.ranks import rank_rows
+from prioritizer.robustness.rescore import Rescorer, propensity_per_draw
+from prioritizer.robustness.settings import METHODS, RobustnessSettings, load_settings
+from prioritizer.robustness.tipping import share_grid, tipping_points
+from prioritizer.robustness.tornado import tornado
+from prioritizer.robustness_lp import AllocationCalls, _WarmLP, without_floors
 from prioritizer.score import propensity_for_weights, rank_descending, rank_within, score
 from tests.conftest import make_dataset
 
@@ -63,16 +71,16 @@ def sample():
     return dataset, profile, result, settings, inputs
 
 
-def settings(**changes) -> rb.RobustnessSettings:
-    return rb.RobustnessSettings().with_changes(**changes)
+def settings(**changes) -> RobustnessSettings:
+    return RobustnessSettings().with_changes(**changes)
 
 
 # --------------------------------------------------------------------------------------------- settings
 
 
 def test_default_settings_file_loads():
-    s = rb.load_settings()
-    assert s.draws >= 1000 and s.method in rb.METHODS and s.concentration > 0
+    s = load_settings()
+    assert s.draws >= 1000 and s.method in METHODS and s.concentration > 0
     assert Path(s.source).name == "robustness.yaml"
 
 
@@ -94,7 +102,7 @@ def test_bad_settings_name_file_and_key(tmp_path, text, key, words):
     path = tmp_path / "robust.yaml"
     path.write_text(text + "\n", encoding="utf-8")
     with pytest.raises(InputError) as err:
-        rb.load_settings(path)
+        load_settings(path)
     msg = str(err.value)
     assert "robust.yaml" in msg and f"key '{key}'" in msg and words in msg
 
@@ -126,7 +134,7 @@ def test_settings_messages_are_kept(tmp_path, text, key, message):
     path = tmp_path / "robust.yaml"
     path.write_text(text + "\n", encoding="utf-8")
     with pytest.raises(InputError) as err:
-        rb.load_settings(path)
+        load_settings(path)
     assert str(err.value) == f"file 'robust.yaml', key '{key}': {message}"
 
 
@@ -134,34 +142,34 @@ def test_unknown_key_lists_the_settings_and_a_list_is_refused(tmp_path):
     path = tmp_path / "robust.yaml"
     path.write_text("name: x\npurpose: y\ndraw: 100\n", encoding="utf-8")
     with pytest.raises(InputError) as err:
-        rb.load_settings(path)
+        load_settings(path)
     assert err.value.key == "draw" and err.value.message.startswith("unknown key (expected: ")
     assert {"draws", "seed", "name", "purpose", "core_without_floors"} <= set(
         err.value.message.split("(expected: ")[1].rstrip(")").split(", "))
     path.write_text("- 1\n", encoding="utf-8")
     with pytest.raises(InputError) as err:
-        rb.load_settings(path)
+        load_settings(path)
     assert str(err.value) == "file 'robust.yaml': robustness settings must be a YAML mapping of key: value"
     path.write_text("name: x\npurpose: y\n", encoding="utf-8")
-    assert rb.load_settings(path).draws == rb.RobustnessSettings().draws  # unset keys take the defaults
+    assert load_settings(path).draws == RobustnessSettings().draws  # unset keys take the defaults
 
 
 def test_with_changes_keeps_messages_and_refuses_unknown_settings():
     with pytest.raises(InputError) as err:
-        rb.RobustnessSettings().with_changes(key_name=lambda k: "--" + k, method="x")
+        RobustnessSettings().with_changes(key_name=lambda k: "--" + k, method="x")
     assert str(err.value) == "key '--method': must be one of dirichlet, uniform (got 'x')"
     with pytest.raises(InputError) as err:
-        rb.RobustnessSettings().with_changes(bogus=1)
+        RobustnessSettings().with_changes(bogus=1)
     assert str(err.value) == "key 'bogus': unknown robustness setting 'bogus'"
-    loaded = rb.load_settings()
+    loaded = load_settings()
     changed = loaded.with_changes(draws=5)
     assert changed.source == loaded.source and changed.draws == 5 and loaded.draws != 5
 
 
 def test_with_changes_validates_and_names_the_flag():
     with pytest.raises(InputError, match="key '--draws'"):
-        rb.RobustnessSettings().with_changes(key_name=lambda k: "--" + k, draws=0)
-    assert rb.RobustnessSettings().with_changes(draws=7).draws == 7
+        RobustnessSettings().with_changes(key_name=lambda k: "--" + k, draws=0)
+    assert RobustnessSettings().with_changes(draws=7).draws == 7
 
 
 # --------------------------------------------------------------------------------------------- draws
@@ -170,8 +178,8 @@ def test_with_changes_validates_and_names_the_flag():
 def test_dirichlet_mean_and_spread_follow_the_parametrisation():
     prof = profile_for({**WEIGHTS, "us_engagement": 0.0})
     s = settings(draws=40_000, concentration=50)
-    W = rb.draw_weights(prof, s, np.random.default_rng(0), CATS)
-    w0 = rb.base_shares(prof, CATS)
+    W = draw_weights(prof, s, np.random.default_rng(0), CATS)
+    w0 = base_shares(prof, CATS)
     assert np.allclose(W.sum(axis=1), 1.0)
     assert (W[:, 3] == 0).all()  # a zero weight stays zero
     sd = np.sqrt(w0 * (1 - w0) / (s.concentration + 1))
@@ -181,8 +189,8 @@ def test_dirichlet_mean_and_spread_follow_the_parametrisation():
 
 def test_uniform_draws_stay_within_the_relative_bound():
     prof = profile_for()
-    W = rb.draw_weights(prof, settings(method="uniform", uniform_bound=0.2, draws=5000), np.random.default_rng(1), CATS)
-    w0 = rb.base_shares(prof, CATS)
+    W = draw_weights(prof, settings(method="uniform", uniform_bound=0.2, draws=5000), np.random.default_rng(1), CATS)
+    w0 = base_shares(prof, CATS)
     ratio = (W / W[:, :1]) / (w0 / w0[0])  # renormalising cancels in ratios
     assert ratio.min() >= 0.8 / 1.2 - 1e-12 and ratio.max() <= 1.2 / 0.8 + 1e-12
     assert np.allclose(W.sum(axis=1), 1.0)
@@ -194,14 +202,14 @@ def test_uniform_draws_stay_within_the_relative_bound():
 def test_rank_rows_matches_rank_descending_including_ties():
     rng = np.random.default_rng(2)
     scores = rng.integers(0, 6, size=(50, 12)).astype(float)  # many exact ties
-    ranks = rb.rank_rows(scores)
+    ranks = rank_rows(scores)
     for i in range(len(scores)):
         assert ranks[i].tolist() == rank_descending(pd.Series(scores[i])).tolist()
 
 
 def test_vectorised_counts_equal_a_per_draw_reference(sample):
     _, profile, result, _, _ = sample
-    mc = rb.monte_carlo(result, profile, settings(draws=150, lp_draws=0), keep_draws=True)
+    mc = monte_carlo(result, profile, settings(draws=150, lp_draws=0), keep_draws=True)
     W = mc.weights.to_numpy()
     ranked = result.scores["rank"].notna().to_numpy()  # draws rank the partners the point ranking ranks
     assert (~ranked).any() and list(mc.acceptability.index) == list(result.scores.index[ranked])
@@ -230,8 +238,21 @@ def test_fast_rescore_equals_propensity_for_weights(sample, aggregation):
     assert np.isnan(cats).any()  # some partners lack a category
     ranked = np.isfinite(result.scores["propensity"].to_numpy())
     W = np.random.default_rng(0).dirichlet(np.ones(cats.shape[1]), size=50)
-    np.testing.assert_allclose(rb._Rescorer(cats[ranked], aggregation)(W),
+    np.testing.assert_allclose(Rescorer(cats[ranked], aggregation)(W),
                                propensity_for_weights(cats, W, aggregation)[:, ranked], rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("aggregation", ["arithmetic", "geometric"])
+def test_per_draw_category_scores_give_the_scorers_propensity(sample, aggregation):
+    _, _, result, _, _ = sample
+    rng = np.random.default_rng(3)
+    base = result.categories.to_numpy(float)
+    cats = np.clip(base[None] + rng.normal(0, 5, size=(4,) + base.shape), 0, 100)  # NaN stays NaN
+    W = rng.dirichlet(np.ones(base.shape[1]), size=4)
+    got = propensity_per_draw(cats / 100.0, W, aggregation)
+    for d in range(4):
+        np.testing.assert_allclose(got[d], propensity_for_weights(cats[d], W[d], aggregation), rtol=0, atol=1e-10)
+    assert np.isnan(got).any() == np.isnan(propensity_for_weights(base, W, aggregation)).any()
 
 
 def test_identical_partners_share_their_rank_in_every_draw():
@@ -239,7 +260,7 @@ def test_identical_partners_share_their_rank_in_every_draw():
     for i in IND:
         values[i][1] = values[i][0]  # P01 is a copy of P00
     result = score(make_dataset(values, ids, cmds, DICTIONARY, CONSTRUCTS), profile_for())
-    mc = rb.monte_carlo(result, profile_for(), settings(draws=300, lp_draws=0), keep_draws=True)
+    mc = monte_carlo(result, profile_for(), settings(draws=300, lp_draws=0), keep_draws=True)
     assert (mc.rank_draws["P00"] == mc.rank_draws["P01"]).all()
     assert mc.acceptability.loc["P00"].equals(mc.acceptability.loc["P01"])
 
@@ -251,7 +272,7 @@ def test_intervals_shrink_to_the_point_ranks_as_concentration_grows(sample):
     _, profile, result, _, _ = sample
     widths = []
     for conc in (5, 50, 500, 5_000, 1e10):
-        p = rb.monte_carlo(result, profile, settings(draws=2000, concentration=conc, lp_draws=0)).partners
+        p = monte_carlo(result, profile, settings(draws=2000, concentration=conc, lp_draws=0)).partners
         widths.append(float((p["rank_p95"] - p["rank_p5"]).mean()))
     assert all(a >= b for a, b in zip(widths, widths[1:], strict=False)), widths
     assert widths[0] > 5 * widths[3]
@@ -271,7 +292,7 @@ def test_dominant_partner_ranks_above_in_every_draw(method, aggregation):
     prof = profile_for(aggregation=aggregation)
     result = score(make_dataset(values, ids, cmds, DICTIONARY, CONSTRUCTS), prof)
     s = settings(draws=3000, lp_draws=0, method=method, concentration=2, uniform_bound=0.9)
-    mc = rb.monte_carlo(result, prof, s, keep_draws=True)
+    mc = monte_carlo(result, prof, s, keep_draws=True)
     assert (mc.rank_draws["DOM"] < mc.rank_draws["P07"]).all()
     assert (mc.propensity_draws["DOM"] > mc.propensity_draws["P07"]).all()
 
@@ -279,19 +300,19 @@ def test_dominant_partner_ranks_above_in_every_draw(method, aggregation):
 def test_seeded_runs_identical_and_different_seeds_differ(sample):
     _, profile, result, alloc_settings, inputs = sample
     s = settings(draws=1500, lp_draws=15, seed=42)
-    a = rb.monte_carlo(result, profile, s, inputs, alloc_settings)
-    b = rb.monte_carlo(result, profile, s, inputs, alloc_settings)
+    a = monte_carlo(result, profile, s, inputs, alloc_settings)
+    b = monte_carlo(result, profile, s, inputs, alloc_settings)
     pd.testing.assert_frame_equal(a.partners, b.partners, check_exact=True)
     pd.testing.assert_frame_equal(a.acceptability, b.acceptability, check_exact=True)
     pd.testing.assert_frame_equal(a.weights, b.weights, check_exact=True)
-    c = rb.monte_carlo(result, profile, s.with_changes(seed=43), inputs, alloc_settings)
+    c = monte_carlo(result, profile, s.with_changes(seed=43), inputs, alloc_settings)
     assert not a.weights.equals(c.weights)
     assert not a.acceptability.equals(c.acceptability)
 
 
 def test_intervals_bracket_the_rank_and_acceptability_is_a_distribution(sample):
     _, profile, result, _, _ = sample
-    mc = rb.monte_carlo(result, profile, settings(draws=3000, lp_draws=0))
+    mc = monte_carlo(result, profile, settings(draws=3000, lp_draws=0))
     p = mc.partners.dropna(subset=["rank_p5"])
     assert (p["rank_p5"] <= p["rank_p50"]).all() and (p["rank_p50"] <= p["rank_p95"]).all()
     inside = (p["rank_p5"] <= p["rank"]) & (p["rank"] <= p["rank_p95"])
@@ -312,7 +333,7 @@ def test_intervals_bracket_the_rank_and_acceptability_is_a_distribution(sample):
 
 def test_base_calls_match_the_public_allocation_and_bullbear(sample):
     _, _, result, alloc_settings, inputs = sample
-    calls = rb.AllocationCalls(inputs, alloc_settings)
+    calls = AllocationCalls(inputs, alloc_settings)
     rng = np.random.default_rng(5)
     base_value = inputs.partners["value"].to_numpy(float)
     for value in (base_value, base_value * rng.uniform(0.7, 1.3, len(base_value))):
@@ -330,9 +351,9 @@ def test_base_calls_match_the_public_allocation_and_bullbear(sample):
 def test_fallback_without_a_warm_model_gives_the_same_calls(sample, monkeypatch):
     _, _, _, alloc_settings, inputs = sample
     value = inputs.partners["value"].to_numpy(float) * np.linspace(0.8, 1.2, len(inputs.partners))
-    warm = rb.AllocationCalls(inputs, alloc_settings).calls(value)
-    monkeypatch.setattr(rb._WarmLP, "build", classmethod(lambda cls, *a: None))
-    cold = rb.AllocationCalls(inputs, alloc_settings)
+    warm = AllocationCalls(inputs, alloc_settings).calls(value)
+    monkeypatch.setattr(_WarmLP, "build", classmethod(lambda cls, *a: None))
+    cold = AllocationCalls(inputs, alloc_settings)
     assert "allocate.allocate" in cold.solver
     got = cold.calls(value)
     np.testing.assert_allclose(got.allocation, warm.allocation, atol=1e-6)
@@ -341,7 +362,7 @@ def test_fallback_without_a_warm_model_gives_the_same_calls(sample, monkeypatch)
 
 def test_lp_probabilities_and_core_classes(sample):
     _, profile, result, alloc_settings, inputs = sample
-    mc = rb.monte_carlo(result, profile, settings(draws=400, lp_draws=40), inputs, alloc_settings)
+    mc = monte_carlo(result, profile, settings(draws=400, lp_draws=40), inputs, alloc_settings)
     p = mc.partners
     assert mc.lp_draws == 40
     for col in ("p_bullish", "p_bearish", "funded_share"):
@@ -355,7 +376,7 @@ def test_lp_probabilities_and_core_classes(sample):
     per_command = p.groupby("command")[["p_bullish", "p_bearish"]].sum()
     assert (per_command <= 3 + 1e-9).all().all()  # at most three per command and side in each draw
     # at (near) fixed weights every draw repeats the base call
-    fixed = rb.monte_carlo(result, profile, settings(draws=20, lp_draws=5, concentration=1e12), inputs, alloc_settings)
+    fixed = monte_carlo(result, profile, settings(draws=20, lp_draws=5, concentration=1e12), inputs, alloc_settings)
     f = fixed.partners
     assert (f.loc[f["base_call"] == "bullish", "p_bullish"] == 1).all()
     assert (f.loc[f["base_call"] != "bullish", "p_bullish"] == 0).all()
@@ -365,7 +386,7 @@ def test_lp_probabilities_and_core_classes(sample):
 
 def test_without_allocation_inputs_the_lp_columns_are_empty(sample):
     _, profile, result, _, _ = sample
-    p = rb.monte_carlo(result, profile, settings(draws=100)).partners
+    p = monte_carlo(result, profile, settings(draws=100)).partners
     assert p["p_bullish"].isna().all() and (p["core_class"] == "").all()
 
 
@@ -376,7 +397,7 @@ def test_tornado_ranges_contain_the_base_and_ends_match_rescoring():
     values, ids, cmds = synthetic(15, 4)
     prof = profile_for({**WEIGHTS, "us_engagement": 0.0})
     result = score(make_dataset(values, ids, cmds, DICTIONARY, CONSTRUCTS), prof)
-    t = rb.tornado(result, prof, swing=0.5, points=5)
+    t = tornado(result, prof, swing=0.5, points=5)
     assert set(t["category"]) == {"governance", "stability", "shared_interests"}  # zero weight: not swung
     assert len(t) == 15 * 3
     assert (t["score_low"] <= t["score_base"] + 1e-12).all() and (t["score_base"] <= t["score_high"] + 1e-12).all()
@@ -393,7 +414,7 @@ def test_tornado_ranges_contain_the_base_and_ends_match_rescoring():
 def test_tornado_bad_swing_is_an_input_error(sample):
     _, profile, result, _, _ = sample
     with pytest.raises(InputError, match="tornado_swing"):
-        rb.tornado(result, profile, swing=0)
+        tornado(result, profile, swing=0)
 
 
 # --------------------------------------------------------------------------------------------- tipping points
@@ -418,7 +439,7 @@ def test_tipping_points_match_a_brute_force_scan():
     })
     inputs = allocate.build_inputs(result.scores, dataset.partners, dataset.funding, alloc_settings)
     s = settings(tipping_grid_step=0.05, tipping_max=0.3)
-    tp = rb.tipping_points(result, prof, inputs, alloc_settings, settings=s)
+    tp = tipping_points(result, prof, inputs, alloc_settings, settings=s)
 
     def calls_at(shares: dict) -> tuple[set, set]:
         p = prof.with_category_weights(shares)
@@ -428,10 +449,10 @@ def test_tipping_points_match_a_brute_force_scan():
         return (set(table.loc[table["side"] == "bullish", "partner_id"]),
                 set(table.loc[table["side"] == "bearish", "partner_id"]))
 
-    w0 = rb.base_shares(prof, CATS)
+    w0 = base_shares(prof, CATS)
     base = calls_at(dict(zip(CATS, w0, strict=True)))
     best: dict[str, float] = {}
-    for _k, delta, w in rb.share_grid(w0, s.tipping_grid_step, s.tipping_max):
+    for _k, delta, w in share_grid(w0, s.tipping_grid_step, s.tipping_max):
         bull, bear = calls_at(dict(zip(CATS, w, strict=True)))
         for pid in ids:
             if (pid in bull) != (pid in base[0]) or (pid in bear) != (pid in base[1]):
@@ -446,12 +467,12 @@ def test_tipping_points_match_a_brute_force_scan():
             assert got.at[pid, "tip_change"].split()[0] in ("enters", "leaves")
         else:
             assert np.isnan(got.at[pid, "tip_delta"]) and got.at[pid, "tip_change"].startswith("stable"), pid
-    assert tp.solves == len(rb.share_grid(w0, 0.05, 0.3)) + 1
+    assert tp.solves == len(share_grid(w0, 0.05, 0.3)) + 1
 
 
 def test_share_grid_keeps_shares_valid():
     w0 = np.array([0.5, 0.3, 0.2, 0.0])
-    grid = rb.share_grid(w0, 0.1, 0.5)
+    grid = share_grid(w0, 0.1, 0.5)
     for k, delta, w in grid:
         assert w.sum() == pytest.approx(1.0) and (w >= 0).all()
         assert w[k] == pytest.approx(w0[k] + delta)
@@ -466,18 +487,18 @@ def test_share_grid_keeps_shares_valid():
 
 def test_indicator_noise_reconstructs_the_scores_and_widens_intervals(sample):
     dataset, profile, result, _, _ = sample
-    noise = rb._IndicatorNoise(dataset, result, profile)
+    noise = IndicatorNoise(dataset, result, profile)
     assert set(noise.indicators) == set(dataset.std_errors.columns)
     zero = noise.categories(np.zeros((2, len(result.scores), len(noise.indicators))))
     np.testing.assert_allclose(zero[1], result.categories.to_numpy() / 100.0, atol=1e-12)
     fixed = settings(draws=400, lp_draws=0, concentration=1e12)
-    without = rb.monte_carlo(result, profile, fixed).partners
-    with_noise = rb.monte_carlo(result, profile, fixed.with_changes(indicator_noise=True), dataset=dataset).partners
+    without = monte_carlo(result, profile, fixed).partners
+    with_noise = monte_carlo(result, profile, fixed.with_changes(indicator_noise=True), dataset=dataset).partners
     assert (without["rank_p95"] == without["rank_p5"]).all()
     width = with_noise["rank_p95"] - with_noise["rank_p5"]
     assert (width > 0).sum() > 50
     with pytest.raises(InputError, match="indicator_noise"):
-        rb.monte_carlo(result, profile, fixed.with_changes(indicator_noise=True))
+        monte_carlo(result, profile, fixed.with_changes(indicator_noise=True))
 
 
 # --------------------------------------------------------------------------------------------- CLI
@@ -537,20 +558,20 @@ def test_new_sources_validated_with_file_and_key():
     with pytest.raises(InputError, match="indicator_noise") as err:
         settings(aggregation_switch=0.5, indicator_noise=True)
     assert err.value.key == "aggregation_switch"
-    s = rb.load_settings()
+    s = load_settings()
     assert s.priority_shift == 1 and s.aggregation_switch > 0 and s.core_without_floors
 
 
 def test_sources_off_is_the_weights_only_analysis_and_lp_sources_leave_ranks_alone(sample):
     dataset, profile, result, alloc_settings, inputs = sample
-    off = rb.monte_carlo(result, profile, settings(draws=500, lp_draws=15), inputs, alloc_settings, dataset=dataset)
+    off = monte_carlo(result, profile, settings(draws=500, lp_draws=15), inputs, alloc_settings, dataset=dataset)
     zero = settings(draws=500, lp_draws=15, priority_shift=0, mechanism_effect_range=0.0, curve_scale_range=0.0,
                     aggregation_switch=0.0, core_without_floors=False)
-    again = rb.monte_carlo(result, profile, zero, inputs, alloc_settings, dataset=dataset)
+    again = monte_carlo(result, profile, zero, inputs, alloc_settings, dataset=dataset)
     pd.testing.assert_frame_equal(off.partners, again.partners)
     assert off.partners["funded_share_no_floors"].isna().all() and (off.partners["core_class_no_floors"] == "").all()
     lp_only = settings(draws=500, lp_draws=15, priority_shift=1, mechanism_effect_range=0.3, curve_scale_range=0.3)
-    moved = rb.monte_carlo(result, profile, lp_only, inputs, alloc_settings, dataset=dataset)
+    moved = monte_carlo(result, profile, lp_only, inputs, alloc_settings, dataset=dataset)
     # the new sources draw from their own stream: the weight draws and every rank figure are unchanged
     pd.testing.assert_frame_equal(off.partners[RANK_COLUMNS], moved.partners[RANK_COLUMNS])
     pd.testing.assert_series_equal(off.partners["base_call"], moved.partners["base_call"])
@@ -560,8 +581,8 @@ def test_sources_off_is_the_weights_only_analysis_and_lp_sources_leave_ranks_alo
 def test_all_sources_same_seed_identical(sample):
     dataset, profile, result, alloc_settings, inputs = sample
     s = settings(draws=400, lp_draws=12, **SOURCES_ON)
-    a = rb.monte_carlo(result, profile, s, inputs, alloc_settings, dataset=dataset)
-    b = rb.monte_carlo(result, profile, s, inputs, alloc_settings, dataset=dataset)
+    a = monte_carlo(result, profile, s, inputs, alloc_settings, dataset=dataset)
+    b = monte_carlo(result, profile, s, inputs, alloc_settings, dataset=dataset)
     pd.testing.assert_frame_equal(a.partners, b.partners)
     p = a.partners
     for col in ("p_bullish", "p_bearish", "funded_share", "funded_share_no_floors"):
@@ -573,9 +594,9 @@ def test_all_sources_same_seed_identical(sample):
 def test_a_partner_whose_priority_is_pivotal_gets_a_probability_strictly_between(sample):
     dataset, profile, result, alloc_settings, inputs = sample
     fixed = dict(draws=60, lp_draws=60, concentration=1e12)  # weights held at the profile
-    base = rb.monte_carlo(result, profile, settings(**fixed), inputs, alloc_settings).partners
+    base = monte_carlo(result, profile, settings(**fixed), inputs, alloc_settings).partners
     assert set(base["p_bullish"]) <= {0.0, 1.0} and set(base["p_bearish"]) <= {0.0, 1.0}
-    prio = rb.monte_carlo(result, profile, settings(priority_shift=1, **fixed), inputs, alloc_settings).partners
+    prio = monte_carlo(result, profile, settings(priority_shift=1, **fixed), inputs, alloc_settings).partners
     inner = prio[((prio["p_bullish"] > 0) & (prio["p_bullish"] < 1)) | ((prio["p_bearish"] > 0)
                                                                         & (prio["p_bearish"] < 1))]
     assert len(inner) >= 1
@@ -588,10 +609,10 @@ def test_effect_and_scale_multipliers_warm_equal_a_cold_allocation(sample, monke
     _, _, _, alloc_settings, inputs = sample
     value = inputs.partners["value"].to_numpy(float)
     effect = np.linspace(0.8, 1.2, len(alloc_settings.mechanisms))
-    warm = rb.AllocationCalls(inputs, alloc_settings)
+    warm = AllocationCalls(inputs, alloc_settings)
     got = {m: warm.calls(value, effect, m) for m in (0.8, 1.25)}
-    monkeypatch.setattr(rb._WarmLP, "build", classmethod(lambda cls, *a: None))
-    cold = rb.AllocationCalls(inputs, alloc_settings)
+    monkeypatch.setattr(_WarmLP, "build", classmethod(lambda cls, *a: None))
+    cold = AllocationCalls(inputs, alloc_settings)
     for m, calls in got.items():
         ref = cold.calls(value, effect, m)
         np.testing.assert_allclose(calls.allocation, ref.allocation, atol=1e-6)
@@ -603,17 +624,17 @@ def test_effect_and_scale_multipliers_warm_equal_a_cold_allocation(sample, monke
 def test_aggregation_switch_always_equals_scoring_with_the_other_method(sample):
     dataset, profile, result, _, _ = sample
     s = settings(draws=300, lp_draws=0)
-    switched = rb.monte_carlo(result, profile, s.with_changes(aggregation_switch=1.0), dataset=dataset)
+    switched = monte_carlo(result, profile, s.with_changes(aggregation_switch=1.0), dataset=dataset)
     geo_profile = profile.with_method(aggregation="geometric")
-    geo = rb.monte_carlo(score(dataset, geo_profile), geo_profile, s)
+    geo = monte_carlo(score(dataset, geo_profile), geo_profile, s)
     pd.testing.assert_frame_equal(switched.partners[RANK_COLUMNS], geo.partners[RANK_COLUMNS])
     with pytest.raises(InputError, match="data set"):
-        rb.monte_carlo(result, profile, s.with_changes(aggregation_switch=0.5))
+        monte_carlo(result, profile, s.with_changes(aggregation_switch=0.5))
 
 
 def test_without_floors_removes_floors_and_max_cuts_only(sample):
     _, _, _, alloc_settings, _ = sample
-    free = rb.without_floors(alloc_settings)
+    free = without_floors(alloc_settings)
     assert all(c.floor_usd_m == 0 for c in free.commands)
     assert free.partner_defaults.floor_usd_m == 0 and free.partner_defaults.max_cut_pct is None
     assert [c.cap_usd_m for c in free.commands] == [c.cap_usd_m for c in alloc_settings.commands]
@@ -626,7 +647,7 @@ def test_probabilities_stay_valid_for_any_source_setting(sample, seed, k, r, c):
     dataset, profile, result, alloc_settings, inputs = sample
     s = settings(draws=20, lp_draws=3, seed=seed, priority_shift=k, mechanism_effect_range=r, curve_scale_range=c,
                  core_without_floors=True)
-    p = rb.monte_carlo(result, profile, s, inputs, alloc_settings, dataset=dataset).partners
+    p = monte_carlo(result, profile, s, inputs, alloc_settings, dataset=dataset).partners
     for col in ("p_bullish", "p_bearish", "funded_share", "funded_share_no_floors"):
         assert p[col].between(0, 1).all()
     assert (p.groupby("command")[["p_bullish", "p_bearish"]].sum() <= 3 + 1e-9).all().all()
@@ -637,7 +658,7 @@ def test_unranked_partners_have_no_rank_interval_but_lp_figures(sample):
     dataset, profile, result, alloc_settings, inputs = sample
     unranked = result.scores.index[result.scores["rank"].isna() & result.scores["propensity"].notna()]
     assert len(unranked)  # low-coverage partners in the bundled sample
-    p = rb.monte_carlo(result, profile, settings(draws=200, lp_draws=5, aggregation_switch=0.5), inputs,
+    p = monte_carlo(result, profile, settings(draws=200, lp_draws=5, aggregation_switch=0.5), inputs,
                        alloc_settings, dataset=dataset).partners
     assert p.loc[unranked, "rank_p5"].isna().all() and p.loc[unranked, "p_top10"].isna().all()
     assert p.loc[unranked, "funded_share"].notna().all()
