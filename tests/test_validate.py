@@ -1,4 +1,4 @@
-"""Back-test (prioritizer.validate): settings, statistics on synthetic panels, reproducibility, CLI, chart."""
+"""Back-test (prioritizer.validation): settings, statistics on synthetic panels, reproducibility, CLI, chart."""
 
 from __future__ import annotations
 
@@ -13,30 +13,31 @@ from openpyxl import load_workbook
 from streamlit.testing.v1 import AppTest
 
 from prioritizer import charts, refresh
-from prioritizer import validate as va
 from prioritizer import views as V
 from prioritizer.cli import main
 from prioritizer.errors import InputError
 from prioritizer.paths import PANELS_DIR
+from prioritizer.validation import backtest as bt
+from prioritizer.validation import settings as vs
 
 
 @pytest.fixture(scope="module")
-def quick() -> va.ValidationSettings:
-    return va.load_settings().with_changes(bootstrap_draws=200)
+def quick() -> vs.ValidationSettings:
+    return vs.load_settings().with_changes(bootstrap_draws=200)
 
 
 @pytest.fixture(scope="module")
-def result(quick) -> va.BacktestResult:
-    return va.backtest(quick)
+def result(quick) -> bt.BacktestResult:
+    return bt.backtest(quick)
 
 
 # ------------------------------------------------------------------------------------------ settings
 
 
 def test_default_settings_load():
-    s = va.load_settings()
+    s = vs.load_settings()
     assert s.as_of == 2011 and s.horizons == (2019, 2023)
-    assert {o.series for o in s.outcomes} <= set(va.SERIES)
+    assert {o.series for o in s.outcomes} <= set(vs.SERIES)
     own = {o.id: o.own_indicators for o in s.outcomes}
     assert "wgi_rule_of_law" in own["governance_wgi"] and own["human_rights_pts"] == ("pts_mean",)
 
@@ -50,13 +51,13 @@ def test_default_settings_load():
     ("surprise: 1", "surprise"),
 ])
 def test_bad_setting_names_file_and_key(tmp_path, text, key):
-    base = va.DEFAULT_SETTINGS.read_text(encoding="utf-8")
+    base = vs.DEFAULT_SETTINGS.read_text(encoding="utf-8")
     name = text.split(":")[0]
     lines = [ln for ln in base.splitlines() if not ln.startswith(f"{name}:")]
     path = tmp_path / "validation.yaml"
     path.write_text("\n".join(lines) + f"\n{text}\n", encoding="utf-8")
     with pytest.raises(InputError) as err:
-        va.load_settings(path)
+        vs.load_settings(path)
     assert err.value.key == key and "validation.yaml" in str(err.value)
 
 
@@ -73,13 +74,13 @@ def test_bad_setting_names_file_and_key(tmp_path, text, key):
     ("profile: ''", "profile", "must be a weight-profile file name in weights/ (got '')"),
 ])
 def test_setting_messages_are_kept(tmp_path, text, key, message):
-    base = va.DEFAULT_SETTINGS.read_text(encoding="utf-8")
+    base = vs.DEFAULT_SETTINGS.read_text(encoding="utf-8")
     name = text.split(":")[0]
     lines = [ln for ln in base.splitlines() if not ln.startswith(f"{name}:")]
     path = tmp_path / "validation.yaml"
     path.write_text("\n".join(lines) + f"\n{text}\n", encoding="utf-8")
     with pytest.raises(InputError) as err:
-        va.load_settings(path)
+        vs.load_settings(path)
     assert str(err.value) == f"file 'validation.yaml', key '{key}': {message}"
 
 
@@ -94,40 +95,40 @@ def test_setting_messages_are_kept(tmp_path, text, key, message):
      "must be a mapping with label, series and own_indicators"),
 ])
 def test_outcome_messages_are_kept(tmp_path, old, new, key, message):
-    base = va.DEFAULT_SETTINGS.read_text(encoding="utf-8")
+    base = vs.DEFAULT_SETTINGS.read_text(encoding="utf-8")
     assert old in base
     path = tmp_path / "validation.yaml"
     path.write_text(base.replace(old, new), encoding="utf-8")
     with pytest.raises(InputError) as err:
-        va.load_settings(path)
+        vs.load_settings(path)
     assert str(err.value) == f"file 'validation.yaml', key '{key}': {message}"
 
 
 def test_missing_setting_and_cli_style_key_names(tmp_path):
-    base = va.DEFAULT_SETTINGS.read_text(encoding="utf-8")
+    base = vs.DEFAULT_SETTINGS.read_text(encoding="utf-8")
     path = tmp_path / "validation.yaml"
     path.write_text("\n".join(ln for ln in base.splitlines() if not ln.startswith("min_n:")), encoding="utf-8")
     with pytest.raises(InputError) as err:
-        va.load_settings(path)
+        vs.load_settings(path)
     assert err.value.key == "min_n" and "validation.yaml" in str(err.value)
     with pytest.raises(InputError) as err:
-        va.load_settings().with_changes(key_name=lambda k: "--" + k.split("[")[0], horizons=[2005])
+        vs.load_settings().with_changes(key_name=lambda k: "--" + k.split("[")[0], horizons=[2005])
     assert str(err.value) == "key '--horizons': must be a whole number between 2012 and 2024 (got 2005)"
-    changed = va.load_settings().with_changes(seed=3, horizons=[2019])
-    assert changed.seed == 3 and changed.horizons == (2019,) and changed.outcomes == va.load_settings().outcomes
+    changed = vs.load_settings().with_changes(seed=3, horizons=[2019])
+    assert changed.seed == 3 and changed.horizons == (2019,) and changed.outcomes == vs.load_settings().outcomes
 
 
 def test_unknown_series_and_indicator(tmp_path):
-    base = va.DEFAULT_SETTINGS.read_text(encoding="utf-8")
+    base = vs.DEFAULT_SETTINGS.read_text(encoding="utf-8")
     path = tmp_path / "v.yaml"
     path.write_text(base.replace("series: pts", "series: gdp"), encoding="utf-8")
     with pytest.raises(InputError, match="must be one of") as err:
-        va.load_settings(path)
+        vs.load_settings(path)
     assert err.value.key == "outcomes.human_rights_pts.series"
     path.write_text(base.replace("own_indicators: [pts_mean]", "own_indicators: [pts_nope]"), encoding="utf-8")
-    s = va.load_settings(path).with_changes(bootstrap_draws=0)
+    s = vs.load_settings(path).with_changes(bootstrap_draws=0)
     with pytest.raises(InputError, match="pts_nope") as err:
-        va.backtest(s)
+        bt.backtest(s)
     assert err.value.key == "outcomes.human_rights_pts.own_indicators"
 
 
@@ -147,7 +148,7 @@ def _synthetic(n: int, signal: float, seed: int) -> tuple[pd.Series, pd.Series, 
 
 def test_propensity_that_predicts_improvement_gives_a_positive_partial_correlation():
     prop, start, end = _synthetic(150, 1.0, 1)
-    out = va.correlate(prop, start, end, 500, 0.9, np.random.default_rng(0), 15)
+    out = bt.correlate(prop, start, end, 500, 0.9, np.random.default_rng(0), 15)
     assert out["n"] == 150
     assert out["rho_partial"] > 0.5
     assert 0 < out["ci_low"] < out["rho_partial"] < out["ci_high"]
@@ -155,7 +156,7 @@ def test_propensity_that_predicts_improvement_gives_a_positive_partial_correlati
 
 def test_propensity_unrelated_to_improvement_gives_about_zero_once_the_start_level_is_held():
     prop, start, end = _synthetic(400, 0.0, 2)
-    out = va.correlate(prop, start, end, 500, 0.9, np.random.default_rng(0), 15)
+    out = bt.correlate(prop, start, end, 500, 0.9, np.random.default_rng(0), 15)
     # The raw correlation is negative (high propensity ↔ high start ↔ regression to the mean) …
     assert out["rho_raw"] < -0.2
     # … and the partial one, conditional on the start, is about zero with an interval covering zero.
@@ -165,7 +166,7 @@ def test_propensity_unrelated_to_improvement_gives_about_zero_once_the_start_lev
 
 def test_too_few_partners_gives_no_correlation():
     prop, start, end = _synthetic(10, 1.0, 3)
-    out = va.correlate(prop, start, end, 100, 0.9, np.random.default_rng(0), 15)
+    out = bt.correlate(prop, start, end, 100, 0.9, np.random.default_rng(0), 15)
     assert out["n"] == 10 and np.isnan(out["rho_partial"]) and "fewer than 15" in out["note"]
 
 
@@ -173,7 +174,7 @@ def test_missing_values_are_dropped_pairwise():
     prop, start, end = _synthetic(50, 1.0, 4)
     end.iloc[:5] = np.nan
     prop.iloc[5:8] = np.nan
-    assert va.correlate(prop, start, end, 0, 0.9, np.random.default_rng(0), 15)["n"] == 42
+    assert bt.correlate(prop, start, end, 0, 0.9, np.random.default_rng(0), 15)["n"] == 42
 
 
 @settings(max_examples=40, deadline=None)
@@ -181,15 +182,15 @@ def test_missing_values_are_dropped_pairwise():
 def test_partial_spearman_is_bounded_and_rank_invariant(n, seed):
     rng = np.random.default_rng(seed)
     x, y, z = rng.normal(size=(3, n))
-    rho = float(va.partial_spearman(x, y, z))
+    rho = float(bt.partial_spearman(x, y, z))
     assert -1 - 1e-9 <= rho <= 1 + 1e-9
-    assert float(va.partial_spearman(np.exp(x), y ** 3, 5 * z + 1)) == pytest.approx(rho, abs=1e-9)
-    assert float(va.partial_spearman(x, x, z)) == pytest.approx(1.0)
+    assert float(bt.partial_spearman(np.exp(x), y ** 3, 5 * z + 1)) == pytest.approx(rho, abs=1e-9)
+    assert float(bt.partial_spearman(x, x, z)) == pytest.approx(1.0)
 
 
 def test_ucdp_series_counts_conflict_years_in_the_window():
     ids = pd.Index(["AFG", "ISL"])
-    levels = va.outcome_series(PANELS_DIR, "ucdp_conflict_years", ids)
+    levels = bt.outcome_series(PANELS_DIR, "ucdp_conflict_years", ids)
     assert levels.loc["ISL"].max() == 0  # no conflict: 0 everywhere
     assert -5 <= levels.loc["AFG", 2011] <= -1 and levels.columns.min() == 2004
 
@@ -210,7 +211,7 @@ def test_as_of_partners_use_no_later_data():
 
 def test_backtest_table_on_bundled_panels(result, quick):
     t = result.table
-    assert list(t.columns) == va.TABLE_COLUMNS
+    assert list(t.columns) == bt.TABLE_COLUMNS
     assert len(t) == len(quick.outcomes) * len(quick.horizons)
     done = t.dropna(subset=["rho_partial"])
     assert len(done) == len(t) and (done["n"] >= quick.min_n).all()
@@ -222,23 +223,23 @@ def test_backtest_table_on_bundled_panels(result, quick):
 
 
 def test_same_seed_identical_table_other_seed_other_interval(result, quick):
-    again = va.backtest(quick)
+    again = bt.backtest(quick)
     pd.testing.assert_frame_equal(result.table, again.table)
-    other = va.backtest(quick.with_changes(seed=quick.seed + 1))
+    other = bt.backtest(quick.with_changes(seed=quick.seed + 1))
     pd.testing.assert_series_equal(result.table["rho_partial"], other.table["rho_partial"])
     assert not result.table["ci_low"].equals(other.table["ci_low"])
 
 
 def test_own_indicators_kept_reports_the_overlap(quick):
     s = quick.with_changes(exclude_own_indicators=False, bootstrap_draws=0, horizons=[2019])
-    t = va.backtest(s).table
+    t = bt.backtest(s).table
     gov = t[t["outcome"] == "governance_wgi"].iloc[0]
     assert "wgi_rule_of_law" in gov["overlap"] and gov["excluded_indicators"] == ""
     assert np.isnan(gov["ci_low"])
 
 
 def test_a_horizon_without_outcome_data_is_reported_not_dropped(quick):
-    t = va.backtest(quick.with_changes(bootstrap_draws=0, horizons=[2024])).table
+    t = bt.backtest(quick.with_changes(bootstrap_draws=0, horizons=[2024])).table
     gov = t[t["outcome"] == "governance_wgi"].iloc[0]  # WGI ends in 2023
     assert gov["n"] == 0 and np.isnan(gov["rho_partial"]) and "no wgi_governance data for 2024" in gov["note"]
     assert t.loc[t["outcome"] == "conflict_ucdp", "n"].iloc[0] > 0  # UCDP runs to 2024

@@ -1,0 +1,1 @@
+"""Validation: the back-test of the propensity score against later outcomes (settings, backtest)."""
