@@ -1,6 +1,6 @@
 """Robustness benchmark: Monte Carlo over weights vs its floor and vs a per-draw loop.
 
-* Vectorised: :func:`prioritizer.robustness.monte_carlo` (weights only, no LP) on 10,000 draws × 197
+* Vectorised: :func:`prioritizer.robustness.monte_carlo.monte_carlo` (weights only, no LP) on 10,000 draws × 197
   partners — re-score, rank overall and within command, rank acceptability, rank and score percentiles.
 * Floor: the bare matrix product (draws × categories @ categories × partners) plus one argsort per
   draw, same sizes.
@@ -34,11 +34,17 @@ import pandas as pd  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from prioritizer import allocate, robustness  # noqa: E402
+from prioritizer import allocate  # noqa: E402
 from prioritizer.config import load_profile  # noqa: E402
 from prioritizer.load import Dataset, load_dataset  # noqa: E402
 from prioritizer.paths import DEFAULT_PROFILE  # noqa: E402
 from prioritizer.pipeline import run_scoring  # noqa: E402
+from prioritizer.robustness.draws import draw_weights  # noqa: E402
+from prioritizer.robustness.monte_carlo import CHUNK, monte_carlo  # noqa: E402
+from prioritizer.robustness.rescore import Rescorer  # noqa: E402
+from prioritizer.robustness.settings import RobustnessSettings, load_settings  # noqa: E402
+from prioritizer.robustness.tipping import tipping_points  # noqa: E402
+from prioritizer.robustness.tornado import tornado  # noqa: E402
 from prioritizer.score import propensity_for_weights, rank_descending, score  # noqa: E402
 
 DRAWS = 10_000
@@ -85,9 +91,9 @@ def acceptability_only(cats: np.ndarray, weights: np.ndarray, method: str) -> np
     """The vectorised path restricted to what the loops compute: re-score, rank, overall acceptability."""
     n = cats.shape[0]
     counts = np.zeros(n * n, dtype=np.int64)
-    rescore = robustness._Rescorer(cats, method)
-    for start in range(0, len(weights), robustness.CHUNK):
-        order = np.argsort(-rescore(weights[start:start + robustness.CHUNK]), axis=1)
+    rescore = Rescorer(cats, method)
+    for start in range(0, len(weights), CHUNK):
+        order = np.argsort(-rescore(weights[start:start + CHUNK]), axis=1)
         counts += np.bincount((order * n + np.arange(n)).ravel(), minlength=n * n)
     return counts.reshape(n, n) / len(weights)
 
@@ -114,23 +120,23 @@ def main() -> None:
     profile = load_profile(DEFAULT_PROFILE, sample.dictionary)
     synth = synthetic(sample, PARTNERS)
     result = score(synth, profile)
-    settings = robustness.RobustnessSettings(draws=DRAWS, seed=1, lp_draws=0)
+    settings = RobustnessSettings(draws=DRAWS, seed=1, lp_draws=0)
     cats = result.categories.to_numpy(float)
     n = int(np.isfinite(result.scores["propensity"]).sum())
     rng = np.random.default_rng(1)
-    W = robustness.draw_weights(profile, settings, rng, list(result.categories.columns))
+    W = draw_weights(profile, settings, rng, list(result.categories.columns))
     cats_dense = np.nan_to_num(cats)
 
     def floor() -> None:
         np.argsort(W @ cats_dense.T, axis=1)
 
     def vectorised() -> None:
-        robustness.monte_carlo(result, profile, settings)
+        monte_carlo(result, profile, settings)
 
     switch = settings.with_changes(aggregation_switch=0.5)
 
     def aggregation() -> None:
-        robustness.monte_carlo(result, profile, switch, dataset=synth)
+        monte_carlo(result, profile, switch, dataset=synth)
 
     ranked = np.isfinite(result.scores["propensity"].to_numpy())
     print(f"robustness benchmark: {DRAWS:,} draws × {PARTNERS} partners ({n} ranked), 6 categories, "
@@ -166,24 +172,24 @@ def main() -> None:
     dataset, prof, res0 = run_scoring()
     alloc_settings = allocate.load_settings(known_partners=dataset.partners.index)
     inputs = allocate.build_inputs(res0.scores, dataset.partners, dataset.funding, alloc_settings)
-    rs = robustness.load_settings()
+    rs = load_settings()
     off = rs.with_changes(priority_shift=0, mechanism_effect_range=0.0, curve_scale_range=0.0,
                           aggregation_switch=0.0, core_without_floors=False)
     timings = {}
     start = time.perf_counter()
-    robustness.monte_carlo(res0, prof, off, inputs, alloc_settings, dataset=dataset)
+    monte_carlo(res0, prof, off, inputs, alloc_settings, dataset=dataset)
     timings[f"monte_carlo + {rs.lp_draws} LP re-solves, weights only"] = time.perf_counter() - start
     start = time.perf_counter()
-    mc = robustness.monte_carlo(res0, prof, rs, inputs, alloc_settings, dataset=dataset)
+    mc = monte_carlo(res0, prof, rs, inputs, alloc_settings, dataset=dataset)
     timings["  same, all robustness.yaml sources (2 LPs/draw)"] = time.perf_counter() - start
     start = time.perf_counter()
-    robustness.monte_carlo(res0, prof, off.with_changes(indicator_noise=True, lp_draws=0), dataset=dataset)
+    monte_carlo(res0, prof, off.with_changes(indicator_noise=True, lp_draws=0), dataset=dataset)
     timings["monte_carlo with WGI indicator noise (no LP)"] = time.perf_counter() - start
     start = time.perf_counter()
-    robustness.tornado(res0, prof, rs.tornado_swing, rs.tornado_points)
+    tornado(res0, prof, rs.tornado_swing, rs.tornado_points)
     timings["tornado"] = time.perf_counter() - start
     start = time.perf_counter()
-    tp = robustness.tipping_points(res0, prof, inputs, alloc_settings, settings=rs)
+    tp = tipping_points(res0, prof, inputs, alloc_settings, settings=rs)
     timings[f"tipping points ({tp.solves} LP re-solves)"] = time.perf_counter() - start
     print(f"bundled sample ({len(res0.scores)} partners, {rs.draws:,} draws):")
     for label, secs in timings.items():
