@@ -20,9 +20,10 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from prioritizer import cells, columns
+from prioritizer import cells
 from prioritizer.cli import main
 from prioritizer.paths import SAMPLE_DATA_DIR
+from prioritizer.report import columns
 
 ROOT = Path(__file__).resolve().parents[1]
 HOSTILE = ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)", "＝1+1", " =1+1"]

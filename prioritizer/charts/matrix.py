@@ -52,26 +52,31 @@ def _overlap(a: Box, b: Box) -> float:
 
 def place_labels(px: np.ndarray, py: np.ndarray, texts: list[str], width: float, height: float,
                  font_size: float = 12.0, point_r: float = 6.0, obstacles: list[Box] | None = None,
-                 avoid: tuple[np.ndarray, np.ndarray] | None = None) -> list[tuple[float, float, str] | None]:
+                 avoid: tuple[np.ndarray, np.ndarray] | None = None,
+                 lines: list[Box] | None = None) -> list[tuple[float, float, str] | None]:
     """Greedy label placement in pixel space (y grows downwards).
 
-    For each point in order, the candidate positions (right, left, above, below, then the diagonals) are
-    tried; a position is allowed only if its text box lies inside the ``width`` × ``height`` plot and
-    overlaps no label placed before and no ``obstacles`` box. Among allowed positions the first that covers
-    no other point is taken, else the one covering the least point area. ``avoid`` = (x, y) of every point
+    For each point in order, candidate positions are tried: right, left, above, below and the diagonals,
+    then the same one step further out. A position is allowed only if its text box lies inside the
+    ``width`` × ``height`` plot, overlaps no label placed before and no ``obstacles`` box, and covers at most
+    a quarter of any other point. Among allowed positions the first that covers no point and no ``lines``
+    box (the threshold rules) is taken, else the one covering the least. ``avoid`` = (x, y) of every point
     drawn (default: the labelled ones). Returns (x, y, align) per label, or None when no position is allowed
     (that partner is named on hover only).
     """
     boxes: list[Box] = list(obstacles or [])
     ax, ay = avoid if avoid is not None else (px, py)
-    points = [(x - point_r, y - point_r, x + point_r, y + point_r) for x, y in zip(ax, ay, strict=True)]
+    pad = point_r + 1  # a little air around each point
+    points = [(x - pad, y - pad, x + pad, y + pad) for x, y in zip(ax, ay, strict=True)]
+    point_area = (2 * pad) ** 2
     gap, rise = point_r + 3, point_r + font_size / 2 + 2
-    cands = [(gap, 0, "left"), (-gap, 0, "right"), (0, -rise, "center"), (0, rise, "center"),
-             (gap - 1, -rise + 2, "left"), (-gap + 1, -rise + 2, "right"),
-             (gap - 1, rise - 2, "left"), (-gap + 1, rise - 2, "right")]
+    ring = [(gap, 0, "left"), (-gap, 0, "right"), (0, -rise, "center"), (0, rise, "center"),
+            (gap - 1, -rise + 2, "left"), (-gap + 1, -rise + 2, "right"),
+            (gap - 1, rise - 2, "left"), (-gap + 1, rise - 2, "right")]
+    cands = ring + [(dx * 1.6, dy * 1.7, align) for dx, dy, align in ring]
     out: list[tuple[float, float, str] | None] = []
     for x, y, text in zip(px, py, texts, strict=True):
-        own = (x - point_r, y - point_r, x + point_r, y + point_r)
+        own = (x - pad, y - pad, x + pad, y + pad)
         best: tuple[float, float, str, Box] | None = None
         best_cost = np.inf
         for dx, dy, align in cands:
@@ -80,7 +85,10 @@ def place_labels(px: np.ndarray, py: np.ndarray, texts: list[str], width: float,
                 continue
             if any(_overlap(box, b) > 0 for b in boxes):
                 continue
-            cost = sum(_overlap(box, p) for p in points if p != own)
+            covered = [_overlap(box, p) for p in points if p != own]
+            if any(c > point_area / 4 for c in covered):
+                continue
+            cost = sum(covered) + 0.2 * sum(_overlap(box, b) for b in lines or [])
             if cost < best_cost:
                 best, best_cost = (x + dx, y + dy, align, box), cost
             if cost == 0:
@@ -159,11 +167,14 @@ def matrix_chart(scores: pd.DataFrame, priority_threshold: float, propensity_thr
         cy = height - (qy - yd[0]) / (yd[1] - yd[0]) * height
         cy += quad_font / 2 + 1 if baseline == "top" else -quad_font / 2 - 1
         corner_boxes.append(text_box(cx, cy, text, align, quad_font * 1.1))  # bold: a little wider
+    rule_x = (x_rule - xd[0]) / (xd[1] - xd[0]) * width
+    rule_y = height - (float(propensity_threshold) - yd[0]) / (yd[1] - yd[0]) * height
     # Points first in the order of `df`, labels in the order chosen (deepest first).
     pos = df.index.get_indexer(chosen)
     order_px, order_py = px[pos], py[pos]
     placed = place_labels(order_px, order_py, df["name"].astype(str).iloc[pos].tolist(), width, height,
-                          font_size=font, point_r=point_r, obstacles=corner_boxes, avoid=(px, py))
+                          font_size=font, point_r=point_r, obstacles=corner_boxes, avoid=(px, py),
+                          lines=[(rule_x - 1, 0, rule_x + 1, height), (0, rule_y - 1, width, rule_y + 1)])
     keep = [(i, p) for i, p in zip(pos, placed, strict=True) if p is not None]
     lab = pd.DataFrame({
         "name": [str(df.at[i, "name"]) for i, _ in keep],

@@ -34,9 +34,6 @@ from prioritizer.errors import InputError
 from prioritizer.report import columns
 from prioritizer.report.summary import count_noun
 
-FORMULA_TRIGGERS = cells.FORMULA_TRIGGERS
-sanitise_cell = cells.neutralise
-
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, Number | Decimal | np.number) and not isinstance(value, bool | np.bool_)
@@ -83,7 +80,7 @@ def to_csv_bytes(df: pd.DataFrame, marking: str | None = "UNCLASSIFIED", *, mach
         frame = columns.planner_frame(frame, mechanisms, priority_basis)
     body = sanitise_frame(frame).to_csv(index=False, lineterminator="\r\n")
     if not machine and marking:
-        line = sanitise_cell(str(marking).replace("\r", " ").replace("\n", " "))
+        line = cells.neutralise(str(marking).replace("\r", " ").replace("\n", " "))
         body = pd.DataFrame(columns=[line]).to_csv(index=False, lineterminator="\r\n") + body
     return body.encode("utf-8-sig")
 
@@ -130,7 +127,7 @@ def _excel_value(value: Any) -> Any:
     if isinstance(value, dt.datetime | dt.date):
         return value.replace(tzinfo=None) if isinstance(value, dt.datetime) else value
     text = value if isinstance(value, str) else str(value)
-    return sanitise_cell(ILLEGAL_CHARACTERS_RE.sub("", text))
+    return cells.neutralise(ILLEGAL_CHARACTERS_RE.sub("", text))
 
 
 def _write_cell(ws: Any, row: int, col: int, value: Any) -> Any:
