@@ -93,6 +93,7 @@ def style(chart: AnyChart, *, presentation: bool = False, legend_columns: int = 
         .configure_legend(labelFontSize=legend, titleFontSize=legend, labelLimit=0 if presentation else 260,
                           symbolSize=180 if presentation else 140, orient="bottom", direction="horizontal",
                           columns=min(legend_columns, 2) if presentation else legend_columns)
+        .configure_axisQuantitative(labelOverlap=True, labelSeparation=10)  # never two numbers run together
         .configure_header(labelFontSize=label, titleFontSize=title)
         .configure_title(fontSize=20, subtitleFontSize=15, anchor="start", subtitleColor="#444444")
         .configure_view(strokeWidth=0)
