@@ -75,8 +75,8 @@ def construct_bars(construct_scores: pd.Series, constructs: pd.DataFrame | None 
     df["source"] = np.where(ov, "planner override", "indicators")
     df["score_text"] = [("no data" if pd.isna(v) else f"{v:.0f}") + ("  override" if o else "")
                         for v, o in zip(df["score"], ov, strict=True)]
-    cat_colours = dict(zip(CATEGORY_LABELS.values(), [OKABE_ITO[k] for k in
-                       ("blue", "purple", "vermillion", "orange", "green", "sky")], strict=True))
+    palette = [OKABE_ITO[k] for k in ("blue", "purple", "vermillion", "orange", "green", "sky")]
+    cat_colours = {label: palette[i % len(palette)] for i, label in enumerate(CATEGORY_LABELS.values())}
     y = alt.Y("construct:N", sort=df["construct"].tolist(), title=None, axis=alt.Axis(labelLimit=380))
     bars = alt.Chart(df).mark_bar(height={"band": 0.7}).encode(
         y=y, x=alt.X("score:Q", scale=alt.Scale(domain=[0, 100]), title="Construct score (0–100, higher = better)"),

@@ -17,7 +17,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from prioritizer.domain import CATEGORY_LABELS
+from prioritizer.domain import CATEGORY_LABELS, COMMANDS
 from prioritizer.errors import InputError
 
 AnyChart = alt.Chart | alt.LayerChart | alt.VConcatChart | alt.HConcatChart | alt.ConcatChart | alt.FacetChart
@@ -48,14 +48,10 @@ OKABE_ITO = {
 }
 GREY = "#9E9E9E"
 NO_DATA = "#DADADA"
-COMMAND_COLOURS = {
-    "AFRICOM": OKABE_ITO["green"],
-    "CENTCOM": OKABE_ITO["orange"],
-    "EUCOM": OKABE_ITO["sky"],
-    "INDOPACOM": OKABE_ITO["blue"],
-    "NORTHCOM": OKABE_ITO["vermillion"],
-    "SOUTHCOM": OKABE_ITO["purple"],
-}
+# One fixed colour per command (prioritizer.domain order: AFRICOM green, CENTCOM orange, EUCOM sky, INDOPACOM
+# blue, NORTHCOM vermillion, SOUTHCOM purple); a command added to commands.csv takes the next colour.
+_COMMAND_PALETTE = ("green", "orange", "sky", "blue", "vermillion", "purple", "yellow")
+COMMAND_COLOURS = {c: OKABE_ITO[_COMMAND_PALETTE[i % len(_COMMAND_PALETTE)]] for i, c in enumerate(COMMANDS)}
 QUADRANT_COLOURS = {
     "invest": OKABE_ITO["green"],
     "manage expectations": OKABE_ITO["vermillion"],
