@@ -429,3 +429,28 @@ def test_mechanism_legend_labels_are_never_cut():
     legend = allocation_by_mechanism(mech, labels={"education": "Professional military education (IMET-type)"}
                                        ).to_dict()["config"]["legend"]
     assert legend["labelLimit"] == 0 and legend["columns"] == 2
+
+
+def test_presentation_mode_enlarges_text_and_keeps_legends_whole(scores):
+    standard, large = ranking_bar(scores).to_dict(), ranking_bar(scores, presentation=True).to_dict()
+    assert large["config"]["axis"]["labelFontSize"] > standard["config"]["axis"]["labelFontSize"]
+    assert large["config"]["legend"]["labelLimit"] == 0 and large["config"]["legend"]["columns"] <= 2
+
+    def text_sizes(spec):
+        return {d["mark"]["fontSize"] for d in _walk(spec) if isinstance(d.get("mark"), dict)
+                and d["mark"].get("type") == "text"}
+
+    assert min(text_sizes(large)) > max(text_sizes(standard))
+    mech = pd.DataFrame({"partner_id": ["A", "B"], "mechanism": ["education", "exercises"], "usd_m": [1.0, 2.0]})
+    legend = allocation_by_mechanism(mech, presentation=True).to_dict()["config"]["legend"]
+    assert legend["labelLimit"] == 0 and legend["labelFontSize"] >= 17
+
+
+def test_mechanism_legend_uses_short_domain_labels_and_tooltip_the_full_ones():
+    mech = pd.DataFrame({"partner_id": ["A"], "mechanism": ["education"], "usd_m": [1.0]})
+    full = {"education": "Professional military education (IMET-type)"}
+    rows = _datasets(allocation_by_mechanism(mech, labels=full))[0]
+    assert rows[0]["mechanism"] == "Professional military education"  # legend: text before " ("
+    assert rows[0]["mechanism_name"] == "Professional military education (IMET-type)"  # tooltip
+    short = _datasets(allocation_by_mechanism(mech, short_labels={"education": "PME"}))[0]
+    assert short[0]["mechanism"] == "PME"
