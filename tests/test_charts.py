@@ -13,11 +13,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from prioritizer import charts as C
+from prioritizer.charts.allocation import allocation_by_command, allocation_by_mechanism, change_bars
+from prioritizer.charts.export.image import to_png, to_png_and_svg, to_svg, with_meta
+from prioritizer.charts.frontier import frontier_chart
+from prioritizer.charts.map import load_topojson, world_map
+from prioritizer.charts.matrix import matrix_chart, place_labels, text_box
+from prioritizer.charts.profile import category_bars, construct_bars
+from prioritizer.charts.ranking import ranking_bar
+from prioritizer.charts.robustness import rank_interval_chart, tornado_chart
+from prioritizer.charts.style import COMMAND_COLOURS, FONT, NO_DATA, OKABE_ITO, ChartMeta, marking_colour
+from prioritizer.domain import CATEGORY_LABELS, COMMANDS
 from prioritizer.errors import InputError
 from prioritizer.paths import PROJECT_ROOT
 
-COMMANDS = ["AFRICOM", "CENTCOM", "EUCOM", "INDOPACOM", "NORTHCOM", "SOUTHCOM"]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
@@ -58,7 +66,7 @@ def scores() -> pd.DataFrame:
         "coverage": rng.uniform(0.4, 1.0, n),
     }, index=pd.Index(ids, name="partner_id"))
     df["rank"] = df["propensity"].rank(ascending=False, method="min").astype(int)
-    for cat in C.CATEGORY_LABELS:
+    for cat in CATEGORY_LABELS:
         df[f"{cat}_score"] = rng.uniform(0, 100, n)
     return df
 
@@ -90,34 +98,34 @@ def _builders(scores: pd.DataFrame, topojson_path: Path) -> dict[str, alt.TopLev
     robust = scores[["name", "rank"]].copy()
     robust["rank_p5"] = np.maximum(1, robust["rank"] - 2)
     robust["rank_p95"] = robust["rank"] + 3
-    tornado = pd.DataFrame({"category": list(C.CATEGORY_LABELS), "low_score": [60, 58, 65, 62, 63, 61.0],
+    tornado = pd.DataFrame({"category": list(CATEGORY_LABELS), "low_score": [60, 58, 65, 62, 63, 61.0],
                             "high_score": [70, 66, 61, 64, 72, 63.0], "base_score": 63.0})
     constructs = pd.DataFrame({"construct_label": ["Effectiveness", "Rule of law"],
                                "category_id": ["governance", "governance"]},
                               index=pd.Index(["effectiveness", "rule_of_law"], name="construct_id"))
     return {
-        "ranking": C.ranking_bar(scores, top_n=10),
-        "matrix": C.matrix_chart(scores, priority_threshold=4, propensity_threshold=50),
-        "map": C.world_map(scores, topojson_path),
-        "category": C.category_bars(scores.iloc[0], scores.filter(like="_score").median()),
-        "construct": C.construct_bars(pd.Series({"effectiveness": 70.0, "rule_of_law": 40.0}), constructs,
+        "ranking": ranking_bar(scores, top_n=10),
+        "matrix": matrix_chart(scores, priority_threshold=4, propensity_threshold=50),
+        "map": world_map(scores, topojson_path),
+        "category": category_bars(scores.iloc[0], scores.filter(like="_score").median()),
+        "construct": construct_bars(pd.Series({"effectiveness": 70.0, "rule_of_law": 40.0}), constructs,
                                       pd.Series({"effectiveness": False, "rule_of_law": True})),
-        "alloc_command": C.allocation_by_command(alloc),
-        "alloc_mechanism": C.allocation_by_mechanism(mech),
-        "change": C.change_bars(alloc, top_n=6),
-        "frontier": C.frontier_chart(frontier, current_budget=250),
-        "rank_interval": C.rank_interval_chart(robust),
-        "tornado": C.tornado_chart(tornado),
+        "alloc_command": allocation_by_command(alloc),
+        "alloc_mechanism": allocation_by_mechanism(mech),
+        "change": change_bars(alloc, top_n=6),
+        "frontier": frontier_chart(frontier, current_budget=250),
+        "rank_interval": rank_interval_chart(robust),
+        "tornado": tornado_chart(tornado),
     }
 
 
 def test_every_chart_converts_to_png_and_svg_with_meta(scores, topojson_path):
-    meta = C.ChartMeta(title="Test chart", scenario="Budget cut −10 %", date="2025-03-04",
+    meta = ChartMeta(title="Test chart", scenario="Budget cut −10 %", date="2025-03-04",
                        marking="UNCLASSIFIED//FOR TRAINING")
     for name, chart in _builders(scores, topojson_path).items():
         spec = chart.to_dict()
         assert "title" not in spec, f"{name}: chart functions must not hard-code a title"
-        png, svg = C.to_png_and_svg(chart, meta, scale=1)  # one render; to_png itself is tested below
+        png, svg = to_png_and_svg(chart, meta, scale=1)  # one render; to_png itself is tested below
         assert png.startswith(PNG_MAGIC) and len(png) > 5_000, name
         assert svg.lstrip().startswith("<svg"), name
         # Drawn text (not just aria labels): marking top and bottom, the footer and the title.
@@ -127,48 +135,48 @@ def test_every_chart_converts_to_png_and_svg_with_meta(scores, topojson_path):
 
 
 def test_png_scale_doubles_pixels(scores):
-    chart = C.ranking_bar(scores, top_n=3)
-    meta = C.ChartMeta(title="x")
+    chart = ranking_bar(scores, top_n=3)
+    meta = ChartMeta(title="x")
 
     def width(png: bytes) -> int:
         return int.from_bytes(png[16:20], "big")
 
-    assert width(C.to_png(chart, meta, scale=2)) == pytest.approx(2 * width(C.to_png(chart, meta, scale=1)), abs=2)
+    assert width(to_png(chart, meta, scale=2)) == pytest.approx(2 * width(to_png(chart, meta, scale=1)), abs=2)
 
 
 def test_png_and_svg_from_one_render_match_to_png(scores):
-    chart, meta = C.category_bars(scores.iloc[0]), C.ChartMeta(title="Profile", date="2025-01-01")
-    png, svg = C.to_png_and_svg(chart, meta, scale=1)
+    chart, meta = category_bars(scores.iloc[0]), ChartMeta(title="Profile", date="2025-01-01")
+    png, svg = to_png_and_svg(chart, meta, scale=1)
     assert png.startswith(PNG_MAGIC) and ">Profile</text>" in svg
-    assert png[16:24] == C.to_png(chart, meta, scale=1)[16:24]  # same pixel width and height
+    assert png[16:24] == to_png(chart, meta, scale=1)[16:24]  # same pixel width and height
 
 
 def test_export_refuses_any_url_so_nothing_is_fetched():
     chart = alt.Chart(alt.UrlData("https://example.com/data.csv")).mark_point().encode(x="a:Q")
     with pytest.raises(RuntimeError, match="not allowed"):
-        C.to_png(chart, C.ChartMeta(title="t"))
+        to_png(chart, ChartMeta(title="t"))
     relative = alt.Chart(alt.UrlData("data/cars.json")).mark_point().encode(x="a:Q")
     with pytest.raises(RuntimeError):
-        C.to_svg(relative, C.ChartMeta(title="t"))
+        to_svg(relative, ChartMeta(title="t"))
 
 
 def test_chart_meta_defaults_and_marking_colours():
-    meta = C.ChartMeta(title="t")
+    meta = ChartMeta(title="t")
     assert meta.date == dt.date.today().isoformat()
     assert meta.marking == "UNCLASSIFIED"
     assert meta.footer.endswith("· Partner Prioritizer")
-    assert C.marking_colour("UNCLASSIFIED") == "#007A33"
-    assert C.marking_colour("UNCLASSIFIED//FOUO") == "#007A33"
-    assert C.marking_colour("SECRET//NOFORN") == "#C8102E"
-    assert C.marking_colour("TOP SECRET//SI") == "#FF8C00"
-    assert C.marking_colour("CUI") == "#502B85"
-    assert C.marking_colour("DRAFT") == "#333333"
+    assert marking_colour("UNCLASSIFIED") == "#007A33"
+    assert marking_colour("UNCLASSIFIED//FOUO") == "#007A33"
+    assert marking_colour("SECRET//NOFORN") == "#C8102E"
+    assert marking_colour("TOP SECRET//SI") == "#FF8C00"
+    assert marking_colour("CUI") == "#502B85"
+    assert marking_colour("DRAFT") == "#333333"
 
 
 def test_with_meta_keeps_style_at_top_level_and_legends_inside(scores):
-    wrapped = C.with_meta(C.ranking_bar(scores), C.ChartMeta(title="Ranking", subtitle="default weights"))
+    wrapped = with_meta(ranking_bar(scores), ChartMeta(title="Ranking", subtitle="default weights"))
     spec = wrapped.to_dict()
-    assert spec["config"]["font"] == C.FONT
+    assert spec["config"]["font"] == FONT
     assert spec["title"]["text"] == "UNCLASSIFIED" and spec["title"]["orient"] == "top"
     inner = spec["vconcat"][0]
     assert inner["title"]["text"] == "UNCLASSIFIED" and inner["title"]["orient"] == "bottom"
@@ -178,7 +186,7 @@ def test_with_meta_keeps_style_at_top_level_and_legends_inside(scores):
 
 
 def test_ranking_bar_top_n_order_and_low_confidence(scores):
-    chart = C.ranking_bar(scores, top_n=5)
+    chart = ranking_bar(scores, top_n=5)
     rows = _datasets(chart)[0]
     assert len(rows) == 5
     assert [r["rank"] for r in rows] == sorted(r["rank"] for r in rows)
@@ -188,22 +196,22 @@ def test_ranking_bar_top_n_order_and_low_confidence(scores):
 
 
 def test_ranking_colours_are_fixed_per_command(scores):
-    spec = C.ranking_bar(scores).to_dict()
+    spec = ranking_bar(scores).to_dict()
     scale = next(d["color"]["scale"] for d in _walk(spec) if isinstance(d.get("color"), dict)
                  and d["color"].get("field") == "command")
     mapping = dict(zip(scale["domain"], scale["range"], strict=True))
-    assert mapping["EUCOM"] == C.COMMAND_COLOURS["EUCOM"] and mapping["AFRICOM"] == C.COMMAND_COLOURS["AFRICOM"]
+    assert mapping["EUCOM"] == COMMAND_COLOURS["EUCOM"] and mapping["AFRICOM"] == COMMAND_COLOURS["AFRICOM"]
 
 
 def test_matrix_rules_jitter_and_labels(scores):
-    chart = C.matrix_chart(scores, priority_threshold=4, propensity_threshold=50, label_top=4)
+    chart = matrix_chart(scores, priority_threshold=4, propensity_threshold=50, label_top=4)
     spec = chart.to_dict()
     data = spec["datasets"]
     rows = max(data.values(), key=len)
     # Jitter keeps each partner within ±0.3 of its priority, deterministically.
     for r in rows:
         assert abs(r["priority_jitter"] - r["priority"]) <= 0.3 + 1e-9
-    assert json.dumps(C.matrix_chart(scores, 4, 50, label_top=4).to_dict(), sort_keys=True) == json.dumps(
+    assert json.dumps(matrix_chart(scores, 4, 50, label_top=4).to_dict(), sort_keys=True) == json.dumps(
         spec, sort_keys=True)
     # Integer priorities: the vertical rule sits between 3 and 4, so a priority-4 partner is on the right.
     assert any(r == [{"x": 3.5}] for r in data.values())
@@ -219,25 +227,38 @@ def test_matrix_rules_jitter_and_labels(scores):
         assert q[s["name"]] == expected
 
 
+def _boxes_disjoint(boxes):
+    for i in range(len(boxes)):
+        for j in range(i + 1, len(boxes)):
+            a, b = boxes[i], boxes[j]
+            if min(a[2], b[2]) > max(a[0], b[0]) and min(a[3], b[3]) > max(a[1], b[1]):
+                return False
+    return True
+
+
 def test_label_placement_avoids_overlaps():
     px = np.array([100.0, 104, 108, 112, 300])
     py = np.array([100.0, 102, 104, 100, 50])
     texts = ["Alpha", "Bravo", "Charlie", "Delta", "Echo"]
-    placed = C._place_labels(px, py, texts, width=640, height=460)
-    boxes = []
-    for (ax, ay, align), text in zip(placed, texts, strict=True):
-        w = 0.56 * 12 * len(text) + 2
-        left = ax if align == "left" else ax - w if align == "right" else ax - w / 2
-        boxes.append((left, ay - 7, left + w, ay + 7))
-    for i in range(len(boxes)):
-        for j in range(i + 1, len(boxes)):
-            a, b = boxes[i], boxes[j]
-            overlap = min(a[2], b[2]) > max(a[0], b[0]) and min(a[3], b[3]) > max(a[1], b[1])
-            assert not overlap, (texts[i], texts[j])
+    placed = place_labels(px, py, texts, width=640, height=460)
+    assert all(p is not None for p in placed)  # room for all five
+    boxes = [text_box(x, y, t, a, 12) for (x, y, a), t in zip(placed, texts, strict=True)]
+    assert _boxes_disjoint(boxes)
+    assert all(b[0] >= 0 and b[2] <= 640 and b[1] >= 0 and b[3] <= 460 for b in boxes)
+
+
+def test_label_without_a_free_place_is_left_to_the_tooltip():
+    # Twenty partners on one spot: the ring of places round it fills, the rest are not drawn.
+    px, py = np.full(20, 320.0), np.full(20, 230.0)
+    texts = [f"Partner {i}" for i in range(20)]
+    placed = place_labels(px, py, texts, width=640, height=460)
+    kept = [(p, t) for p, t in zip(placed, texts, strict=True) if p is not None]
+    assert 0 < len(kept) < 20
+    assert _boxes_disjoint([text_box(x, y, t, a, 12) for (x, y, a), t in kept])
 
 
 def test_world_map_is_inline_and_joins_on_iso3(scores, topojson_path):
-    chart = C.world_map(scores, topojson_path)
+    chart = world_map(scores, topojson_path)
     spec = chart.to_dict()
     assert not any("url" in d for d in _walk(spec)), "the map must embed its data, never a URL"
     fmt = spec["data"]["format"]
@@ -246,37 +267,37 @@ def test_world_map_is_inline_and_joins_on_iso3(scores, topojson_path):
     assert topo["objects"]["countries"]["geometries"][0]["properties"]["iso3"] == "AAA"
     lookups = [d for d in _walk(spec) if d.get("lookup") == "properties.iso3"]
     assert lookups and lookups[0]["from"]["key"] == "partner_id"
-    svg = C.to_svg(chart, C.ChartMeta(title="Map"))
+    svg = to_svg(chart, ChartMeta(title="Map"))
     fills = re.findall(r'<path[^>]*fill="([^"]+)"', svg)
-    assert C.NO_DATA in fills, "the unscored country (CCC) is drawn grey"
-    coloured = {f for f in fills if f.lower() not in {C.NO_DATA.lower(), "#fff", "white", "none"}}
+    assert NO_DATA in fills, "the unscored country (CCC) is drawn grey"
+    coloured = {f for f in fills if f.lower() not in {NO_DATA.lower(), "#fff", "white", "none"}}
     assert len(coloured) >= 2, "the two scored countries get score colours"
 
 
 def test_world_map_other_value_and_bad_files(scores, topojson_path, tmp_path):
-    chart = C.world_map(scores, topojson_path, value="governance_score")
+    chart = world_map(scores, topojson_path, value="governance_score")
     assert "Governance & institutions (0–100)" in json.dumps(chart.to_dict(), ensure_ascii=False)
     with pytest.raises(InputError, match="not found") as exc:
-        C.world_map(scores, tmp_path / "missing.json")
+        world_map(scores, tmp_path / "missing.json")
     assert "missing.json" in str(exc.value)
     broken = tmp_path / "broken.json"
     broken.write_text("{not json", encoding="utf-8")
     with pytest.raises(InputError, match="broken.json"):
-        C.load_topojson(broken)
+        load_topojson(broken)
     no_iso = tmp_path / "noiso.json"
     topo = json.loads(topojson_path.read_text(encoding="utf-8"))
     for g in topo["objects"]["countries"]["geometries"]:
         g["properties"].pop("iso3")
     no_iso.write_text(json.dumps(topo), encoding="utf-8")
     with pytest.raises(InputError, match="iso3"):
-        C.load_topojson(no_iso)
+        load_topojson(no_iso)
 
 
 def test_shipped_world_map_if_present(scores):
     path = PROJECT_ROOT / "sample_data" / "world-110m.json"
     if not path.exists():
         pytest.skip("sample_data/world-110m.json not shipped yet")
-    topo = C.load_topojson(path)
+    topo = load_topojson(path)
     iso = {g["properties"].get("iso3") for g in topo["objects"]["countries"]["geometries"]}
     assert {"USA", "FRA", "NOR", "CHN"} <= iso
 
@@ -284,7 +305,7 @@ def test_shipped_world_map_if_present(scores):
 def test_change_bars_picks_largest_movers_both_signs():
     df = pd.DataFrame({"name": list("ABCDE"), "baseline_usd_m": [10.0, 10, 10, 10, 10],
                        "recommended_usd_m": [30.0, 9, 2, 10, 12]})
-    rows = _datasets(C.change_bars(df, top_n=3))[0]
+    rows = _datasets(change_bars(df, top_n=3))[0]
     # |change|: A +20, C −8, E +2, B −1, D 0 → the three largest, ordered from biggest rise to biggest cut.
     assert [r["name"] for r in rows] == ["A", "E", "C"]
     assert [r["change_usd_m"] for r in rows] == [20.0, 2.0, -8.0]
@@ -295,51 +316,51 @@ def test_change_bars_picks_largest_movers_both_signs():
 def test_allocation_by_command_totals():
     df = pd.DataFrame({"name": list("ABC"), "command": ["EUCOM", "EUCOM", "AFRICOM"],
                        "baseline_usd_m": [1.0, 2.0, 4.0], "recommended_usd_m": [3.0, 0.5, 4.0]})
-    rows = _datasets(C.allocation_by_command(df))[0]
+    rows = _datasets(allocation_by_command(df))[0]
     got = {(r["command"], r["series"]): r["usd_m"] for r in rows}
     assert got == {("EUCOM", "Baseline"): 3.0, ("AFRICOM", "Baseline"): 4.0,
                    ("EUCOM", "Recommended"): 3.5, ("AFRICOM", "Recommended"): 4.0}
     with pytest.raises(InputError, match="recommended_usd_m"):
-        C.allocation_by_command(df.drop(columns="recommended_usd_m"))
+        allocation_by_command(df.drop(columns="recommended_usd_m"))
 
 
 def test_frontier_marks_current_budget_and_unsolved_points():
     fr = pd.DataFrame({"budget_usd_m": [1.0, 2, 3], "total_benefit": [1.0, 2, 2.5],
                        "status": ["Infeasible", "Optimal", "Optimal"]})
-    spec = C.frontier_chart(fr, current_budget=2.5).to_dict()
+    spec = frontier_chart(fr, current_budget=2.5).to_dict()
     data = list(spec["datasets"].values())
     assert any(r and r[0].get("x") == 2.5 for r in data)
     full = max(data, key=len)
     assert [r["solved"] for r in full] == ["infeasible / not solved", "optimal", "optimal"]
     band = next(r[0] for r in data if r and "x2" in r[0])  # budgets below the first feasible one are shaded
     assert (band["x"], band["x2"]) == (1.0, 1.0) and "no feasible allocation" in band["label"]
-    solved_only = C.frontier_chart(fr.assign(status="Optimal")).to_dict()
+    solved_only = frontier_chart(fr.assign(status="Optimal")).to_dict()
     assert not any(r and "x2" in r[0] for r in solved_only["datasets"].values())
 
 
 def test_tornado_orders_by_swing_and_handles_ranks():
     df = pd.DataFrame({"category": ["governance", "stability", "us_engagement"],
                        "low_rank": [5, 3, 4], "high_rank": [2, 12, 4]})
-    spec = C.tornado_chart(df, base=4).to_dict()
+    spec = tornado_chart(df, base=4).to_dict()
     y = next(d["y"] for d in _walk(spec) if isinstance(d.get("y"), dict) and d["y"].get("field") == "label")
     assert y["sort"] == ["Stability", "Governance & institutions", "US engagement"]
     assert any(d.get("scale", {}).get("reverse") is True for d in _walk(spec) if isinstance(d.get("scale"), dict))
     with pytest.raises(InputError):
-        C.tornado_chart(pd.DataFrame({"category": ["x"], "a": [1]}))
+        tornado_chart(pd.DataFrame({"category": ["x"], "a": [1]}))
 
 
 def test_rank_interval_keeps_interval(scores):
     robust = scores[["name", "rank"]].copy()
     robust["rank_p5"] = np.maximum(1, robust["rank"] - 1)
     robust["rank_p95"] = robust["rank"] + 4
-    rows = _datasets(C.rank_interval_chart(robust, top_n=5))[0]
+    rows = _datasets(rank_interval_chart(robust, top_n=5))[0]
     assert len(rows) == 5
     assert all(r["rank_p5"] <= r["rank"] <= r["rank_p95"] for r in rows)
 
 
 def test_missing_columns_name_the_chart(scores):
     with pytest.raises(InputError, match="ranking_bar needs column"):
-        C.ranking_bar(scores.drop(columns="command"))
+        ranking_bar(scores.drop(columns="command"))
 
 
 def test_streamlit_config_is_offline_and_matches_palette():
@@ -352,23 +373,84 @@ def test_streamlit_config_is_offline_and_matches_palette():
     assert cfg["client"]["toolbarMode"] == "minimal"
     assert cfg["global"]["developmentMode"] is False
     assert "://" not in json.dumps(cfg["theme"]), "no remote fonts or assets"
-    assert cfg["theme"]["chartCategoricalColors"][:6] == [C.OKABE_ITO[k] for k in
+    assert cfg["theme"]["chartCategoricalColors"][:6] == [OKABE_ITO[k] for k in
                                                          ("blue", "orange", "green", "purple", "sky", "vermillion")]
 
 
-def test_matrix_labels_the_best_few_of_each_quadrant(scores):
-    spec = C.matrix_chart(scores, 4, 50, label_per_quadrant=1).to_dict()
-    labels = [r["name"] for v in spec["datasets"].values() for r in v if "lx" in r]
+def _label_rows(spec: dict) -> list[dict]:
+    return [r for v in spec["datasets"].values() for r in v if "lx" in r]
+
+
+def test_matrix_labels_the_deepest_few_of_each_quadrant(scores):
+    spec = matrix_chart(scores, 4, 50, label_per_quadrant=1).to_dict()
+    labels = [r["name"] for r in _label_rows(spec)]
     rows = max(spec["datasets"].values(), key=len)
-    best = {}
-    for r in sorted(rows, key=lambda r: r["rank"]):
-        best.setdefault(r["quadrant"], r["name"])
-    assert sorted(labels) == sorted(best.values())
+    # Deepest = largest |priority − 3.5| / 5 × |propensity − 50| / 100 (the rule sits between 3 and 4).
+    deepest = {}
+    for r in sorted(rows, key=lambda r: (-abs(r["priority"] - 3.5) * abs(r["propensity"] - 50), r["rank"])):
+        deepest.setdefault(r["quadrant"], r["name"])
+    assert sorted(labels) == sorted(deepest.values())
+    assert {r["name"] for r in rows if r["labelled"]} == set(labels)
+
+
+@pytest.mark.parametrize("presentation", [False, True])
+def test_matrix_labels_never_overlap_on_a_crowded_chart(presentation):
+    # 160 partners, as many as the sample, bunched on the five priority levels.
+    rng = np.random.default_rng(3)
+    n = 160
+    df = pd.DataFrame({"name": [f"Partner number {i}" for i in range(n)],
+                       "priority": rng.integers(1, 6, n).astype(float),
+                       "propensity": rng.normal(55, 15, n).clip(2, 98)},
+                      index=pd.Index([f"P{i:03d}" for i in range(n)], name="partner_id"))
+    width, height, per = 900, 520, 4
+    spec = matrix_chart(df, 4, 50, width=width, height=height, label_per_quadrant=per,
+                        presentation=presentation).to_dict()
+    labels = _label_rows(spec)
+    layers = [layer for layer in spec["layer"] if layer.get("encoding", {}).get("x", {}).get("field") == "lx"]
+    font = {layer["mark"]["fontSize"] for layer in layers}
+    assert font == ({17} if presentation else {12})  # larger text on a projector
+    align = {r["name"]: layer["mark"]["align"] for layer in layers
+             for r in spec["datasets"][layer["data"]["name"]]}
+    size = next(iter(font))
+    boxes = [text_box((r["lx"] - 0.5) / 5 * width, height - r["ly"] / 100 * height, r["name"], align[r["name"]],
+                      size) for r in labels]
+    assert 4 <= len(labels) <= 4 * per
+    assert _boxes_disjoint(boxes)
+    assert all(b[0] >= -0.5 and b[2] <= width + 0.5 and b[1] >= -0.5 and b[3] <= height + 0.5 for b in boxes)
+    rows = max(spec["datasets"].values(), key=len)
+    quadrant = {r["name"]: r["quadrant"] for r in rows}
+    counts = pd.Series([quadrant[r["name"]] for r in labels]).value_counts()
+    assert (counts <= per).all()
 
 
 def test_mechanism_legend_labels_are_never_cut():
     mech = pd.DataFrame({"partner_id": ["A", "B"], "mechanism": ["education", "fmf"], "usd_m": [1.0, 2.0],
                          "command": ["EUCOM", "EUCOM"]})
-    legend = C.allocation_by_mechanism(mech, labels={"education": "Professional military education (IMET-type)"}
+    legend = allocation_by_mechanism(mech, labels={"education": "Professional military education (IMET-type)"}
                                        ).to_dict()["config"]["legend"]
     assert legend["labelLimit"] == 0 and legend["columns"] == 2
+
+
+def test_presentation_mode_enlarges_text_and_keeps_legends_whole(scores):
+    standard, large = ranking_bar(scores).to_dict(), ranking_bar(scores, presentation=True).to_dict()
+    assert large["config"]["axis"]["labelFontSize"] > standard["config"]["axis"]["labelFontSize"]
+    assert large["config"]["legend"]["labelLimit"] == 0 and large["config"]["legend"]["columns"] <= 2
+
+    def text_sizes(spec):
+        return {d["mark"]["fontSize"] for d in _walk(spec) if isinstance(d.get("mark"), dict)
+                and d["mark"].get("type") == "text"}
+
+    assert min(text_sizes(large)) > max(text_sizes(standard))
+    mech = pd.DataFrame({"partner_id": ["A", "B"], "mechanism": ["education", "exercises"], "usd_m": [1.0, 2.0]})
+    legend = allocation_by_mechanism(mech, presentation=True).to_dict()["config"]["legend"]
+    assert legend["labelLimit"] == 0 and legend["labelFontSize"] >= 17
+
+
+def test_mechanism_legend_uses_short_domain_labels_and_tooltip_the_full_ones():
+    mech = pd.DataFrame({"partner_id": ["A"], "mechanism": ["education"], "usd_m": [1.0]})
+    full = {"education": "Professional military education (IMET-type)"}
+    rows = _datasets(allocation_by_mechanism(mech, labels=full))[0]
+    assert rows[0]["mechanism"] == "Professional military education"  # legend: text before " ("
+    assert rows[0]["mechanism_name"] == "Professional military education (IMET-type)"  # tooltip
+    short = _datasets(allocation_by_mechanism(mech, short_labels={"education": "PME"}))[0]
+    assert short[0]["mechanism"] == "PME"

@@ -9,10 +9,11 @@ from office_support import page_count, to_pdf
 from pptx import Presentation
 
 from prioritizer import allocate, cli_brief
-from prioritizer.charts import ChartMeta
+from prioritizer.charts.style import ChartMeta
 from prioritizer.cli import main
 from prioritizer.domain import COMMANDS
 from prioritizer.pipeline import run_scoring
+from prioritizer.report import deck
 
 MARKING = "UNCLASSIFIED//FOR TEST"
 
@@ -27,8 +28,6 @@ def brief():
 
 @pytest.fixture(scope="module")
 def deck_bytes(brief):
-    from prioritizer import deck
-
     return deck.build_deck(brief)
 
 
@@ -79,8 +78,6 @@ def test_top_sheet_is_a_native_table_and_priority_says_proxy(deck_bytes):
 
 
 def test_scope_limits_the_deck_to_a_command(brief):
-    from prioritizer import deck
-
     prs = Presentation(io.BytesIO(deck.build_deck(cli_brief.scope(brief, ["EUCOM"]))))
     titles = [_texts(s)[2] for s in prs.slides]
     assert [t for t in titles if t.endswith("bullish / bearish")] == ["EUCOM — bullish / bearish"]

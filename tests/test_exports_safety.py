@@ -10,6 +10,7 @@ spreadsheet would read them. Numbers stay numbers (a negative change is a number
 
 from __future__ import annotations
 
+import ast
 import csv
 import io
 import subprocess
@@ -20,9 +21,10 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from prioritizer import cells, columns
+from prioritizer import cells
 from prioritizer.cli import main
 from prioritizer.paths import SAMPLE_DATA_DIR
+from prioritizer.report import columns
 
 ROOT = Path(__file__).resolve().parents[1]
 HOSTILE = ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)", "＝1+1", " =1+1"]
@@ -115,3 +117,23 @@ def test_score_export_has_no_live_formula(hostile_partners, tmp_path, suffix):
     else:
         _check_xlsx(out)
         assert all(isinstance(v, int | float) for v in _numeric_column(out, "Rankings", "propensity") if v is not None)
+
+
+def _trigger_sets(path: Path) -> list[int]:
+    """Lines of ``path`` holding a literal tuple/list/set of three or more formula triggers (a second rule)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Tuple | ast.List | ast.Set):
+            texts = {e.value for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)}
+            if len(texts & {"=", "+", "-", "@"}) >= 3:
+                found.append(node.lineno)
+    return found
+
+
+def test_the_formula_rule_is_written_once():
+    package = ROOT / "prioritizer"
+    assert _trigger_sets(package / "cells.py"), "the rule lives in prioritizer/cells.py"
+    sources = [*package.rglob("*.py"), ROOT / "app.py", *(ROOT / "ui").rglob("*.py")]
+    others = {str(p.relative_to(ROOT)): lines for p in sorted(sources)
+              if p != package / "cells.py" and p.exists() and (lines := _trigger_sets(p))}
+    assert not others, f"a second formula-trigger list (use prioritizer.cells): {others}"

