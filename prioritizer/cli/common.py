@@ -13,11 +13,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from prioritizer import columns, files, pipeline, report
+from prioritizer import columns, files, pipeline
 from prioritizer.allocate import check_budget
 from prioritizer.errors import InputError
 from prioritizer.load import SAMPLE_FILES
 from prioritizer.paths import SAMPLE_DATA_DIR, WEIGHTS_DIR
+from prioritizer.report import to_csv_bytes, workbook_bytes
 from prioritizer.scope import add_scope_arguments
 
 OUT_DIR = Path("out")
@@ -70,10 +71,10 @@ def write_sheets(sheets: dict[str, pd.DataFrame], out: str | Path, *, marking: s
     suffix = path.suffix.lower()
     first = next(iter(sheets.values()))
     if suffix == ".csv":
-        data = report.to_csv_bytes(first, marking, machine=machine, mechanisms=mechanisms,
+        data = to_csv_bytes(first, marking, machine=machine, mechanisms=mechanisms,
                                    priority_basis=priority_basis)
     else:
-        data = report.workbook_bytes(sheets, {"Marking": marking, **(notes or {})}, mechanisms=mechanisms,
+        data = workbook_bytes(sheets, {"Marking": marking, **(notes or {})}, mechanisms=mechanisms,
                                      priority_basis=priority_basis)
     return files.atomic_write(path, data)
 

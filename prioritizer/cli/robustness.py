@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from prioritizer import allocate as alloc
-from prioritizer import files, pipeline, report
+from prioritizer import files, pipeline
 from prioritizer import robustness as rb
 from prioritizer.cli.common import (
     add_scenario_arguments,
@@ -30,6 +30,7 @@ from prioritizer.cli.common import (
 )
 from prioritizer.domain import category_label
 from prioritizer.errors import InputError
+from prioritizer.report import workbook_bytes
 
 TABLE_COLUMNS = [
     "partner_id", "name", "command", "propensity", "propensity_p5", "propensity_p95", "rank", "rank_p5", "rank_p50",
@@ -202,4 +203,4 @@ def _write_workbook(table: pd.DataFrame, mc: rb.RobustnessResult, tornado: pd.Da
     notes = {"Method": "; ".join(mc.log[:1]),
              "Robust core": next((x for x in mc.log if x.startswith("allocation")), ""), "Marking": marking}
     path = resolve_out(out, inputs)
-    return files.atomic_write(path, report.workbook_bytes(sheets, notes))
+    return files.atomic_write(path, workbook_bytes(sheets, notes))

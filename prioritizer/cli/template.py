@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from prioritizer import columns, files, report
+from prioritizer import columns, files
 from prioritizer.cli.common import resolve_out
 from prioritizer.errors import InputError
 from prioritizer.load import BASE_COLUMNS, load_dictionary
 from prioritizer.paths import SAMPLE_DATA_DIR
+from prioritizer.report import to_csv_bytes
 
 TEMPLATES = ("partners", "priority", "funding", "overrides")
 
@@ -52,7 +53,7 @@ def cmd_template(args: argparse.Namespace) -> int:
         raise InputError("a template is a .csv file", file=str(out))
     path = resolve_out(out)
     frame = template_frame(args.kind)
-    files.atomic_write(path, report.to_csv_bytes(frame, machine=True))
+    files.atomic_write(path, to_csv_bytes(frame, machine=True))
     desc = ", ".join(f"{c} = {columns.spec(c).label}" for c in frame.columns[:6])
     print(f"wrote the {args.kind} template to {path} ({len(frame.columns)} columns: {desc}"
           f"{', …' if len(frame.columns) > 6 else ''}); replace the placeholder rows with your data")

@@ -13,11 +13,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from prioritizer import files, report
+from prioritizer import files
 from prioritizer import validate as va
 from prioritizer.cli.common import add_output_arguments, output_options, resolve_out, write_table
 from prioritizer.errors import InputError
 from prioritizer.paths import PANELS_DIR
+from prioritizer.report import workbook_bytes
 
 FLAGS = {"as_of": "--as-of", "seed": "--seed", "bootstrap_draws": "--draws",
          "aid_threshold_usd_m": "--aid-threshold-usd-m", "horizons": "--horizons"}
@@ -103,5 +104,5 @@ def _write_workbook(result: va.BacktestResult, out: str, marking: str = "UNCLASS
     sheets = {"Back-test": result.table, "Partner pairs": result.pairs, "Settings": settings_frame(result.settings),
               "Caveats": pd.DataFrame({"caveat": list(result.caveats)})}
     path = resolve_out(out)
-    return files.atomic_write(path, report.workbook_bytes(sheets, {"Method": "; ".join(result.log),
+    return files.atomic_write(path, workbook_bytes(sheets, {"Method": "; ".join(result.log),
                                                                    "Marking": marking}))

@@ -13,12 +13,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from prioritizer import report
 from prioritizer.domain import CATEGORY_LABELS, COMMANDS
 from prioritizer.domain import category_label as domain_category_label
 from prioritizer.errors import InputError
 from prioritizer.load import Dataset
 from prioritizer.match import propensity_cut
+from prioritizer.report import compare_allocations as allocation_change
+from prioritizer.report import compare_rankings as rank_shift
+from prioritizer.report import scenario_settings_frame
 from prioritizer.scenario import DEFAULT_MARKING, overrides_frame
 
 
@@ -357,7 +359,7 @@ def binding_table(binding: pd.DataFrame, limit: int = 25) -> pd.DataFrame:
 def compare_rankings(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
     """Rank shift per partner from scenario A to B (``report.compare_rankings``) with the command added;
     positive ``rank_shift`` = moves up in B. Largest shifts first."""
-    out = report.compare_rankings(a, b)
+    out = rank_shift(a, b)
     command = a["command"].reindex(out.index).fillna(b["command"].reindex(out.index)) if "command" in a else None
     if command is not None:
         out.insert(1 if "name" in out else 0, "command", command)
@@ -367,7 +369,7 @@ def compare_rankings(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
 
 def compare_allocations(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
     """Recommended US$ M per partner in allocations A and B and the change (B − A), largest first."""
-    out = report.compare_allocations(a, b, value_col="allocation_usd_m")
+    out = allocation_change(a, b, value_col="allocation_usd_m")
     if "name" not in out:
         out.insert(0, "name", a["name"].reindex(out.index).fillna(b["name"].reindex(out.index)))
     out.insert(1, "command", a["command"].reindex(out.index).fillna(b["command"].reindex(out.index)))
@@ -418,7 +420,7 @@ def workbook_sheets(ranked: pd.DataFrame, scenario: Mapping[str, Any], dataset: 
     if robustness is not None:
         sheets["Robustness"] = robustness
     sheets["Indicators & sources"] = indicators_sheet(dataset)
-    sheets["Scenario settings"] = report.scenario_settings_frame(dict(scenario))
+    sheets["Scenario settings"] = scenario_settings_frame(dict(scenario))
     over = overrides_frame(scenario)
     sheets["Overrides"] = over if not over.empty else pd.DataFrame(
         {"note": ["No construct overrides in this scenario."]})
