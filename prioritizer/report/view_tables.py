@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from prioritizer.domain import CATEGORY_LABELS, COMMANDS
+from prioritizer.domain import CATEGORIES, CATEGORY_LABELS, COMMANDS
 from prioritizer.domain import category_label as domain_category_label
 from prioritizer.errors import InputError
 from prioritizer.load import Dataset
@@ -290,9 +290,7 @@ def quadrant_members(scores: pd.DataFrame, quadrant: str, n: int = 12) -> pd.Dat
     return sub[["name", "command", "priority", "propensity"]].head(n).reset_index(drop=True)
 
 
-MAP_VALUES = ("propensity", "governance_score", "democracy_rights_score", "stability_score",
-              "absorptive_capacity_score", "shared_interests_score", "us_engagement_score", "priority",
-              "baseline_usd_m")
+MAP_VALUES = ("propensity", *(f"{c}_score" for c in CATEGORIES), "priority", "baseline_usd_m")
 
 
 def map_value_label(value: str) -> str:
