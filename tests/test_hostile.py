@@ -27,7 +27,7 @@ from prioritizer.config import read_yaml
 from prioritizer.errors import InputError
 from prioritizer.load import load_dataset, parse_number, read_table, to_numeric_column
 from prioritizer.paths import PROJECT_ROOT, SAMPLE_DATA_DIR
-from prioritizer.scenarios import decode_scenario, encode_scenario
+from prioritizer.scenario_token import decode_scenario, encode_scenario
 
 PARTNERS = SAMPLE_DATA_DIR / "partners.csv"
 

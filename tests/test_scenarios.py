@@ -12,10 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from prioritizer import scenarios as S
+from prioritizer import scenario_token
 from prioritizer import store as store_module
 from prioritizer.errors import InputError
-from prioritizer.scenarios import ScenarioStore, decode_scenario, encode_scenario
+from prioritizer.scenario_token import decode_scenario, encode_scenario
+from prioritizer.store import ScenarioStore
 
 PAYLOAD = {
     "profile": "default",
@@ -50,8 +51,8 @@ def test_store_uses_wal_and_a_versioned_schema(store):
     con = sqlite3.connect(store.path)
     try:
         assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert con.execute("PRAGMA user_version").fetchone()[0] == S.SCHEMA_VERSION
-        assert con.execute("PRAGMA application_id").fetchone()[0] == S.APPLICATION_ID
+        assert con.execute("PRAGMA user_version").fetchone()[0] == store_module.SCHEMA_VERSION
+        assert con.execute("PRAGMA application_id").fetchone()[0] == store_module.APPLICATION_ID
     finally:
         con.close()
 
@@ -181,7 +182,7 @@ def test_foreign_or_newer_database_is_refused(tmp_path):
     newer = tmp_path / "newer.db"
     ScenarioStore(newer)
     con = sqlite3.connect(newer)
-    con.execute(f"PRAGMA user_version = {S.SCHEMA_VERSION + 1}")
+    con.execute(f"PRAGMA user_version = {store_module.SCHEMA_VERSION + 1}")
     con.commit()
     con.close()
     with pytest.raises(InputError, match="newer"):
@@ -243,7 +244,7 @@ def test_bad_tokens_get_clear_errors():
             decode_scenario(bad)
         assert any(w in str(exc.value) for w in why.split("|")), (bad, str(exc.value))
     with pytest.raises(InputError, match="longer than"):
-        decode_scenario("pp1." + "A" * (S.MAX_TOKEN_CHARS + 1))
+        decode_scenario("pp1." + "A" * (scenario_token.MAX_TOKEN_CHARS + 1))
     with pytest.raises(InputError, match="expected text"):
         decode_scenario(None)  # type: ignore[arg-type]
 
@@ -258,4 +259,4 @@ def test_decode_refuses_non_dict_and_zip_bombs():
     with pytest.raises(InputError, match="settings dict"):
         decode_scenario(token_of(b"[1, 2, 3]"))
     with pytest.raises(InputError, match="larger than"):
-        decode_scenario(token_of(b"{\"a\": \"" + b"x" * (S.MAX_PAYLOAD_BYTES + 10) + b"\"}"))
+        decode_scenario(token_of(b"{\"a\": \"" + b"x" * (store_module.MAX_PAYLOAD_BYTES + 10) + b"\"}"))

@@ -1,4 +1,5 @@
-"""The pure helpers behind each app view (prioritizer.views), on the sample data and small frames."""
+"""The pure helpers behind each app view (scenario, data.edits, report.view_tables, report.cards, pipeline), on the
+sample data and small frames."""
 
 from __future__ import annotations
 
@@ -6,13 +7,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from prioritizer import views as V
+from prioritizer import pipeline as PL
+from prioritizer import scenario as SC
 from prioritizer.config import load_matching_settings, load_profile
+from prioritizer.data import edits as ED
 from prioritizer.errors import InputError
 from prioritizer.load import load_dataset
 from prioritizer.match import peers
 from prioritizer.paths import DEFAULT_PROFILE
 from prioritizer.pipeline import score_and_match
+from prioritizer.report import cards as CA
+from prioritizer.report import view_tables as VT
 
 
 @pytest.fixture(scope="module")
@@ -33,37 +38,37 @@ def scored(sample):
 
 
 def test_view_param_selects_each_view_and_falls_back_with_a_message():
-    for view in V.VIEWS:
-        assert V.view_from_param(view) == (view, None)
-    assert V.view_from_param(None) == (V.DEFAULT_VIEW, None)
-    assert V.view_from_param("Frontier")[0] == "allocation"
-    view, msg = V.view_from_param("nonsense")
-    assert view == V.DEFAULT_VIEW and "nonsense" in msg
+    for view in SC.VIEWS:
+        assert SC.view_from_param(view) == (view, None)
+    assert SC.view_from_param(None) == (SC.DEFAULT_VIEW, None)
+    assert SC.view_from_param("Frontier")[0] == "allocation"
+    view, msg = SC.view_from_param("nonsense")
+    assert view == SC.DEFAULT_VIEW and "nonsense" in msg
 
 
 def test_scenario_round_trips_through_the_url_token(sample):
     _, profile = sample
-    scen = V.default_scenario(profile)
+    scen = SC.default_scenario(profile)
     scen["priority_edits"] = {"KEN": 5.0}
     scen["overrides"] = [{"partner_id": "KEN", "construct": "alignment", "value": 70.0, "rationale": "=cmd()"}]
-    token = V.encode_token(scen)
+    token = SC.encode_token(scen)
     assert token.isascii() and "&" not in token and "=" not in token
-    back, notes = V.normalise_scenario(V.decode_token(token))
+    back, notes = SC.normalise_scenario(SC.decode_token(token))
     assert notes == []
     assert back == scen
 
 
 def test_damaged_token_is_an_input_error():
     with pytest.raises(InputError):
-        V.decode_token("pp1.not-a-real-token!")
+        SC.decode_token("pp1.not-a-real-token!")
     with pytest.raises(InputError):
-        V.decode_token(V.encode_token({"name": "x"})[:-7])
+        SC.decode_token(SC.encode_token({"name": "x"})[:-7])
 
 
 def test_normalise_scenario_drops_bad_entries_with_notes(sample):
     _, profile = sample
-    base = V.default_scenario(profile)
-    scen, notes = V.normalise_scenario({"budget_usd_m": -5, "normalisation": "bogus", "unknown": 1,
+    base = SC.default_scenario(profile)
+    scen, notes = SC.normalise_scenario({"budget_usd_m": -5, "normalisation": "bogus", "unknown": 1,
                                         "category_weights": {"governance": "abc", "stability": 40},
                                         "filters": {"commands": ["EUCOM"]}, "marking": ""}, base)
     assert scen["budget_usd_m"] is None
@@ -72,38 +77,38 @@ def test_normalise_scenario_drops_bad_entries_with_notes(sample):
     assert scen["filters"]["commands"] == ["EUCOM"]
     assert scen["marking"] == "UNCLASSIFIED"
     assert len(notes) == 4
-    assert V.normalise_scenario("not a dict")[1]
+    assert SC.normalise_scenario("not a dict")[1]
 
 
 def test_scoring_key_ignores_display_settings_but_not_weights(sample):
     _, profile = sample
-    a = V.default_scenario(profile)
+    a = SC.default_scenario(profile)
     b = {**a, "filters": {"commands": ["EUCOM"], "regions": [], "types": []}, "name": "other", "marking": "X",
          "presentation": True}
-    assert V.scoring_key(a) == V.scoring_key(b)
+    assert SC.scoring_key(a) == SC.scoring_key(b)
     c = {**a, "category_weights": {**a["category_weights"], "governance": 60}}
-    assert V.scoring_key(a) != V.scoring_key(c)
-    assert V.run_key(a) != V.run_key({**a, "budget_usd_m": 100.0})
-    assert V.run_key(a, extra="frontier") != V.run_key(a)
+    assert SC.scoring_key(a) != SC.scoring_key(c)
+    assert SC.run_key(a) != SC.run_key({**a, "budget_usd_m": 100.0})
+    assert SC.run_key(a, extra="frontier") != SC.run_key(a)
 
 
 def test_profile_settings_give_percent_shares_and_build_profile_applies_them(sample):
     dataset, profile = sample
-    settings = V.profile_settings(profile)
+    settings = SC.profile_settings(profile)
     assert settings["category_weights"]["governance"] == 25
     assert sum(settings["category_weights"].values()) == 100
-    scen = {**V.default_scenario(profile), "category_weights": {**settings["category_weights"], "governance": 50},
+    scen = {**SC.default_scenario(profile), "category_weights": {**settings["category_weights"], "governance": 50},
             "aggregation": "geometric"}
-    built = V.build_profile(profile, scen)
+    built = SC.build_profile(profile, scen)
     assert built.category_weights["governance"] == 50.0
     assert built.aggregation == "geometric"
     with pytest.raises(InputError):
-        V.build_profile(profile, {**scen, "category_weights": dict.fromkeys(settings["category_weights"], 0)})
+        SC.build_profile(profile, {**scen, "category_weights": dict.fromkeys(settings["category_weights"], 0)})
 
 
 def test_settings_frame_lists_weights_filters_and_marking(sample):
     _, profile = sample
-    frame = V.settings_frame(V.default_scenario(profile))
+    frame = VT.settings_frame(SC.default_scenario(profile))
     assert list(frame.columns) == ["setting", "value"]
     text = dict(zip(frame["setting"], frame["value"], strict=True))
     assert text["Category weight: Governance & institutions"].startswith("25")
@@ -112,8 +117,8 @@ def test_settings_frame_lists_weights_filters_and_marking(sample):
 
 
 def test_share_url_keeps_view_and_token():
-    assert V.share_url(None, "map", "pp1.abc") == "?view=map&s=pp1.abc"
-    assert V.share_url("http://127.0.0.1:8501/?view=x&s=old", "map", "pp1.abc") == \
+    assert SC.share_url(None, "map", "pp1.abc") == "?view=map&s=pp1.abc"
+    assert SC.share_url("http://127.0.0.1:8501/?view=x&s=old", "map", "pp1.abc") == \
         "http://127.0.0.1:8501/?view=map&s=pp1.abc"
 
 
@@ -122,9 +127,9 @@ def test_share_url_keeps_view_and_token():
 
 def test_apply_edits_changes_priority_and_funding_and_reports_unknown_ids(sample):
     dataset, profile = sample
-    scen = {**V.default_scenario(profile), "priority_edits": {"KEN": 5.0, "ZZZ": 2.0},
+    scen = {**SC.default_scenario(profile), "priority_edits": {"KEN": 5.0, "ZZZ": 2.0},
             "funding_edits": {"KEN": 12.5}}
-    edited, notes = V.apply_edits(dataset, scen)
+    edited, notes = ED.apply_edits(dataset, scen)
     assert edited.priority["KEN"] == 5.0
     assert edited.priority.attrs["basis"]["KEN"] == "planner edit in this scenario"
     assert edited.funding.at["KEN", "baseline_usd_m"] == 12.5
@@ -134,17 +139,17 @@ def test_apply_edits_changes_priority_and_funding_and_reports_unknown_ids(sample
 
 def test_non_state_partner_is_scored_from_its_ratings(sample):
     dataset, profile = sample
-    partner, over = V.new_non_state_partner(
+    partner, over = ED.new_non_state_partner(
         "test-militia", "Test militia", "CENTCOM", "Asia", dict.fromkeys(dataset.constructs.index, 80),
         "field reporting, 2024", dataset.partners.index, dataset.constructs.index, priority=4, baseline_usd_m=3)
-    scen = {**V.default_scenario(profile), "non_state": [partner], "overrides": over}
-    edited, notes = V.apply_edits(dataset, scen)
+    scen = {**SC.default_scenario(profile), "non_state": [partner], "overrides": over}
+    edited, notes = ED.apply_edits(dataset, scen)
     assert notes == []
     assert edited.partners.at["test-militia", "partner_type"] == "non-state"
     assert edited.priority["test-militia"] == 4.0
     assert edited.funding.at["test-militia", "baseline_usd_m"] == 3.0
-    result = score_and_match(edited, V.build_profile(profile, scen), load_matching_settings(),
-                             V.checked_overrides(scen, edited))
+    result = score_and_match(edited, SC.build_profile(profile, scen), load_matching_settings(),
+                             ED.checked_overrides(scen, edited))
     row = result.scores.loc["test-militia"]
     assert row["propensity"] == pytest.approx(80.0)
     assert row["coverage"] == pytest.approx(1.0)
@@ -169,49 +174,49 @@ def test_non_state_partner_errors_name_the_field(sample, field, kwargs):
         args["partner_id"] = "ken"
         args["existing"] = ["ken"]
     with pytest.raises(InputError) as err:
-        V.new_non_state_partner(**args)
+        ED.new_non_state_partner(**args)
     assert err.value.column == field
 
 
 def test_add_override_replaces_and_requires_rationale(sample):
     dataset, profile = sample
-    scen = V.default_scenario(profile)
-    rows = V.add_override(scen, "KEN", "alignment", 60, "new embassy reporting", dataset.partners.index,
+    scen = SC.default_scenario(profile)
+    rows = ED.add_override(scen, "KEN", "alignment", 60, "new embassy reporting", dataset.partners.index,
                           dataset.constructs.index)
-    rows = V.add_override({**scen, "overrides": rows}, "KEN", "alignment", 65, "revised", dataset.partners.index,
+    rows = ED.add_override({**scen, "overrides": rows}, "KEN", "alignment", 65, "revised", dataset.partners.index,
                           dataset.constructs.index)
     assert rows == [{"partner_id": "KEN", "construct": "alignment", "value": 65.0, "rationale": "revised"}]
     with pytest.raises(InputError) as err:
-        V.add_override(scen, "KEN", "alignment", 60, "  ", dataset.partners.index, dataset.constructs.index)
+        ED.add_override(scen, "KEN", "alignment", 60, "  ", dataset.partners.index, dataset.constructs.index)
     assert err.value.column == "rationale"
     with pytest.raises(InputError):
-        V.add_override(scen, "KEN", "nope", 60, "x", dataset.partners.index, dataset.constructs.index)
+        ED.add_override(scen, "KEN", "nope", 60, "x", dataset.partners.index, dataset.constructs.index)
 
 
 def test_edits_from_table_returns_only_changed_cells():
     base = pd.Series({"A": 3.0, "B": 1.0, "C": 5.0})
     edited = pd.DataFrame({"partner_id": ["A", "B", "C", "Z"], "priority": [3, 4, None, 2]})
-    assert V.edits_from_table(edited, base, "priority") == {"B": 4.0}
+    assert ED.edits_from_table(edited, base, "priority") == {"B": 4.0}
 
 
 def test_priority_upload_validates_and_returns_listed_values(sample):
     dataset, _ = sample
     good = b"partner_id,priority,basis\nKEN,5,planner\nFRA,2,planner\n"
-    assert V.parse_priority_upload(good, "prio.csv", dataset) == {"KEN": 5.0, "FRA": 2.0}
+    assert ED.parse_priority_upload(good, "prio.csv", dataset) == {"KEN": 5.0, "FRA": 2.0}
     with pytest.raises(InputError) as err:
-        V.parse_priority_upload(b"partner_id,priority\nKEN,9\n", "prio.csv", dataset)
+        ED.parse_priority_upload(b"partner_id,priority\nKEN,9\n", "prio.csv", dataset)
     assert (err.value.file, err.value.row, err.value.column) == ("prio.csv", 2, "priority")
     assert "prio.csv" in str(err.value) and "row 2" in str(err.value)
 
 
 def test_funding_and_partners_uploads_report_row_and_column(sample):
     dataset, _ = sample
-    assert V.parse_funding_upload(b"partner_id,baseline_usd_m\nKEN,7.5\n", "f.csv", dataset) == {"KEN": 7.5}
+    assert ED.parse_funding_upload(b"partner_id,baseline_usd_m\nKEN,7.5\n", "f.csv", dataset) == {"KEN": 7.5}
     with pytest.raises(InputError) as err:
-        V.parse_funding_upload(b"partner_id,baseline_usd_m\nKEN,abc\n", "f.csv", dataset)
+        ED.parse_funding_upload(b"partner_id,baseline_usd_m\nKEN,abc\n", "f.csv", dataset)
     assert (err.value.row, err.value.column) == (2, "baseline_usd_m")
     with pytest.raises(InputError) as err:
-        V.parse_partners_upload(b"partner_id,name\nKEN,Kenya\n", "p.csv", dataset.dictionary)
+        ED.parse_partners_upload(b"partner_id,name\nKEN,Kenya\n", "p.csv", dataset.dictionary)
     assert err.value.column == "partner_type"
 
 
@@ -223,11 +228,11 @@ def test_uploaded_partners_file_builds_a_dataset_with_sample_priority(sample):
 
     text = Path(SAMPLE_DATA_DIR / "partners.csv").read_text(encoding="utf-8").splitlines()
     subset = "\n".join(text[:11]).encode("utf-8")
-    small = V.load_base_dataset("proxy", ("ten.csv", subset))
+    small = ED.load_base_dataset("proxy", ("ten.csv", subset))
     assert len(small.partners) == 10
     assert small.priority.equals(dataset.priority.reindex(small.partners.index))
     assert small.files["partners"] == "ten.csv"
-    neutral = V.load_base_dataset("neutral")
+    neutral = ED.load_base_dataset("neutral")
     assert set(neutral.priority.unique()) == {3.0}
 
 
@@ -237,20 +242,20 @@ def test_uploaded_partners_file_builds_a_dataset_with_sample_priority(sample):
 def test_filters_keep_matching_rows_only(scored):
     _, _, result = scored
     scores = result.scores
-    options = V.filter_options(scores)
+    options = VT.filter_options(scores)
     assert options["commands"][0] == "AFRICOM" and "state" in options["types"]
-    eucom = V.filter_scores(scores, {"commands": ["EUCOM"], "regions": [], "types": []})
+    eucom = VT.filter_scores(scores, {"commands": ["EUCOM"], "regions": [], "types": []})
     assert len(eucom) and set(eucom["command"]) == {"EUCOM"}
-    both = V.filter_scores(scores, {"commands": ["EUCOM"], "regions": ["Asia"]})
+    both = VT.filter_scores(scores, {"commands": ["EUCOM"], "regions": ["Asia"]})
     assert set(both["region"]) <= {"Asia"}
-    assert len(V.filter_scores(scores, {})) == len(scores)
+    assert len(VT.filter_scores(scores, {})) == len(scores)
 
 
 def test_top_sheet_is_rank_ordered_with_confidence_flag(scored):
-    from prioritizer.cli import ranked_table
+    from prioritizer.report.view_tables import ranked_table
 
     _, _, result = scored
-    table = V.top_sheet(ranked_table(result.scores))
+    table = VT.top_sheet(ranked_table(result.scores))
     ranked = table["rank"].notna()
     assert table.loc[ranked, "rank"].is_monotonic_increasing
     assert not ranked.iloc[int(ranked.sum()):].any()  # unranked (low coverage) partners come last
@@ -262,23 +267,23 @@ def test_top_sheet_is_rank_ordered_with_confidence_flag(scored):
 
 
 def test_score_colour_runs_light_to_dark():
-    assert V.score_colour(0).startswith("background-color: #F3F7FB")
-    assert V.score_colour(100).startswith("background-color: #08306B") and "#FFFFFF" in V.score_colour(100)
-    assert "#F2F2F2" in V.score_colour(np.nan)
-    assert V.score_colour(150) == V.score_colour(100)
+    assert CA.score_colour(0).startswith("background-color: #F3F7FB")
+    assert CA.score_colour(100).startswith("background-color: #08306B") and "#FFFFFF" in CA.score_colour(100)
+    assert "#F2F2F2" in CA.score_colour(np.nan)
+    assert CA.score_colour(150) == CA.score_colour(100)
 
 
 def test_score_colours_match_the_single_value_version():
     frame = pd.DataFrame({"a": [0.0, 100.0, np.nan, 37.2], "b": [55.0, 56.0, 150.0, -3.0]})
-    out = V.score_colours(frame)
+    out = CA.score_colours(frame)
     assert out.shape == frame.shape
     for col in frame:
-        assert out[col].tolist() == [V.score_colour(v) for v in frame[col]]
+        assert out[col].tolist() == [CA.score_colour(v) for v in frame[col]]
 
 
 def test_ranking_summary(scored):
     _, _, result = scored
-    summary = V.ranking_summary(result.scores)
+    summary = VT.ranking_summary(result.scores)
     assert summary["partners"] == len(result.scores)
     assert summary["top_score"] == pytest.approx(result.scores["propensity"].max())
 
@@ -288,7 +293,7 @@ def test_ranking_summary(scored):
 
 def test_profile_indicator_table_has_value_year_source(scored):
     dataset, _, result = scored
-    table = V.profile_indicator_table(dataset, result, "KEN")
+    table = VT.profile_indicator_table(dataset, result, "KEN")
     assert len(table) == len(dataset.dictionary)
     assert {"indicator", "value", "unit", "year", "source", "citation", "licence"} <= set(table.columns)
     row = table.set_index("indicator_id").loc["wgi_rule_of_law"]
@@ -300,15 +305,15 @@ def test_profile_indicator_table_has_value_year_source(scored):
 def test_profile_peers_and_overrides(scored):
     dataset, profile, result = scored
     pr = peers(result.constructs, k=3, names=result.scores["name"])
-    mine = V.partner_peers(pr, result.scores, "KEN")
+    mine = VT.partner_peers(pr, result.scores, "KEN")
     assert len(mine) == 3 and "KEN" not in set(mine["peer_id"])
     assert mine["propensity"].notna().all()
-    scen = {**V.default_scenario(profile),
+    scen = {**SC.default_scenario(profile),
             "overrides": [{"partner_id": "KEN", "construct": "alignment", "value": 70, "rationale": "r"}]}
-    over = V.profile_overrides(scen, "KEN", dataset.constructs)
+    over = VT.profile_overrides(scen, "KEN", dataset.constructs)
     assert over.at[0, "construct_label"] == "Alignment (UN voting)" and over.at[0, "rationale"] == "r"
-    assert V.profile_overrides(scen, "FRA", dataset.constructs).empty
-    h = V.partner_headline(result.scores, "KEN")
+    assert VT.profile_overrides(scen, "FRA", dataset.constructs).empty
+    h = VT.partner_headline(result.scores, "KEN")
     assert h["command"] == "AFRICOM" and 1 <= h["rank"] <= h["of"]
 
 
@@ -317,19 +322,19 @@ def test_profile_peers_and_overrides(scored):
 
 def test_coverage_and_licence_tables(scored):
     dataset, _, result = scored
-    cov = V.coverage_table(dataset)
+    cov = VT.coverage_table(dataset)
     assert len(cov) == len(dataset.dictionary)
     assert cov["coverage_pct"].between(0, 100).all()
-    lic = V.licence_table(dataset.dictionary)
+    lic = VT.licence_table(dataset.dictionary)
     assert lic["indicators"].str.split(", ").map(len).sum() == len(dataset.dictionary)
-    bands = V.partner_coverage(result.scores)
+    bands = VT.partner_coverage(result.scores)
     assert bands["partners"].sum() == len(result.scores)
-    assert list(V.dictionary_table(dataset.dictionary).columns[:2]) == ["indicator_id", "label"]
+    assert list(VT.dictionary_table(dataset.dictionary).columns[:2]) == ["indicator_id", "label"]
 
 
 def test_indicators_sheet_has_sources_for_every_value(sample):
     dataset, _ = sample
-    sheet = V.indicators_sheet(dataset)
+    sheet = VT.indicators_sheet(dataset)
     assert sheet["value"].notna().all()
     assert len(sheet) == int(dataset.raw.notna().to_numpy().sum())
     assert sheet["source"].ne("").all() and sheet["licence"].ne("").all()
@@ -337,9 +342,9 @@ def test_indicators_sheet_has_sources_for_every_value(sample):
 
 def test_matrix_counts_cover_all_partners(scored):
     _, _, result = scored
-    counts = V.matrix_counts(result.scores)
+    counts = VT.matrix_counts(result.scores)
     assert counts["partners"].sum() == int(result.scores["quadrant"].notna().sum())
-    assert V.quadrant_members(result.scores, "invest", 5)["propensity"].is_monotonic_decreasing
+    assert VT.quadrant_members(result.scores, "invest", 5)["propensity"].is_monotonic_decreasing
 
 
 # --------------------------------------------------------------------------------------- allocation
@@ -349,45 +354,45 @@ def test_allocation_helpers_and_cards():
     partners = pd.DataFrame({"name": ["A", "B"], "command": ["EUCOM", "EUCOM"], "baseline_usd_m": [10.0, 0.0],
                              "allocation_usd_m": [5.0, 8.0], "change_usd_m": [-5.0, 8.0]},
                             index=pd.Index(["AAA", "BBB"], name="partner_id"))
-    table = V.allocation_table(partners)
+    table = VT.allocation_table(partners)
     assert table["partner_id"].tolist() == ["BBB", "AAA"]
     mech = pd.DataFrame({"partner_id": ["AAA", "AAA", "BBB"], "mechanism": ["fmf", "education", "education"],
                          "allocation_usd_m": [5.0, 0.0, 8.0], "baseline_usd_m": [10.0, 0.0, 0.0]})
-    summary = V.mechanism_summary(mech, {"fmf": "FMF", "education": "IMET"}).set_index("mechanism")
+    summary = VT.mechanism_summary(mech, {"fmf": "FMF", "education": "IMET"}).set_index("mechanism")
     assert summary.at["education", "partners_funded"] == 1 and summary.at["fmf", "change_usd_m"] == -5.0
-    assert set(V.mechanism_long(mech, partners)["command"]) == {"EUCOM"}
+    assert set(VT.mechanism_long(mech, partners)["command"]) == {"EUCOM"}
     bb = pd.DataFrame({"command": ["EUCOM", "EUCOM"], "side": ["bullish", "bearish"], "rank": [1, 1],
                        "partner_id": ["BBB", "AAA"], "name": ["B <b>", "A"], "importance": [4, 2],
                        "expected_benefit": [1.5, 0.2], "relative_cost": [0.8, np.nan], "risk": [0.2, 0.6],
                        "change_usd_m": [8.0, -5.0], "rationale": ["Surge", "Reduce"]})
     robust = pd.DataFrame({"p_bullish": [0.9], "p_bearish": [0.0]}, index=["BBB"])
-    cards = V.bullbear_cards(bb, robust)
+    cards = CA.bullbear_cards(bb, robust)
     assert cards["EUCOM"]["bullish"][0]["p_bullish"] == 0.9
     assert cards["EUCOM"]["bearish"][0]["p_bearish"] is None
-    html_text = V.card_html(cards["EUCOM"]["bullish"][0], "bullish")
+    html_text = CA.card_html(cards["EUCOM"]["bullish"][0], "bullish")
     assert "B &lt;b&gt;" in html_text and "+$8.0M" in html_text and "P(bullish) 90%" in html_text
     assert "Surge" in html_text
-    bear = V.card_html(cards["EUCOM"]["bearish"][0], "bearish")  # plain words, each with a glossary tooltip
+    bear = CA.card_html(cards["EUCOM"]["bearish"][0], "bearish")  # plain words, each with a glossary tooltip
     assert ">relative cost</abbr> –" in bear and '<abbr title="Cost of one unit of benefit' in bear
     offsets = pd.DataFrame({"command": ["EUCOM"], "surge_usd_m": [8.0], "offsets_usd_m": [5.0],
                             "command_change_usd_m": [3.0]})
-    assert V.offsets_text(offsets, "EUCOM") == "listed surge +$8.0M · listed cuts −$5.0M · command total +$3.0M"
-    assert V.money(-1234.5) == "−$1,234.5M" and V.money(None) == "–" and V.pct(0.456) == "46%"
+    assert CA.offsets_text(offsets, "EUCOM") == "listed surge +$8.0M · listed cuts −$5.0M · command total +$3.0M"
+    assert CA.money(-1234.5) == "−$1,234.5M" and CA.money(None) == "–" and CA.pct(0.456) == "46%"
 
 
 def test_short_rationale_drops_what_the_card_already_shows():
-    assert V.short_rationale("Surge +$3.7 M: strong stability (87) and governance (67); priority 1") == \
+    assert CA.short_rationale("Surge +$3.7 M: strong stability (87) and governance (67); priority 1") == \
         "Strong stability (87) and governance (67)"
-    assert V.short_rationale("Reduce −$1,031.2 M (held at its minimum): weak x; priority 2") == \
+    assert CA.short_rationale("Reduce −$1,031.2 M (held at its minimum): weak x; priority 2") == \
         "Held at its minimum: weak x"
-    assert V.short_rationale(None) == ""
+    assert CA.short_rationale(None) == ""
 
 
 def test_binding_table_sorts_by_marginal_value():
     binding = pd.DataFrame({"constraint": ["a", "b"], "group": ["x", "y"], "subject": ["", ""],
                             "amount_usd_m": [1.0, 2.0], "dual": [0.1, -0.5]})
-    assert V.binding_table(binding)["constraint"].tolist() == ["b", "a"]
-    assert V.binding_table(binding.iloc[0:0]).empty
+    assert VT.binding_table(binding)["constraint"].tolist() == ["b", "a"]
+    assert VT.binding_table(binding.iloc[0:0]).empty
 
 
 # --------------------------------------------------------------------------------- compare & export
@@ -395,10 +400,10 @@ def test_binding_table_sorts_by_marginal_value():
 
 def test_compare_rankings_and_allocations(scored, sample):
     dataset, profile, result = scored
-    scen = V.default_scenario(profile)
-    scen["category_weights"] = {**V.profile_settings(profile)["category_weights"], "governance": 80}
-    other = score_and_match(dataset, V.build_profile(profile, scen), load_matching_settings())
-    cmp = V.compare_rankings(result.scores, other.scores)
+    scen = SC.default_scenario(profile)
+    scen["category_weights"] = {**SC.profile_settings(profile)["category_weights"], "governance": 80}
+    other = score_and_match(dataset, SC.build_profile(profile, scen), load_matching_settings())
+    cmp = VT.compare_rankings(result.scores, other.scores)
     assert {"partner_id", "command", "rank_a", "rank_b", "rank_shift"} <= set(cmp.columns)
     shift = cmp["rank_shift"].abs()
     assert shift.dropna().is_monotonic_decreasing
@@ -407,10 +412,10 @@ def test_compare_rankings_and_allocations(scored, sample):
     a = pd.DataFrame({"name": ["A", "B"], "command": ["EUCOM", "AFRICOM"], "allocation_usd_m": [5.0, 1.0]},
                      index=["AAA", "BBB"])
     b = a.assign(allocation_usd_m=[2.0, 4.0])
-    alloc = V.compare_allocations(a, b)
+    alloc = VT.compare_allocations(a, b)
     assert alloc["delta_usd_m"].tolist() == [3.0, -3.0] or alloc["delta_usd_m"].tolist() == [-3.0, 3.0]
     assert {"partner_id", "name", "command"} <= set(alloc.columns)
-    diff = V.compare_settings(V.default_scenario(profile), scen)
+    diff = VT.compare_settings(SC.default_scenario(profile), scen)
     assert diff["setting"].str.contains("Governance").any()
 
 
@@ -420,12 +425,12 @@ def test_workbook_sheets_neutralise_user_text(scored):
     from openpyxl import load_workbook
 
     from prioritizer import report
-    from prioritizer.cli import ranked_table
+    from prioritizer.report.view_tables import ranked_table
 
     dataset, profile, result = scored
-    scen = {**V.default_scenario(profile), "name": "=HYPERLINK(\"x\")",
+    scen = {**SC.default_scenario(profile), "name": "=HYPERLINK(\"x\")",
             "overrides": [{"partner_id": "KEN", "construct": "alignment", "value": 70, "rationale": "+SUM(A1)"}]}
-    sheets = V.workbook_sheets(ranked_table(result.scores), scen, dataset)
+    sheets = VT.workbook_sheets(ranked_table(result.scores), scen, dataset)
     assert list(sheets) == ["Rankings", "Allocation", "Indicators & sources", "Scenario settings", "Overrides"]
     book = load_workbook(BytesIO(report.workbook_bytes(sheets, {"Scenario": scen["name"]})))
     cells = [c.value for ws in book.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
@@ -436,21 +441,21 @@ def test_workbook_sheets_neutralise_user_text(scored):
 def test_file_stem_is_safe():
     import datetime as dt
 
-    assert V.file_stem("Q3 review / EUCOM!", "ranking", dt.date(2025, 1, 2)) == "ranking_q3-review-eucom_2025-01-02"
-    assert V.file_stem("", "x", dt.date(2025, 1, 2)) == "x_scenario_2025-01-02"
+    assert VT.file_stem("Q3 review / EUCOM!", "ranking", dt.date(2025, 1, 2)) == "ranking_q3-review-eucom_2025-01-02"
+    assert VT.file_stem("", "x", dt.date(2025, 1, 2)) == "x_scenario_2025-01-02"
 
 
 def test_tornado_and_tipping_tables():
     tor = pd.DataFrame({"partner_id": ["A", "A", "B"], "category": ["governance", "stability", "governance"],
                         "score_at_low": [50.0, 55.0, 1.0], "score_at_high": [60.0, 57.0, 2.0],
                         "score_base": [55.0, 56.0, 1.5]})
-    rows = V.tornado_for(tor, "A")
+    rows = VT.tornado_for(tor, "A")
     assert rows.columns.tolist() == ["category", "low_score", "high_score", "base_score"] and len(rows) == 2
     with pytest.raises(InputError):
-        V.tornado_for(tor, "Z")
+        VT.tornado_for(tor, "Z")
     tips = pd.DataFrame({"name": ["A", "B"], "tip_delta": [-0.02, 0.1], "tip_category": ["governance", None]},
                         index=pd.Index(["AAA", "BBB"], name="partner_id"))
-    out = V.tipping_table(tips.assign(base_call=["bullish", None]))
+    out = VT.tipping_table(tips.assign(base_call=["bullish", None]))
     assert out["partner_id"].tolist() == ["AAA", "BBB"] and out.at[0, "tip_category"] == "Governance & institutions"
     assert out["base_call"].tolist() == ["bullish", "neither"]
 
@@ -458,16 +463,16 @@ def test_tornado_and_tipping_tables():
 def test_column_display_labels_formats_and_percent_scaling():
     frame = pd.DataFrame({"partner_id": ["AAA"], "allocation_usd_m": [1291.2483], "p_bullish": [0.84],
                           "tip_delta": [-0.02], "unlisted": [3.0]})
-    spec = V.column_display(frame.columns)
+    spec = CA.column_display(frame.columns)
     assert set(spec) == {"partner_id", "allocation_usd_m", "p_bullish", "tip_delta"}  # unknown columns untouched
     assert spec["allocation_usd_m"] == {"label": "Recommended $M", "kind": "money", "format": "%.1f"}
-    shown = V.as_display_percent(frame)
+    shown = CA.as_display_percent(frame)
     assert shown.at[0, "p_bullish"] == pytest.approx(84.0) and shown.at[0, "tip_delta"] == pytest.approx(-2.0)
     assert shown.at[0, "allocation_usd_m"] == frame.at[0, "allocation_usd_m"] and frame.at[0, "p_bullish"] == 0.84
     # every column the app's result tables carry has a planner-facing header
     for cols in (["baseline_usd_m", "change_pct", "lower_usd_m", "upper_usd_m", "marginal_benefit_per_usd_m"],
                  ["rank_p5", "rank_p95", "p_top10", "funded_share", "core_class", "tip_share", "tip_change"]):
-        assert set(V.column_display(cols)) == set(cols)
+        assert set(CA.column_display(cols)) == set(cols)
 
 
 def test_robustness_run_through_the_library(scored):
@@ -475,14 +480,14 @@ def test_robustness_run_through_the_library(scored):
     from prioritizer import allocate
 
     dataset, profile, result = scored
-    out = V.run_robustness(robustness, result, dataset, profile,
+    out = PL.run_robustness(robustness, result, dataset, profile,
                            allocate.load_settings(known_commands=allocate.COMMANDS), None)
-    table = V.robustness_table(out["partners"])
+    table = VT.robustness_table(out["partners"])
     assert (table["rank_p5"] <= table["rank_p95"]).all()
     assert table["p_bullish"].between(0, 1).all()
-    assert len(V.tornado_for(out["tornado"], "KEN")) == len(result.categories.columns)
+    assert len(VT.tornado_for(out["tornado"], "KEN")) == len(result.categories.columns)
     with pytest.raises(InputError):
-        V.run_robustness(None, result, dataset, profile, None, None)
+        PL.run_robustness(None, result, dataset, profile, None, None)
 
 
 def test_briefing_pack_has_charts_workbook_and_summary(scored):
@@ -490,15 +495,15 @@ def test_briefing_pack_has_charts_workbook_and_summary(scored):
     import zipfile
 
     from prioritizer import charts, report
-    from prioritizer.cli import ranked_table
     from prioritizer.paths import SAMPLE_DATA_DIR
+    from prioritizer.report.view_tables import ranked_table
 
     dataset, profile, result = scored
-    scen = V.default_scenario(profile)
-    figs = V.briefing_charts(charts, result.scores, load_matching_settings(), SAMPLE_DATA_DIR / "world-110m.json")
+    scen = SC.default_scenario(profile)
+    figs = VT.briefing_charts(charts, result.scores, load_matching_settings(), SAMPLE_DATA_DIR / "world-110m.json")
     assert list(figs) == ["Propensity ranking — top 30", "Priority × propensity", "World map — propensity"]
     meta = charts.ChartMeta(scenario="Test", marking="UNCLASSIFIED")
-    book = report.workbook_bytes(V.workbook_sheets(ranked_table(result.scores), scen, dataset), {"Scenario": "Test"})
+    book = report.workbook_bytes(VT.workbook_sheets(ranked_table(result.scores), scen, dataset), {"Scenario": "Test"})
     pack = report.briefing_pack(figs, book, report.summary_text(result.scores, meta=meta), meta)
     names = zipfile.ZipFile(io.BytesIO(pack)).namelist()
     assert sum(n.endswith(".png") for n in names) == 3 and sum(n.endswith(".svg") for n in names) == 3
