@@ -116,11 +116,15 @@ def test_budget_below_the_locks_scales_them_pro_rata_and_names_every_relaxation(
     assert not res.meets_statute
     cell = res.mechanisms.set_index(["partner_id", "mechanism"])["allocation_usd_m"]
     assert cell[("ISR", "fmf")] == pytest.approx(150) and cell[("EGY", "fmf")] == pytest.approx(50)
-    r = res.relaxations.set_index("constraint")
-    assert r.at["lock ISR/fmf", "relaxed_by_usd_m"] == pytest.approx(150)
-    assert r.at["lock EGY/fmf", "relaxed_by_usd_m"] == pytest.approx(50)
-    assert r.at["AFRICOM floor", "relaxed_by_usd_m"] == pytest.approx(20)  # 10 % of 200, nothing left for it
-    assert "DOES NOT MEET THE STATUTE" in r.at["lock ISR/fmf", "text"]
+    r = res.relaxations.set_index(["group", "subject"])
+    assert r.at[("lock", "ISR/fmf"), "relaxed_by_usd_m"] == pytest.approx(150)
+    assert r.at[("lock", "EGY/fmf"), "relaxed_by_usd_m"] == pytest.approx(50)
+    assert r.at[("command_floor", "AFRICOM"), "relaxed_by_usd_m"] == pytest.approx(20)  # 10 % of 200, none left
+    assert "DOES NOT MEET THE STATUTE" in r.at[("lock", "ISR/fmf"), "text"]
+    # plain words next to the machine-readable columns
+    assert r.at[("lock", "ISR/fmf"), "partner_id"] == "ISR" and r.at[("lock", "ISR/fmf"), "mechanism"] == "fmf"
+    assert r.at[("lock", "ISR/fmf"), "text"].startswith("ISR's fmf is scaled from $300.0 M to $150.0 M")
+    assert r.at[("command_floor", "AFRICOM"), "constraint"] == "AFRICOM floor: at least $20.0 M for the command"
     assert res.partners["allocation_usd_m"].sum() <= 200 + 1e-6
 
 
@@ -131,8 +135,8 @@ def test_soft_command_floor_is_relaxed_by_the_missing_amount_and_locks_hold_when
     res = al.allocate(inputs, s, 150)
     assert res.meets_statute
     a = res.partners.at["A", "allocation_usd_m"]
-    r = res.relaxations.set_index("constraint")
-    assert r.at["AFRICOM floor", "relaxed_by_usd_m"] == pytest.approx(500 - a, abs=1e-6)
+    r = res.relaxations.set_index(["group", "subject"])
+    assert r.at[("command_floor", "AFRICOM"), "relaxed_by_usd_m"] == pytest.approx(500 - a, abs=1e-6)
     cell = res.mechanisms.set_index(["partner_id", "mechanism"])["allocation_usd_m"]
     assert cell[("B", "fmf")] == pytest.approx(60)
 

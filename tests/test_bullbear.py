@@ -51,15 +51,16 @@ def test_bullish_ranked_by_return_bearish_by_least_benefit_per_dollar(solved):
     assert (surge[bull.index] > 0).all()
     assert (surge[bear.index] < 0).all() and (bear["reference_usd_m"] > 0).all()
     p = result.partners
+    material = result.settings.bullbear_min_change_usd_m
     for command, rows in bull.groupby("command"):
         assert rows["marginal_benefit_per_usd_m"].is_monotonic_decreasing
-        others = p[(p["command"] == command) & (p["allocation_usd_m"] - p["reference_usd_m"] > bb.MIN_CHANGE_USD_M)]
+        others = p[(p["command"] == command) & (p["allocation_usd_m"] - p["reference_usd_m"] > material)]
         assert len(rows) == min(3, len(others))
     for command, rows in bear.groupby("command"):
         # ranked by the benefit the last dollars buy (lowest first), not by the size of the cut
         assert rows["marginal_benefit_per_usd_m"].is_monotonic_increasing
         cut = p[(p["command"] == command) & (p["reference_usd_m"] > 0)
-                & (p["allocation_usd_m"] - p["reference_usd_m"] < -bb.MIN_CHANGE_USD_M)]
+                & (p["allocation_usd_m"] - p["reference_usd_m"] < -material)]
         lowest = cut["marginal_benefit_per_usd_m"].nsmallest(len(rows))
         np.testing.assert_allclose(np.sort(rows["marginal_benefit_per_usd_m"].to_numpy()), np.sort(lowest.to_numpy()))
 
