@@ -220,11 +220,17 @@ def _structure(inputs: AllocationInputs, settings: AllocationSettings) -> _Struc
     # partner link rows: Σ segments of p − y_p = 0
     starts = np.searchsorted(seg_partner, np.arange(P + 1))
     seg_index = np.arange(n_seg)
-    for i, pid in enumerate(pids):
-        idx = np.append(seg_index[starts[i]:starts[i + 1]], ycol[i])
-        coef = np.ones(len(idx))
-        coef[-1] = -1.0
-        rows.append(_Row(f"link {pid}", "link", str(pid), idx, coef, 0.0, 0.0))
+    pid_text = [str(pid) for pid in pids.tolist()]
+    # all link rows at once: partner i's segments, then its total column (coefficient −1)
+    link_idx = np.empty(n_seg + P, dtype=np.int64)
+    link_coef = np.ones(n_seg + P)
+    y_pos = starts[1:] + np.arange(P)
+    link_idx[seg_index + seg_partner] = seg_index
+    link_idx[y_pos] = ycol
+    link_coef[y_pos] = -1.0
+    cuts = y_pos[:-1] + 1
+    for pid, idx, coef in zip(pid_text, np.split(link_idx, cuts), np.split(link_coef, cuts), strict=True):
+        rows.append(_Row(f"link {pid}", "link", pid, idx, coef, 0.0, 0.0))
     budget_row = len(rows)
     rows.append(_Row("budget", "budget", "total", ycol, np.ones(P), -math.inf, math.inf))
     commands = p["command"].to_numpy()
@@ -263,9 +269,10 @@ def _structure(inputs: AllocationInputs, settings: AllocationSettings) -> _Struc
         # A minimum above what the partner can absorb or take is lowered to that (nothing to penalise).
         lk = bounds["locked_usd_m"].to_numpy(float)
         target = np.minimum(np.minimum(y_lo, np.maximum(capacity, lk)), y_hi)
-        for i in np.nonzero(target > lk + TOL)[0]:
-            rule = bounds["lower_rule"].iat[i]
-            rows.append(soften(_Row(f"{rule} {pids[i]}", "partner_minimum", str(pids[i]), np.array([ycol[i]]),
+        lower_rule = bounds["lower_rule"].tolist()
+        for i in np.nonzero(target > lk + TOL)[0].tolist():
+            rule = lower_rule[i]
+            rows.append(soften(_Row(f"{rule} {pid_text[i]}", "partner_minimum", pid_text[i], np.array([ycol[i]]),
                                     np.ones(1), float(target[i]), math.inf),
                                rule, soft.partner_minimum_penalty, float(target[i] - lk[i])))
         y_lo = np.minimum(lk, y_hi)
@@ -369,14 +376,10 @@ def pass_lp(h: highspy.Highs, A: sparse.csr_matrix, cost: np.ndarray, col_lo: np
 
 
 def choose_method(st: _Structure, solver: str = "auto") -> str:
-    """``simplex`` or ``ipm`` for a solver setting; ``auto``/``highs`` by model size (see the benchmark)."""
-    if solver in ("simplex", "ipm"):
-        return solver
-    return "ipm" if st.n_cols > IPM_FROM_COLUMNS else "simplex"
-
-
-IPM_FROM_COLUMNS = 200_000
-"""Models with more columns than this are solved by the interior-point method (benchmarks/bench_allocate.py)."""
+    """``simplex`` or ``ipm`` for a solver setting. ``auto``/``highs`` = the dual simplex: on this LP shape it
+    beat the interior-point method at 2,000 and at 20,000 partners (benchmarks/bench_allocate.py), and its
+    basis warm-starts the frontier's and robustness's re-solves."""
+    return "ipm" if solver == "ipm" else "simplex"
 
 
 def highs_model(inputs: AllocationInputs, settings: AllocationSettings, budget: float,

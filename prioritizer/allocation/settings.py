@@ -19,8 +19,8 @@ MAX_SETTING_VALUE = 1e9
 
 BUDGET_RULES = ("baseline_total", "fixed")
 SOLVERS = ("auto", "highs", "simplex", "ipm")
-"""HiGHS methods (``highs`` = ``auto``): ``auto`` picks the dual simplex for small models and the
-interior-point method with crossover (exact duals and binding constraints) for large ones."""
+"""HiGHS methods: ``auto`` (= ``highs``) is the dual simplex, fastest on this LP shape (see
+benchmarks/bench_allocate.py); ``ipm`` is the interior-point method with crossover (exact duals)."""
 INCOME_GROUPS = (*WORLD_BANK_GROUPS, "unknown")
 INCOME_ALIASES = {"UMIC": "UMC", "LMIC": "LMC", "HI": "HIC"}
 LOCK_SHORTFALL = ("scale_pro_rata", "infeasible")

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from prioritizer.allocation.diagnose import _elastic_diagnosis, diagnose
-from prioritizer.allocation.inputs import AllocationInputs, piecewise_benefit
+from prioritizer.allocation.inputs import AllocationInputs
 from prioritizer.allocation.model import (
     TOL,
     _Structure,
@@ -29,7 +29,7 @@ from prioritizer.allocation.model import (
     value_vector,
 )
 from prioritizer.allocation.settings import SOLVERS, AllocationSettings
-from prioritizer.allocation.value import curve_breakpoints
+from prioritizer.allocation.value import benefit_curve, curve_breakpoints
 from prioritizer.allocation.words import Namer, money, namer
 from prioritizer.errors import InfeasibleError, InputError
 from prioritizer.load import MAX_FUNDING_USD_M, parse_number
@@ -199,15 +199,17 @@ def _result(inputs: AllocationInputs, settings: AllocationSettings, st: _Structu
         .ravel(),
     })
     mech["change_usd_m"] = mech["allocation_usd_m"] - mech["baseline_usd_m"]
-    mech["benefit"] = piecewise_benefit(inputs, settings,
-                                        mech.rename(columns={"allocation_usd_m": "amount_usd_m"}))
+    value_p = p["value"].to_numpy(float)[:, None]
+    scale_p = p["scale_usd_m"].to_numpy(float)[:, None]
+    effect_m = np.array([settings.mechanism(m).effect for m in st.mech_ids])[None, :]
+    cell_benefit = benefit_curve(value_p, effect_m, scale_p, cell, settings)
+    mech["benefit"] = cell_benefit.ravel()
     mech["eligibility_flag"] = inputs.flags.reindex(index=st.partner_ids,
                                                     columns=list(st.mech_ids)).to_numpy().ravel()
     alloc = cell.sum(axis=1)
-    benefit = mech["benefit"].to_numpy().reshape(P, M).sum(axis=1)
-    base_benefit = piecewise_benefit(
-        inputs, settings, mech[["partner_id", "mechanism", "baseline_usd_m"]].rename(
-            columns={"baseline_usd_m": "amount_usd_m"})).reshape(P, M).sum(axis=1)
+    benefit = cell_benefit.sum(axis=1)
+    base_cells = mech["baseline_usd_m"].to_numpy(float).reshape(P, M)
+    base_benefit = benefit_curve(value_p, effect_m, scale_p, np.nan_to_num(base_cells), settings).sum(axis=1)
 
     # marginal benefit of the next $1 M to each partner (best eligible, unlocked mechanism; curve only)
     u_k, _ = curve_breakpoints(settings)
@@ -279,17 +281,18 @@ def _binding(st: _Structure, x: np.ndarray, dj: np.ndarray, row_dual: np.ndarray
         elif math.isfinite(lo) and act <= lo + tol:
             out.append(({"command": "command_floor", "pool": "pool_min"}[row.group], row.subject, lo, row_dual[r]))
     y = x[st.n_seg:st.n_seg + len(st.partner_ids)]
-    b = st.bounds
+    upper_rule, lower_rule = st.bounds["upper_rule"].tolist(), st.bounds["lower_rule"].tolist()
+    pid_text = [str(pid) for pid in st.partner_ids.tolist()]
     finite_hi = np.where(np.isfinite(st.y_hi), st.y_hi, 1.0)
     at_hi = np.isfinite(st.y_hi) & (y >= finite_hi - TOL * np.maximum(1.0, finite_hi)) & (st.y_hi > 0)
     at_lo = ~at_hi & (st.y_lo > 0) & (y <= st.y_lo + TOL * np.maximum(1.0, st.y_lo))
-    for i in np.nonzero(at_hi | at_lo)[0]:
-        rule = b["upper_rule"].iat[i] if at_hi[i] else b["lower_rule"].iat[i]
-        out.append((rule, str(st.partner_ids[i]), float(st.y_hi[i] if at_hi[i] else st.y_lo[i]), dj[st.n_seg + i]))
+    for i in np.nonzero(at_hi | at_lo)[0].tolist():
+        rule = upper_rule[i] if at_hi[i] else lower_rule[i]
+        out.append((rule, pid_text[i], float(st.y_hi[i] if at_hi[i] else st.y_lo[i]), dj[st.n_seg + i]))
     # absorption (curve) ceilings: a cell whose last regular segment is full
     full = x[: st.n_seg] >= st.seg_width - TOL * np.maximum(1.0, st.seg_width)
-    for j in np.nonzero((st.seg_k == settings.segments - 1) & full)[0]:
-        cell = f"{st.partner_ids[st.seg_partner[j]]}/{st.mech_ids[st.seg_mech[j]]}"
+    for j in np.nonzero((st.seg_k == settings.segments - 1) & full)[0].tolist():
+        cell = f"{pid_text[st.seg_partner[j]]}/{st.mech_ids[st.seg_mech[j]]}"
         out.append(("curve_ceiling", cell, float(st.seg_width[j] * settings.segments), dj[j]))
     rows = []
     for group, subject, amount, dual in out:
