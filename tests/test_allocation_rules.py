@@ -13,6 +13,7 @@ from prioritizer import allocate as al
 from prioritizer import bullbear as bb
 from prioritizer import match
 from prioritizer.config import load_matching_settings
+from prioritizer.errors import InputError
 
 MECHS = [
     {"id": "education", "effect": 1.0, "eligibility": {"grant": True}},
@@ -195,3 +196,47 @@ def sample_inputs():
     dataset, _, result = run_scoring()
     s = al.load_settings(known_partners=dataset.partners.index)
     return al.build_inputs(result.scores, dataset.raw, dataset.funding, s), s
+
+
+def test_a_planner_defence_estimate_stands_in_for_a_missing_sipri_figure_and_is_shown_as_such():
+    rows = [{"id": "SOM", "name": "Somalia", "milex": np.nan, "milper": 14.0, "income": "LIC"},
+            {"id": "KEN", "name": "Kenya", "milex": 1200.0, "income": "LMC"}]
+    without, _ = build(rows)
+    assert not without.eligible.at["SOM", "train_equip"] and not without.eligible.at["SOM", "fmf"]
+    estimate = {"partner_id": "SOM", "milex_usd_m": 150.0, "rationale": "defence lines of the budget act",
+                "source": "test source"}
+    inputs, s = build(rows, defence_estimates=[estimate, {**estimate, "partner_id": "KEN"}])
+    p = inputs.partners
+    assert inputs.eligible.at["SOM", "train_equip"] and inputs.eligible.at["SOM", "fmf"]
+    assert p.at["SOM", "milex_usd_m"] == 150.0 and p.at["SOM", "milex_source"] == "planner estimate"
+    assert p.at["SOM", "scale_usd_m"] == pytest.approx(s.scale_fraction * 150.0)
+    assert p.at["KEN", "milex_usd_m"] == 1200.0 and p.at["KEN", "milex_source"] == "SIPRI"  # SIPRI wins
+    assert any(n.startswith("Somalia's defence spending is a planner estimate") and "test source" in n
+               for n in inputs.notes)
+    assert any("planner estimate for Kenya is not used" in n for n in inputs.notes)
+    res = al.allocate(inputs, s, 100)
+    assert res.partners.at["SOM", "milex_source"] == "planner estimate"
+
+
+@pytest.mark.parametrize(("estimate", "key", "words"), [
+    ({"partner_id": "SOM", "milex_usd_m": -5, "rationale": "r", "source": "s"}, "defence_estimates[0].milex_usd_m",
+     "must be > 0"),
+    ({"partner_id": "SOM", "milex_usd_m": 5, "source": "s"}, "defence_estimates[0].rationale",
+     "required key is missing"),
+    ({"partner_id": "SOM", "milex_usd_m": 5, "rationale": " ", "source": "s"}, "defence_estimates[0].rationale",
+     "non-empty text"),
+])
+def test_bad_defence_estimates_name_the_key(estimate, key, words):
+    cfg = {**copy.deepcopy(CFG), "defence_estimates": [estimate]}
+    with pytest.raises(InputError) as err:
+        al.settings_from_dict(cfg, source="alloc.yaml")
+    assert err.value.key == key and words in str(err.value)
+
+
+def test_the_materiality_threshold_is_a_setting():
+    s = al.settings_from_dict({**copy.deepcopy(CFG), "bullbear": {"min_change_usd_m": 5}})
+    assert s.bullbear_min_change_usd_m == 5.0
+    assert al.load_settings().bullbear_min_change_usd_m == 1.0
+    with pytest.raises(InputError) as err:
+        al.settings_from_dict({**copy.deepcopy(CFG), "bullbear": {"min_change_usd_m": -1}})
+    assert err.value.key == "bullbear.min_change_usd_m"

@@ -17,12 +17,13 @@ from prioritizer.allocation.value import (
     _income_groups,
     _names,
     _partners_have,
+    apply_defence_estimates,
     benefit_curve,
     has_defence_forces,
     need_terms,
     partner_value,
 )
-from prioritizer.allocation.words import count
+from prioritizer.allocation.words import count, possessive
 from prioritizer.domain import CATEGORIES, PARTNER_TYPES
 from prioritizer.errors import InputError
 
@@ -89,7 +90,8 @@ def build_inputs(scores: pd.DataFrame, raw: pd.DataFrame, funding: pd.DataFrame,
         notes.append(f"{_partners_have(int(miss.sum()))} no propensity: value 0 (no benefit from funding)")
     frame["propensity"] = frame["propensity"].fillna(0.0).clip(0.0, 100.0)
 
-    raw = raw.reindex(idx)
+    raw, estimated = apply_defence_estimates(raw.reindex(idx), settings)
+    _estimate_notes(frame, estimated, settings, raw, notes)
     state = frame["partner_type"] == "state"
     frame["income_group"] = _income_groups(scores, raw, notes)
 
@@ -100,6 +102,7 @@ def build_inputs(scores: pd.DataFrame, raw: pd.DataFrame, funding: pd.DataFrame,
     milex = pd.to_numeric(raw[settings.need.indicator], errors="coerce") if settings.need.indicator in raw.columns \
         else pd.Series(np.nan, index=idx)
     frame["milex_usd_m"] = milex
+    frame["milex_source"] = np.where(estimated, "planner estimate", np.where(milex.notna(), "SIPRI", "none"))
     frame["frontline"] = idx.isin(settings.need.frontline)
     frame = frame.join(need_terms(milex, frame["income_group"], frame["frontline"], settings,
                                   frame["defence_forces"]))
@@ -179,6 +182,22 @@ def _baseline_by_mechanism(frame: pd.DataFrame, funding: pd.DataFrame, settings:
         by_mech[settings.baseline_mechanism] = frame["baseline_usd_m"]
     by_mech.index.name = "partner_id"
     return by_mech
+
+
+def _estimate_notes(frame: pd.DataFrame, estimated: pd.Series, settings: AllocationSettings, raw: pd.DataFrame,
+                    notes: list[str]) -> None:
+    """One note per planner estimate used (amount, rationale, source) and per estimate not needed."""
+    by_id = {e.partner_id: e for e in settings.defence_estimates}
+    for pid, est in by_id.items():
+        if pid not in frame.index:
+            continue
+        name = str(frame.at[pid, "name"])
+        if bool(estimated.get(pid, False)):
+            notes.append(f"{possessive(name)} defence spending is a planner estimate, not a SIPRI figure: "
+                         f"${est.milex_usd_m:,.1f} M a year ({est.rationale}; source: {est.source}).")
+        else:
+            notes.append(f"The planner estimate for {name} is not used: SIPRI reports a military-spending "
+                         "figure.")
 
 
 def piecewise_benefit(inputs: AllocationInputs, settings: AllocationSettings,

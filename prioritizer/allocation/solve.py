@@ -242,8 +242,8 @@ def _result(inputs: AllocationInputs, settings: AllocationSettings, st: _Structu
         "locked_usd_m": st.bounds["locked_usd_m"].to_numpy(),
     }, index=st.partner_ids)
     partners.index.name = "partner_id"
-    for col in ("income_group", "need", "additionality", "frontline", "defence_forces", "data_risk",
-                "diversion_risk"):
+    for col in ("income_group", "milex_usd_m", "milex_source", "need", "additionality", "frontline",
+                "defence_forces", "data_risk", "diversion_risk"):
         if col in p.columns:
             partners[col] = p[col]
     for col in p.columns:

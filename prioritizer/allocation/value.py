@@ -90,6 +90,27 @@ def _income_groups(scores: pd.DataFrame, raw: pd.DataFrame, notes: list[str]) ->
 
 
 
+def apply_defence_estimates(raw: pd.DataFrame, settings: AllocationSettings) -> tuple[pd.DataFrame, pd.Series]:
+    """``raw`` with each planner's defence-spending estimate (``defence_estimates`` in the settings) filled in
+    where the SIPRI figure is missing, and a mask of the partners whose figure is now a planner estimate.
+
+    Only a missing figure is filled: a reported SIPRI figure (including 0 = no armed forces) always wins."""
+    used = pd.Series(False, index=raw.index)
+    if not settings.defence_estimates:
+        return raw, used
+    estimate = pd.Series({e.partner_id: e.milex_usd_m for e in settings.defence_estimates}, dtype=float)
+    estimate = estimate.reindex(raw.index)
+    raw = raw.copy()
+    for col in dict.fromkeys((settings.defence_forces.spending_indicator, settings.need.indicator,
+                              settings.scale_indicator)):
+        current = pd.to_numeric(raw[col], errors="coerce") if col in raw.columns else \
+            pd.Series(np.nan, index=raw.index)
+        fill = current.isna() & estimate.notna()
+        raw[col] = current.where(~fill, estimate)
+        used |= fill
+    return raw, used
+
+
 def has_defence_forces(raw: pd.DataFrame, partner_type: pd.Series, settings: AllocationSettings) -> pd.Series:
     """True where a partner has armed forces: a positive defence-spending figure and, where reported, non-zero
     personnel. Non-state partners always count as having forces (the rule is about states)."""
@@ -183,6 +204,7 @@ def grant_need(partners: pd.DataFrame, settings: AllocationSettings) -> pd.DataF
     ``need.under_resourced_min_need``) can be under-resourced."""
     idx = partners.index
     notes: list[str] = []
+    partners, _ = apply_defence_estimates(partners, settings)
     frame = pd.DataFrame({"partner_type": partners.get("partner_type", pd.Series("state", index=idx))}, index=idx)
     groups = _income_groups(frame.assign(name=idx), partners, notes) if "income_group" in partners.columns \
         else pd.Series("unknown", index=idx, dtype=object)
