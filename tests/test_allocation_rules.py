@@ -62,7 +62,7 @@ def test_high_income_partner_gets_no_grants_unless_an_mou_or_lock_names_it():
     assert e.at["MOU", "fmf"]  # a lock is an MOU
     assert e.at["POOR", "education"] and e.at["POOR", "fmf"]
     assert "high-income" in inputs.ineligible_reason.at["RICH", "fmf"]
-    assert any("high-income partners get no education/fmf grants" in n and "RICH" in n for n in inputs.notes)
+    assert any("1 high-income partner gets no education or fmf grants" in n and "RICH" in n for n in inputs.notes)
 
 
 def test_no_armed_forces_means_no_train_equip_or_fmf_and_no_minimum_scale():

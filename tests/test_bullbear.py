@@ -112,8 +112,9 @@ def test_offsets_sum_the_listed_surges_and_cuts(solved):
     offs = bb.offsets(table, result)
     for row in offs.itertuples():
         rows = table[table["command"] == row.command]
-        assert row.surge_usd_m == pytest.approx(rows.loc[rows["side"] == "bullish", "change_usd_m"].sum())
-        assert row.offsets_usd_m == pytest.approx(-rows.loc[rows["side"] == "bearish", "change_usd_m"].sum())
+        surge = rows["allocation_usd_m"] - rows["reference_usd_m"]  # measured as the calls are
+        assert row.surge_usd_m == pytest.approx(surge[rows["side"] == "bullish"].sum())
+        assert row.offsets_usd_m == pytest.approx(-surge[rows["side"] == "bearish"].sum())
         assert row.net_usd_m == pytest.approx(row.surge_usd_m - row.offsets_usd_m)
         p = result.partners[result.partners["command"] == row.command]
         assert row.command_change_usd_m == pytest.approx(p["change_usd_m"].sum())

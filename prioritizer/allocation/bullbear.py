@@ -119,16 +119,16 @@ def _drivers(row: pd.Series, strongest: bool) -> str:
 
 def _rationale(row: pd.Series, side: str) -> str:
     importance = f"priority {row['importance']:.0f}"
-    need = f"need {row['need']:.2f}" if pd.notna(row.get("need", np.nan)) else ""
+    need = f"need {row['need']:.2f}, " if pd.notna(row.get("need", np.nan)) else ""
     per = row["marginal_benefit_per_usd_m"]
     if side == "bullish":
-        return (f"Surge +${row['surge_usd_m']:,.1f} M buys {per:.3f} per $1 M: {_drivers(row, True)}; "
-                f"{need}, {importance}")
+        return (f"Surge +${row['surge_usd_m']:,.1f} M: each $1 M buys {per:.3f} of benefit; "
+                f"{_drivers(row, True)}; {need}{importance}.")
     limit = ""
     if row.get("lower_usd_m", np.nan) > 0 and abs(row["allocation_usd_m"] - row["lower_usd_m"]) < 1e-6:
-        limit = " (held at its max-cut limit)"
-    return (f"Reduce −${-row['surge_usd_m']:,.1f} M{limit}: its last dollars bought {per:.3f} per $1 M; "
-            f"{_drivers(row, False)}; {need}, {importance}")
+        limit = ", held at its cut limit"
+    return (f"Reduce −${-row['surge_usd_m']:,.1f} M{limit}: its last $1 M bought {per:.3f} of benefit; "
+            f"{_drivers(row, False)}; {need}{importance}.")
 
 
 def bullish_bearish(result: AllocationResult, inputs: AllocationInputs, n: int = 3) -> pd.DataFrame:
@@ -206,7 +206,8 @@ def shortfall(table: pd.DataFrame, result: AllocationResult, n: int = 3) -> pd.D
 
 
 def offsets(table: pd.DataFrame, result: AllocationResult | None = None) -> pd.DataFrame:
-    """Per command: bullish surge vs the bearish cuts that offset it (US$ M/yr; net = surge − offsets).
+    """Per command: bullish surge vs the bearish cuts that offset it (US$ M/yr; net = surge − offsets), both
+    measured from the reference as the calls are.
 
     With ``result``, also the command-wide totals over every partner: ``all_increases_usd_m``,
     ``all_cuts_usd_m`` and ``command_change_usd_m`` (the listed partners are only the top of each side).
@@ -214,8 +215,9 @@ def offsets(table: pd.DataFrame, result: AllocationResult | None = None) -> pd.D
     commands = list(dict.fromkeys(table["command"]))
     if result is not None:
         commands += [c for c in dict.fromkeys(result.partners["command"]) if c not in commands]
-    bull = table[table["side"] == "bullish"].groupby("command")["change_usd_m"].sum()
-    bear = -table[table["side"] == "bearish"].groupby("command")["change_usd_m"].sum()
+    surge = table["allocation_usd_m"] - table["reference_usd_m"]  # the change the calls are ranked on
+    bull = surge[table["side"] == "bullish"].groupby(table["command"]).sum()
+    bear = -surge[table["side"] == "bearish"].groupby(table["command"]).sum()
     frame = pd.DataFrame({
         "surge_usd_m": bull.reindex(commands).fillna(0.0),
         "offsets_usd_m": bear.reindex(commands).fillna(0.0),

@@ -23,7 +23,7 @@ from prioritizer.allocation.value import (
     need_terms,
     partner_value,
 )
-from prioritizer.allocation.words import count, possessive
+from prioritizer.allocation.words import count, indicator, possessive
 from prioritizer.domain import CATEGORIES, PARTNER_TYPES
 from prioritizer.errors import InputError
 
@@ -83,11 +83,11 @@ def build_inputs(scores: pd.DataFrame, raw: pd.DataFrame, funding: pd.DataFrame,
                          f"{frame.index[bad_types][0]} (use state / non-state)", column="partner_type")
     miss = frame["priority"].isna()
     if miss.any():
-        notes.append(f"{_partners_have(int(miss.sum()))} no priority: treated as 1 (lowest)")
+        notes.append(f"{_partners_have(int(miss.sum()))} no priority, counted as 1 (the lowest).")
     frame["priority"] = frame["priority"].fillna(1.0).clip(1.0, 5.0)
     miss = frame["propensity"].isna()
     if miss.any():
-        notes.append(f"{_partners_have(int(miss.sum()))} no propensity: value 0 (no benefit from funding)")
+        notes.append(f"{_partners_have(int(miss.sum()))} no propensity, so funding buys no benefit there (value 0).")
     frame["propensity"] = frame["propensity"].fillna(0.0).clip(0.0, 100.0)
 
     raw, estimated = apply_defence_estimates(raw.reindex(idx), settings)
@@ -114,7 +114,7 @@ def build_inputs(scores: pd.DataFrame, raw: pd.DataFrame, funding: pd.DataFrame,
     else:
         frame["data_risk"] = 0.0
         if settings.risk.data_uncertainty:
-            notes.append("scores have no coverage column: data-uncertainty risk treated as 0")
+            notes.append("The scores carry no data coverage, so the data-uncertainty risk is counted as 0.")
     diversion = pd.Series({pid: lvl for pid, lvl, _ in settings.risk.diversion}, dtype=float)
     frame["diversion_risk"] = diversion.reindex(idx).fillna(0.0)
     frame["risk"] = 1.0 - (1.0 - frame["data_risk"]) * (1.0 - frame["diversion_risk"])
@@ -125,7 +125,8 @@ def build_inputs(scores: pd.DataFrame, raw: pd.DataFrame, funding: pd.DataFrame,
         scale_src = pd.to_numeric(raw[settings.scale_indicator], errors="coerce")
     else:
         scale_src = pd.Series(np.nan, index=idx)
-        notes.append(f"raw indicators have no '{settings.scale_indicator}': scales fall back to the minimum")
+        notes.append(f"The data have no {indicator(settings.scale_indicator)}, so every partner's absorptive scale "
+                     "falls back to the minimum.")
     scale = (settings.scale_fraction * scale_src).clip(settings.min_scale_usd_m, settings.max_scale_usd_m)
     no_figure = scale_src.isna() | (scale_src <= 0)
     frame["scale_imputed"] = no_figure
@@ -157,11 +158,12 @@ def _baseline(frame: pd.DataFrame, funding: pd.DataFrame, settings: AllocationSe
         raise InputError(f"negative baseline for {base.index[base < 0][0]}", column="baseline_usd_m")
     n_missing = int(base.isna().sum())
     if n_missing:
-        notes.append(f"{_partners_have(n_missing)} no baseline funding row: baseline $0 M")
+        notes.append(f"{_partners_have(n_missing)} no baseline funding row, counted as a $0 M baseline.")
     frame["baseline_usd_m"] = base.fillna(0.0)
     extra = funding.index.difference(idx)
     if len(extra):
-        notes.append(f"{len(extra)} funding rows are not scored partners and are ignored")
+        notes.append(f"{count(len(extra), 'funding row')} {'is' if len(extra) == 1 else 'are'} not a scored "
+                     f"partner and {'is' if len(extra) == 1 else 'are'} ignored.")
 
 
 def _baseline_by_mechanism(frame: pd.DataFrame, funding: pd.DataFrame, settings: AllocationSettings,
@@ -176,8 +178,10 @@ def _baseline_by_mechanism(frame: pd.DataFrame, funding: pd.DataFrame, settings:
             by_mech[m] = pd.to_numeric(fund[col], errors="coerce").fillna(0.0).clip(lower=0.0)
         rest = (frame["baseline_usd_m"] - by_mech.sum(axis=1)).clip(lower=0.0)
         by_mech[settings.baseline_mechanism] += rest
-        notes.append(f"baseline by mechanism from columns {', '.join(per_mech_cols.values())}; "
-                     f"remainder under {settings.baseline_mechanism}")
+        labels = {m.id: m.label for m in settings.mechanisms}
+        notes.append(f"The baseline is split by mechanism from the funding table "
+                     f"({', '.join(labels[m] for m in per_mech_cols)}); the remainder counts as "
+                     f"{labels[settings.baseline_mechanism]}.")
     else:
         by_mech[settings.baseline_mechanism] = frame["baseline_usd_m"]
     by_mech.index.name = "partner_id"

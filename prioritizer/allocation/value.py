@@ -25,11 +25,12 @@ import numpy as np
 import pandas as pd
 
 from prioritizer.allocation.settings import INCOME_ALIASES, AllocationSettings
+from prioritizer.allocation.words import count, have, indicator
 
 
 def _partners_have(n: int) -> str:
     """'1 partner has' / 'n partners have' (for notes)."""
-    return f"{n} partner has" if n == 1 else f"{n} partners have"
+    return have(n)
 
 
 def _names(frame: pd.DataFrame, mask: pd.Series, limit: int = 12) -> str:
@@ -77,7 +78,7 @@ def need_terms(milex_usd_m: pd.Series, income_group: pd.Series, frontline: pd.Se
 def _income_groups(scores: pd.DataFrame, raw: pd.DataFrame, notes: list[str]) -> pd.Series:
     src = raw if "income_group" in raw.columns else scores if "income_group" in scores.columns else None
     if src is None:
-        notes.append("no income_group column in the data: every partner's income group is unknown (the "
+        notes.append("The data have no World Bank income group, so every partner's income group is unknown (the "
                      "high-income grant rule cannot apply)")
         return pd.Series("unknown", index=scores.index, dtype=object)
     g = src["income_group"].reindex(scores.index).astype(object).where(lambda v: v.notna(), "")
@@ -85,7 +86,8 @@ def _income_groups(scores: pd.DataFrame, raw: pd.DataFrame, notes: list[str]) ->
     g = g.where(g.isin(["HIC", "UMC", "LMC", "LIC"]), "unknown")
     n_unknown = int((g == "unknown").sum())
     if n_unknown:
-        notes.append(f"{_partners_have(n_unknown)} no World Bank income group: treated as unknown")
+        notes.append(f"{_partners_have(n_unknown)} no World Bank income group and {'is' if n_unknown == 1 else 'are'}"
+                     " treated as unknown.")
     return g
 
 
@@ -145,9 +147,9 @@ def _eligibility(frame: pd.DataFrame, raw: pd.DataFrame, settings: AllocationSet
 
         close(~frame["partner_type"].isin(mech.partner_types), f"{'/'.join(mech.partner_types)} partners only")
         if mech.requires_defence_forces:
-            close(state & ~frame["defence_forces"], "no armed forces or no defence-spending figure")
+            close(state & ~frame["defence_forces"], "no armed forces or no SIPRI military-spending figure")
         if mech.grant:
-            close(high_income, "high-income partner (World Bank HIC), no MOU/earmark names it")
+            close(high_income, "a high-income partner (World Bank) that no MOU or earmark names")
         if mech.gate is not None:
             gate = mech.gate
             vals = pd.to_numeric(raw[gate.indicator], errors="coerce") if gate.indicator in raw.columns \
@@ -155,26 +157,30 @@ def _eligibility(frame: pd.DataFrame, raw: pd.DataFrame, settings: AllocationSet
             excluded = gate.excludes(vals).fillna(False).astype(bool)
             missing = vals.isna() & eligible[m]
             sign = "≥" if gate.exclude_when == "at_or_above" else "≤"
-            close(excluded, f"human-rights gate, a proxy for unit-level Leahy vetting ({gate.indicator} {sign} "
-                            f"{gate.threshold:g})")
+            close(excluded, f"the human-rights gate, a proxy for unit-level Leahy vetting "
+                            f"({indicator(gate.indicator)} {sign} {gate.threshold:g})")
             flags[m] = missing
             if excluded.any():
                 n_out = int(excluded.sum())
-                notes.append(f"{m}: {n_out} partner{'' if n_out == 1 else 's'} excluded by the human-rights gate, "
-                             f"a country-level proxy for unit-level Leahy vetting ({gate.indicator} {sign} "
-                             f"{gate.threshold:g})")
+                notes.append(f"{mech.label}: {count(n_out, 'partner')} {'is' if n_out == 1 else 'are'} excluded "
+                             f"by the human-rights gate, a country-level proxy for unit-level Leahy vetting "
+                             f"({indicator(gate.indicator)} {sign} {gate.threshold:g}).")
             if missing.any():
-                notes.append(f"{m}: {_partners_have(int(missing.sum()))} no {gate.indicator}; kept eligible "
-                             "and flagged")
-    grants = [mech.id for mech in settings.mechanisms if mech.grant]
+                n_miss = int(missing.sum())
+                notes.append(f"{mech.label}: {_partners_have(n_miss)} no {indicator(gate.indicator)}; "
+                             f"{'it is' if n_miss == 1 else 'they are'} kept eligible and flagged.")
+    grants = [mech.label for mech in settings.mechanisms if mech.grant]
     if grants and high_income.any():
-        notes.append(f"{int(high_income.sum())} high-income partners get no {'/'.join(grants)} grants (no MOU or "
-                     f"earmark names them): {_names(frame, high_income, 15)}")
+        n_hi = int(high_income.sum())
+        notes.append(f"{count(n_hi, 'high-income partner')} {'gets' if n_hi == 1 else 'get'} no "
+                     f"{' or '.join(grants)} grants because no MOU or earmark names "
+                     f"{'it' if n_hi == 1 else 'them'}: {_names(frame, high_income, 15)}")
     if grants and exceptions:
         named = pd.Series(idx.isin(list(exceptions)), index=idx) & frame["income_group"].isin(
             settings.high_income_groups)
         if named.any():
-            notes.append(f"high-income partners kept grant-eligible by an MOU/earmark: {_names(frame, named)}")
+            notes.append(f"High-income partners kept eligible for grants by an MOU or earmark: "
+                         f"{_names(frame, named)}")
     eligible.index.name = flags.index.name = reason.index.name = "partner_id"
     return eligible, flags, reason
 

@@ -14,8 +14,8 @@ from prioritizer.domain import COMMAND_NAMES
 
 
 def money(x: float) -> str:
-    """US$ M/yr as text: ``$1,234.5 M``."""
-    return f"${x:,.1f} M"
+    """US$ M/yr as text: ``$1,234.5 M``; amounts under $0.1 M keep two decimals (``$0.04 M``)."""
+    return f"${x:,.2f} M" if 0 < abs(x) < 0.05 else f"${x:,.1f} M"
 
 
 def count(n: int, word: str, plural: str | None = None) -> str:
@@ -71,6 +71,25 @@ class Namer:
                              "(more would add no benefit)",
         }.get(kind, f"{kind.replace('_', ' ')} {subject}: {money(amount)}")
         return text + extra
+
+
+INDICATOR_WORDS = {
+    "sipri_milex_usd_m": "SIPRI military-spending figure",
+    "pts_mean": "Political Terror Scale score",
+    "cow_milper_thousands": "COW military-personnel figure",
+    "income_group": "World Bank income group",
+}
+"""Indicators as planners name them in sentences ("no SIPRI military-spending figure")."""
+
+
+def indicator(indicator_id: str) -> str:
+    """An indicator id in words (``pts_mean`` → ``Political Terror Scale score``)."""
+    return INDICATOR_WORDS.get(indicator_id, indicator_id.replace("_", " "))
+
+
+def have(n: int, word: str = "partner") -> str:
+    """``1 partner has`` / ``2 partners have``."""
+    return f"{count(n, word)} {'has' if n == 1 else 'have'}"
 
 
 RELAX_NOUN = {
