@@ -10,14 +10,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lp_oracle import independent_optimum, pulp_optimum, random_instance
 
-from prioritizer import allocate as al
+from prioritizer.allocation.frontier import frontier
+from prioritizer.allocation.inputs import AllocationInputs, build_inputs
+from prioritizer.allocation.model import _structure, partner_bounds
+from prioritizer.allocation.settings import AllocationSettings
+from prioritizer.allocation.settings_file import settings_from_dict
+from prioritizer.allocation.solve import AllocationResult, allocate, resolve_allocation
 from prioritizer.errors import InfeasibleError
 
 
 def solve_ours(scores, raw, funding, cfg, budget, solver="auto"):
-    settings_ = al.settings_from_dict(cfg)
-    inputs = al.build_inputs(scores, raw, funding, settings_)
-    return inputs, settings_, al.allocate(inputs, settings_, budget, solver=solver)
+    settings_ = settings_from_dict(cfg)
+    inputs = build_inputs(scores, raw, funding, settings_)
+    return inputs, settings_, allocate(inputs, settings_, budget, solver=solver)
 
 
 def test_optimum_matches_independent_scipy_formulation_on_random_instances():
@@ -47,7 +52,7 @@ def test_simplex_and_ipm_agree_with_pulp_and_cbc_on_objective_and_budget_dual():
         except InfeasibleError:
             continue
         *_, ipm = solve_ours(scores, raw, funding, cfg, budget, "ipm")
-        st_ = al._structure(inputs, settings_)
+        st_ = _structure(inputs, settings_)
         expected = pulp_optimum(st_, inputs.partners["value"].to_numpy(float), budget)
         assert expected is not None, f"seed {seed}: CBC found no optimum"
         objective, dual = expected
@@ -63,12 +68,12 @@ def test_simplex_and_ipm_agree_with_pulp_and_cbc_on_objective_and_budget_dual():
 def test_frontier_matches_allocate_at_each_level():
     for seed in (3, 11):
         scores, raw, funding, cfg, _ = random_instance(seed, n=8)
-        settings_ = al.settings_from_dict(cfg)
-        inputs = al.build_inputs(scores, raw, funding, settings_)
-        table = al.frontier(inputs, settings_, levels=6, low_pct=30, high_pct=150)
+        settings_ = settings_from_dict(cfg)
+        inputs = build_inputs(scores, raw, funding, settings_)
+        table = frontier(inputs, settings_, levels=6, low_pct=30, high_pct=150)
         assert (table["status"] == "Optimal").any()
         for row in table[table["status"] == "Optimal"].itertuples():
-            res = al.allocate(inputs, settings_, row.budget_usd_m)
+            res = allocate(inputs, settings_, row.budget_usd_m)
             assert row.total_benefit == pytest.approx(res.total_benefit, abs=1e-6, rel=1e-9)
             assert row.budget_dual == pytest.approx(res.budget_dual, abs=1e-6)
 
@@ -78,17 +83,17 @@ def test_resolve_with_new_values_matches_a_full_pulp_solve():
     rng = np.random.default_rng(7)
     for seed in (1, 4, 9):
         scores, raw, funding, cfg, budget = random_instance(seed, n=9)
-        settings_ = al.settings_from_dict(cfg)
-        inputs = al.build_inputs(scores, raw, funding, settings_)
+        settings_ = settings_from_dict(cfg)
+        inputs = build_inputs(scores, raw, funding, settings_)
         try:
-            al.allocate(inputs, settings_, budget)
+            allocate(inputs, settings_, budget)
         except InfeasibleError:
             continue
         new_value = pd.Series(rng.uniform(0.05, 1.0, len(scores)), index=scores.index)
-        fast = al.resolve_allocation(inputs, settings_, budget, new_value)
-        changed = al.AllocationInputs(inputs.partners.assign(value=new_value), inputs.eligible,
+        fast = resolve_allocation(inputs, settings_, budget, new_value)
+        changed = AllocationInputs(inputs.partners.assign(value=new_value), inputs.eligible,
                                       inputs.baseline_by_mechanism, inputs.flags)
-        full = al.allocate(changed, settings_, budget).partners["allocation_usd_m"]
+        full = allocate(changed, settings_, budget).partners["allocation_usd_m"]
         np.testing.assert_allclose(fast.reindex(full.index), full, atol=1e-5)
 
 
@@ -97,17 +102,17 @@ def test_resolve_with_new_values_matches_a_full_pulp_solve():
 # ------------------------------------------------------------------------------------------------
 
 
-def check_feasible(inputs: al.AllocationInputs, s: al.AllocationSettings, res: al.AllocationResult,
+def check_feasible(inputs: AllocationInputs, s: AllocationSettings, res: AllocationResult,
                    budget: float) -> None:
     """Every constraint of the settings holds in the reported allocation."""
     tol = 1e-6
     p, m = res.partners, res.mechanisms
     assert (m["allocation_usd_m"] >= 0).all()
     assert p["allocation_usd_m"].sum() <= budget + tol * max(1, budget)
-    bounds = al.partner_bounds(inputs, s)
+    bounds = partner_bounds(inputs, s)
     alloc = p["allocation_usd_m"]
     # a minimum above what the partner can absorb (curve ceilings) is lowered to that
-    capacity = pd.Series(al._structure(inputs, s).capacity, index=bounds.index)
+    capacity = pd.Series(_structure(inputs, s).capacity, index=bounds.index)
     lower = np.minimum(bounds["lower_usd_m"], np.maximum(np.minimum(capacity, bounds["upper_usd_m"]),
                                                           bounds["locked_usd_m"]))
     assert (alloc >= lower - tol).all()
@@ -144,17 +149,17 @@ def test_constraints_hold_and_more_budget_never_less_benefit(seed, budget_factor
     scores, raw, funding, cfg, _ = random_instance(seed)
     base = max(float(funding["baseline_usd_m"].sum()), 20.0)
     budget = base * budget_factor
-    s = al.settings_from_dict(cfg)
-    inputs = al.build_inputs(scores, raw, funding, s)
+    s = settings_from_dict(cfg)
+    inputs = build_inputs(scores, raw, funding, s)
     expected = independent_optimum(scores, raw, funding, cfg, budget)
     try:
-        res = al.allocate(inputs, s, budget)
+        res = allocate(inputs, s, budget)
     except InfeasibleError as exc:
         assert expected is None and exc.diagnosis
         return
     assert expected is not None
     check_feasible(inputs, s, res, budget)
-    more = al.allocate(inputs, s, budget + extra)  # a feasible budget stays feasible with more money
+    more = allocate(inputs, s, budget + extra)  # a feasible budget stays feasible with more money
     check_feasible(inputs, s, more, budget + extra)
     assert more.total_benefit >= res.total_benefit - 1e-7 * max(1.0, res.total_benefit)
     assert res.budget_dual >= -1e-9
@@ -165,11 +170,11 @@ def test_constraints_hold_and_more_budget_never_less_benefit(seed, budget_factor
 def test_frontier_is_monotone_and_keeps_infeasible_levels(seed):
     scores, raw, funding, cfg, _ = random_instance(seed)
     cfg["commands"] = {"AFRICOM": {"floor_usd_m": 10.0}}
-    s = al.settings_from_dict(cfg)
-    inputs = al.build_inputs(scores, raw, funding, s)
+    s = settings_from_dict(cfg)
+    inputs = build_inputs(scores, raw, funding, s)
     if inputs.baseline_total_usd_m <= 0:
         return
-    table = al.frontier(inputs, s, levels=20, low_pct=0, high_pct=200)
+    table = frontier(inputs, s, levels=20, low_pct=0, high_pct=200)
     assert len(table) == 20  # infeasible levels are rows, not dropped
     assert table["budget_usd_m"].is_monotonic_increasing
     ok = table[table["status"] == "Optimal"]

@@ -9,9 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from prioritizer import allocate as al
-from prioritizer import bullbear as bb
 from prioritizer import match
+from prioritizer.allocation import bullbear as bb
+from prioritizer.allocation.frontier import frontier
+from prioritizer.allocation.inputs import build_inputs
+from prioritizer.allocation.settings_file import load_settings, settings_from_dict
+from prioritizer.allocation.solve import allocate
+from prioritizer.allocation.value import partner_value
 from prioritizer.config import load_matching_settings
 from prioritizer.errors import InputError
 
@@ -48,8 +52,8 @@ CFG = {"name": "rules", "mechanisms": MECHS,
 def build(rows, **changes):
     cfg = copy.deepcopy(CFG)
     cfg.update(changes)
-    s = al.settings_from_dict(cfg)
-    return al.build_inputs(*table(rows), s), s
+    s = settings_from_dict(cfg)
+    return build_inputs(*table(rows), s), s
 
 
 def test_high_income_partner_gets_no_grants_unless_an_mou_or_lock_names_it():
@@ -92,7 +96,7 @@ def test_need_falls_with_own_defence_spending_and_income_and_frontline_keeps_a_f
     p = inputs.partners[~inputs.partners["frontline"]]
     potential = p["value"] / (p["priority"] / 5 * p["propensity"] / 100) * p["scale_usd_m"]
     assert (potential <= s.need.reference_usd_m * s.scale_fraction + 1e-9).all()
-    np.testing.assert_allclose(al.partner_value(p, s), p["value"])
+    np.testing.assert_allclose(partner_value(p, s), p["value"])
 
 
 def test_risk_is_data_uncertainty_and_diversion_not_stability():
@@ -113,7 +117,7 @@ def test_budget_below_the_locks_scales_them_pro_rata_and_names_every_relaxation(
     inputs, s = build(rows, soft_limits=SOFT, commands={"AFRICOM": {"floor_pct_of_budget": 10}},
                       locks=[{"partner_id": "ISR", "mechanism": "fmf", "amount_usd_m": 300, "basis": "MOU"},
                              {"partner_id": "EGY", "mechanism": "fmf", "amount_usd_m": 100, "basis": "approp"}])
-    res = al.allocate(inputs, s, 200)
+    res = allocate(inputs, s, 200)
     assert not res.meets_statute
     cell = res.mechanisms.set_index(["partner_id", "mechanism"])["allocation_usd_m"]
     assert cell[("ISR", "fmf")] == pytest.approx(150) and cell[("EGY", "fmf")] == pytest.approx(50)
@@ -133,7 +137,7 @@ def test_soft_command_floor_is_relaxed_by_the_missing_amount_and_locks_hold_when
     rows = [{"id": "A", "milex": 500, "base": 20, "command": "AFRICOM"}, {"id": "B", "milex": 500, "base": 100}]
     inputs, s = build(rows, soft_limits=SOFT, commands={"AFRICOM": {"floor_usd_m": 500}},
                       locks=[{"partner_id": "B", "mechanism": "fmf", "amount_usd_m": 60, "basis": "MOU"}])
-    res = al.allocate(inputs, s, 150)
+    res = allocate(inputs, s, 150)
     assert res.meets_statute
     a = res.partners.at["A", "allocation_usd_m"]
     r = res.relaxations.set_index(["group", "subject"])
@@ -144,20 +148,20 @@ def test_soft_command_floor_is_relaxed_by_the_missing_amount_and_locks_hold_when
 
 def test_the_default_settings_always_answer_and_the_frontier_has_no_infeasible_level(sample_inputs):
     inputs, s = sample_inputs
-    table_ = al.frontier(inputs, s, levels=20, low_pct=20, high_pct=200)
+    table_ = frontier(inputs, s, levels=20, low_pct=20, high_pct=200)
     assert (table_["status"] == "Optimal").all()
     assert (np.diff(table_["total_benefit"].to_numpy()) >= -1e-6).all()
     legal = table_[table_["meets_statute"]]
     assert (np.diff(legal["net_benefit"].to_numpy()) >= -1e-6).all()
     assert not table_["meets_statute"].iloc[0] and "DOES NOT MEET" in table_["note"].iloc[0]
-    res = al.allocate(inputs, s, 3000)
+    res = allocate(inputs, s, 3000)
     assert not res.meets_statute and len(res.relaxations)
     assert res.partners["allocation_usd_m"].sum() <= 3000 + 1e-6
 
 
 def test_default_lists_have_no_hic_grant_outside_an_mou_and_no_partner_without_forces(sample_inputs):
     inputs, s = sample_inputs
-    res = al.allocate(inputs, s, s.default_budget(inputs.baseline_total_usd_m))
+    res = allocate(inputs, s, s.default_budget(inputs.baseline_total_usd_m))
     t = bb.bullish_bearish(res, inputs)
     bull = t[t["side"] == "bullish"]
     p = inputs.partners
@@ -194,8 +198,8 @@ def sample_inputs():
     from prioritizer.pipeline import run_scoring
 
     dataset, _, result = run_scoring()
-    s = al.load_settings(known_partners=dataset.partners.index)
-    return al.build_inputs(result.scores, dataset.raw, dataset.funding, s), s
+    s = load_settings(known_partners=dataset.partners.index)
+    return build_inputs(result.scores, dataset.raw, dataset.funding, s), s
 
 
 def test_a_planner_defence_estimate_stands_in_for_a_missing_sipri_figure_and_is_shown_as_such():
@@ -214,7 +218,7 @@ def test_a_planner_defence_estimate_stands_in_for_a_missing_sipri_figure_and_is_
     assert any(n.startswith("Somalia's defence spending is a planner estimate") and "test source" in n
                for n in inputs.notes)
     assert any("planner estimate for Kenya is not used" in n for n in inputs.notes)
-    res = al.allocate(inputs, s, 100)
+    res = allocate(inputs, s, 100)
     assert res.partners.at["SOM", "milex_source"] == "planner estimate"
 
 
@@ -229,14 +233,14 @@ def test_a_planner_defence_estimate_stands_in_for_a_missing_sipri_figure_and_is_
 def test_bad_defence_estimates_name_the_key(estimate, key, words):
     cfg = {**copy.deepcopy(CFG), "defence_estimates": [estimate]}
     with pytest.raises(InputError) as err:
-        al.settings_from_dict(cfg, source="alloc.yaml")
+        settings_from_dict(cfg, source="alloc.yaml")
     assert err.value.key == key and words in str(err.value)
 
 
 def test_the_materiality_threshold_is_a_setting():
-    s = al.settings_from_dict({**copy.deepcopy(CFG), "bullbear": {"min_change_usd_m": 5}})
+    s = settings_from_dict({**copy.deepcopy(CFG), "bullbear": {"min_change_usd_m": 5}})
     assert s.bullbear_min_change_usd_m == 5.0
-    assert al.load_settings().bullbear_min_change_usd_m == 1.0
+    assert load_settings().bullbear_min_change_usd_m == 1.0
     with pytest.raises(InputError) as err:
-        al.settings_from_dict({**copy.deepcopy(CFG), "bullbear": {"min_change_usd_m": -1}})
+        settings_from_dict({**copy.deepcopy(CFG), "bullbear": {"min_change_usd_m": -1}})
     assert err.value.key == "bullbear.min_change_usd_m"
