@@ -56,44 +56,44 @@ def frontier(inputs: AllocationInputs, settings: AllocationSettings, levels: int
         return (b, res.total_benefit, res.net_benefit, b - res.unspent_usd_m, res.budget_dual,
                 float(res.relaxations["relaxed_by_usd_m"].sum()), res.meets_statute, "Optimal", res.solver, note)
 
-    if True:  # one model, warm re-solves
-        words = namer(inputs.partners, settings)
-        h, st = highs_model(inputs, settings, max(budgets))
-        P = len(st.partner_ids)
-        benefit_cost = st.objective(inputs.partners["value"].to_numpy(float))[: st.n_seg]
-        for b in sorted(budgets):
-            if scale_locks(inputs, settings, b)[1]:  # locks above this budget: scaled, solved on their own
-                rows.append(full_solve(b))
-                continue
-            conflicts = diagnose(inputs, settings, b)
-            if conflicts:
-                rows.append((b, np.nan, np.nan, np.nan, np.nan, np.nan, False, "Infeasible", HIGHS_LABEL,
-                             " ".join(conflicts)))
-                continue
-            set_budget(h, st, b)
-            name = run_highs(h)
-            if name is not None:
-                infeasible = "nfeasible" in name
-                note = " ".join(_elastic_diagnosis(st, b, words)) if infeasible else \
-                    f"The solver stopped before an optimal allocation ({name})."
-                rows.append((b, np.nan, np.nan, np.nan, np.nan, np.nan, False,
-                             "Infeasible" if infeasible else name, HIGHS_LABEL, note))
-                continue
-            sol = h.getSolution()
-            xs = np.asarray(sol.col_value)
-            benefit = float(np.dot(benefit_cost, np.clip(xs[: st.n_seg], 0.0, None)))
-            slack = xs[st.n_seg + P:]
-            obj = float(h.getInfo().objective_function_value)  # benefit − penalties
-            dual = float(np.asarray(sol.row_dual)[st.budget_row])  # maximise sense: benefit per +$1 M
-            used = slack > TOL
-            lo_b, _ = st.row_bounds(b)
-            order = sorted(np.nonzero(used)[0], key=lambda k: -float(slack[k]))
-            note = " ".join(f"{words.limit(st.slack_group[k], st.slack_subject[k], float(lo_b[st.slack_row[k]]))}"
-                            f" — relaxed by {money(float(slack[k]))}." for k in order[:6])
-            if used.sum() > 6:
-                note += f" And {count(int(used.sum()) - 6, 'more limit')} relaxed."
-            rows.append((b, benefit, obj, float(xs[st.n_seg:st.n_seg + P].sum()), dual, float(slack[used].sum()),
-                         True, "Optimal", HIGHS_LABEL, note))
+    # one model, re-solved warm level by level
+    words = namer(inputs.partners, settings)
+    h, st = highs_model(inputs, settings, max(budgets))
+    P = len(st.partner_ids)
+    benefit_cost = st.objective(inputs.partners["value"].to_numpy(float))[: st.n_seg]
+    for b in sorted(budgets):
+        if scale_locks(inputs, settings, b)[1]:  # locks above this budget: scaled, solved on their own
+            rows.append(full_solve(b))
+            continue
+        conflicts = diagnose(inputs, settings, b)
+        if conflicts:
+            rows.append((b, np.nan, np.nan, np.nan, np.nan, np.nan, False, "Infeasible", HIGHS_LABEL,
+                         " ".join(conflicts)))
+            continue
+        set_budget(h, st, b)
+        name = run_highs(h)
+        if name is not None:
+            infeasible = "nfeasible" in name
+            note = " ".join(_elastic_diagnosis(st, b, words)) if infeasible else \
+                f"The solver stopped before an optimal allocation ({name})."
+            rows.append((b, np.nan, np.nan, np.nan, np.nan, np.nan, False,
+                         "Infeasible" if infeasible else name, HIGHS_LABEL, note))
+            continue
+        sol = h.getSolution()
+        xs = np.asarray(sol.col_value)
+        benefit = float(np.dot(benefit_cost, np.clip(xs[: st.n_seg], 0.0, None)))
+        slack = xs[st.n_seg + P:]
+        obj = float(h.getInfo().objective_function_value)  # benefit − penalties
+        dual = float(np.asarray(sol.row_dual)[st.budget_row])  # maximise sense: benefit per +$1 M
+        used = slack > TOL
+        lo_b, _ = st.row_bounds(b)
+        order = sorted(np.nonzero(used)[0], key=lambda k: -float(slack[k]))
+        note = " ".join(f"{words.limit(st.slack_group[k], st.slack_subject[k], float(lo_b[st.slack_row[k]]))}"
+                        f" — relaxed by {money(float(slack[k]))}." for k in order[:6])
+        if used.sum() > 6:
+            note += f" And {count(int(used.sum()) - 6, 'more limit')} relaxed."
+        rows.append((b, benefit, obj, float(xs[st.n_seg:st.n_seg + P].sum()), dual, float(slack[used].sum()),
+                     True, "Optimal", HIGHS_LABEL, note))
     frame = pd.DataFrame(rows, columns=cols)
     frame.insert(1, "pct_of_baseline", 100.0 * frame["budget_usd_m"] / base if base > 0 else np.nan)
     return frame.sort_values("budget_usd_m").reset_index(drop=True)
