@@ -1,9 +1,10 @@
 """Allocation re-solves for the robustness analysis: bullish / bearish membership and funding for replacement
 partner values, mechanism effects and benefit-curve scales (used by :mod:`prioritizer.robustness`).
 
-The partner-value formula and the benefit curve are the allocation's own (:func:`partner_values` and
-:func:`benefit` are the only call sites); the LP is built once by ``allocate.highs_model`` and re-solved
-warm with only the objective (values, effects) or the segment widths (curve scale) changed.
+The partner-value formula, the benefit curve and the materiality threshold are the allocation's own
+(:mod:`prioritizer.allocation.value`, the settings); the LP is built once by
+:func:`prioritizer.allocation.model.highs_model` and re-solved warm with only the objective (values,
+effects) or the segment widths (curve scale) changed.
 """
 
 from __future__ import annotations
@@ -15,54 +16,37 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from prioritizer import allocate as alloc
-from prioritizer import bullbear
+from prioritizer.allocation.bullbear import top_per_command
+from prioritizer.allocation.diagnose import diagnose
+from prioritizer.allocation.inputs import AllocationInputs
+from prioritizer.allocation.model import INF, _resolved_locks, highs_model, partner_bounds
+from prioritizer.allocation.settings import AllocationSettings
+from prioritizer.allocation.solve import allocate, check_budget, run_highs
+from prioritizer.allocation.value import benefit_curve, curve_breakpoints, partner_value
 from prioritizer.errors import InfeasibleError
 
 
-def partner_values(partners: pd.DataFrame, settings: Any) -> np.ndarray:
+def partner_values(partners: pd.DataFrame, settings: AllocationSettings) -> np.ndarray:
     """The allocation's partner value (benefit per US$ M at the first dollar) for a partners frame with
-    replaced priority / propensity / risk columns. The single call site of the value formula: today
-    ``value = priority/5 × propensity/100 × (1 − risk_discount × risk)`` as in ``allocate.build_inputs``;
-    with ``allocate.partner_value`` (need/additionality) it becomes ``alloc.partner_value(partners, settings)``.
-    """
-    if hasattr(alloc, "partner_value"):
-        return alloc.partner_value(partners, settings).to_numpy(float)
-    priority = partners["priority"].to_numpy(float)
-    propensity = partners["propensity"].to_numpy(float)
-    risk = partners["risk"].to_numpy(float)
-    return priority / 5.0 * propensity / 100.0 * (1.0 - settings.risk_discount * risk)
+    replaced priority / propensity / risk columns: :func:`prioritizer.allocation.value.partner_value`."""
+    return partner_value(partners, settings).to_numpy(float)
 
 
 def benefit(value: np.ndarray, effect: np.ndarray, scale_usd_m: np.ndarray, amount_usd_m: np.ndarray,
-            settings: Any) -> np.ndarray:
-    """Benefit = value × effect × S × g(x / S) (the allocation's piecewise curve, flat above u_max); broadcasts.
-
-    The single call site of the benefit curve: ``allocate.benefit_curve`` when the allocation exposes it,
-    else the same formula on ``allocate.curve_breakpoints``.
-    """
-    if hasattr(alloc, "benefit_curve"):
-        return alloc.benefit_curve(value, effect, scale_usd_m, amount_usd_m, settings)
-    u_k, g_k = alloc.curve_breakpoints(settings)
-    scale = np.asarray(scale_usd_m, float)
-    u = np.clip(np.asarray(amount_usd_m, float) / scale, 0.0, settings.u_max)
-    return np.asarray(value, float) * np.asarray(effect, float) * scale * np.interp(u, u_k, g_k)
+            settings: AllocationSettings) -> np.ndarray:
+    """Benefit = value × effect × S × g(x / S): :func:`prioritizer.allocation.value.benefit_curve`."""
+    return benefit_curve(value, effect, scale_usd_m, amount_usd_m, settings)
 
 
-def without_floors(settings: Any) -> Any:
+def without_floors(settings: AllocationSettings) -> AllocationSettings:
     """Allocation settings with command floors, partner floors and max-cut limits removed (locks, caps,
     pools and the budget kept): the LP for the robust core "without floors"."""
-    out = settings
-    if getattr(settings, "commands", None):
-        out = replace(out, commands=tuple(
-            replace(c, floor_usd_m=0.0, **({"floor_pct_of_budget": 0.0} if hasattr(c, "floor_pct_of_budget") else {}))
-            for c in settings.commands))
-    if hasattr(settings, "partner_defaults"):
-        out = replace(out, partner_defaults=replace(settings.partner_defaults, floor_usd_m=0.0, max_cut_pct=None))
-    if getattr(settings, "partner_overrides", None):
-        out = replace(out, partner_overrides=tuple(
-            (pid, replace(lim, floor_usd_m=0.0, max_cut_pct=None)) for pid, lim in settings.partner_overrides))
-    return out
+    return replace(
+        settings,
+        commands=tuple(replace(c, floor_usd_m=0.0, floor_pct_of_budget=0.0) for c in settings.commands),
+        partner_defaults=replace(settings.partner_defaults, floor_usd_m=0.0, max_cut_pct=None),
+        partner_overrides=tuple((pid, replace(lim, floor_usd_m=0.0, max_cut_pct=None))
+                                for pid, lim in settings.partner_overrides))
 
 
 @dataclass
@@ -78,47 +62,50 @@ class AllocationCalls:
     """Re-solve the allocation for replacement partner values (and mechanism-effect / curve-scale multipliers)
     and apply the bullish/bearish rule.
 
-    The LP is built once (``allocate.highs_model``) and re-solved warm in HiGHS (highspy) with only the
-    objective or the segment widths changed (~3 ms a solve for 196 partners); without highspy each re-solve
-    falls back to :func:`prioritizer.allocate.allocate` (same LP, ~50× slower). The bullish/bearish rule is
-    the one of :func:`prioritizer.bullbear.bullish_bearish`, vectorised: bullish = the ``n`` largest surges
-    by return on investment per command, bearish = the ``n`` largest cuts among partners with a baseline.
+    The LP is built once (:func:`prioritizer.allocation.model.highs_model`) and re-solved warm in HiGHS with
+    only the objective or the segment widths changed (~3 ms a solve for 196 partners); when ``_WarmLP.build``
+    gives None (tests), each re-solve is a full :func:`prioritizer.allocation.solve.allocate` instead. The
+    bullish/bearish rule is the allocation's own (:func:`prioritizer.allocation.bullbear.top_per_command`):
+    bullish = the ``n`` largest surges by return on investment per command, bearish = the ``n`` largest cuts
+    among partners with a baseline, both above the settings' materiality threshold.
     """
 
-    def __init__(self, inputs: Any, settings: Any, budget_usd_m: float | None = None, n: int = 3) -> None:
+    def __init__(self, inputs: AllocationInputs, settings: AllocationSettings, budget_usd_m: float | None = None,
+                 n: int = 3) -> None:
         self.inputs, self.settings, self.n = inputs, settings, int(n)
-        self.budget = (alloc.check_budget(budget_usd_m) if budget_usd_m is not None
+        self.budget = (check_budget(budget_usd_m) if budget_usd_m is not None
                        else settings.default_budget(inputs.baseline_total_usd_m))
         p = inputs.partners
         self.ids = p.index
         self.mech_ids = list(settings.mechanism_ids)
         self.frame = p.copy()
         self.priority = p["priority"].to_numpy(float)
-        self.risk_category = getattr(settings, "risk_category", None)
+        self.risk_category = settings.risk_category or None
         self.command, self.command_names = pd.factorize(p["command"], sort=True)
         self.baseline = p["baseline_usd_m"].to_numpy(float)
         # changes are measured from the reference (eligible, unlocked baseline plus locks), as in bullbear
-        self.reference = alloc.partner_bounds(inputs, settings)["reference_usd_m"].reindex(self.ids).to_numpy(float)
+        self.reference = partner_bounds(inputs, settings)["reference_usd_m"].reindex(self.ids).to_numpy(float)
         elig = inputs.eligible.reindex(index=self.ids, columns=self.mech_ids).fillna(False).to_numpy(bool)
         cells = inputs.baseline_by_mechanism.reindex(index=self.ids, columns=self.mech_ids).fillna(0.0) \
             .to_numpy(float) * elig
         self.unlocked = elig.copy()
         pos = {pid: i for i, pid in enumerate(self.ids)}
-        for lk, amount in zip(settings.locks, alloc._resolved_locks(inputs, settings)["amount_usd_m"], strict=True):
+        for lk, amount in zip(settings.locks, _resolved_locks(inputs, settings)["amount_usd_m"], strict=True):
             i, j = pos[lk.partner_id], self.mech_ids.index(lk.mechanism)
             cells[i, j] = amount
             self.unlocked[i, j] = False
         self.base_cells = cells
-        self.u_k, self.g_k = alloc.curve_breakpoints(settings)
+        self.u_k, self.g_k = curve_breakpoints(settings)
         self.scale = p["scale_usd_m"].to_numpy(float)
         self.effect = np.array([settings.mechanism(m).effect for m in self.mech_ids], dtype=float)
-        self.min_change = float(bullbear.MIN_CHANGE_USD_M)
+        self.min_change = float(settings.bullbear_min_change_usd_m)
         self.pid_order = np.argsort(np.argsort(np.asarray(self.ids.astype(str)), kind="stable"), kind="stable")
-        conflicts = alloc.diagnose(inputs, settings, self.budget)
+        conflicts = diagnose(inputs, settings, self.budget)
         if conflicts:
             raise InfeasibleError(conflicts)
         self._warm = _WarmLP.build(inputs, settings, self.budget)
-        self.solver = "HiGHS (highspy), warm re-solves" if self._warm else "allocate.allocate per re-solve"
+        self.solver = "HiGHS (highspy), warm re-solves" if self._warm is not None else \
+            "allocate.allocate per re-solve (cold, a cross-check of the warm model)"
         self.solves = 0
 
     def value(self, propensity: np.ndarray, risk_score: np.ndarray | None = None,
@@ -143,7 +130,7 @@ class AllocationCalls:
         self.solves += 1
         if self._warm is not None:
             cells = self._warm.solve(value, effect_mult, scale_mult)
-        else:
+        else:  # a full solve: the reference the warm re-solves are tested against
             partners = self.inputs.partners.assign(value=np.asarray(value, float))
             settings = self.settings
             if scale_mult is not None:
@@ -152,7 +139,7 @@ class AllocationCalls:
                 settings = replace(settings, mechanisms=tuple(
                     replace(m, effect=m.effect * float(f)) for m, f in zip(settings.mechanisms, effect_mult,
                                                                           strict=True)))
-            res = alloc.allocate(replace(self.inputs, partners=partners), settings, self.budget)
+            res = allocate(replace(self.inputs, partners=partners), settings, self.budget)
             cells = (res.mechanisms.pivot(index="partner_id", columns="mechanism", values="allocation_usd_m")
                      .reindex(index=self.ids, columns=self.mech_ids).fillna(0.0).to_numpy(float))
         cells = np.clip(cells, 0.0, None)
@@ -193,16 +180,8 @@ class AllocationCalls:
         return Calls(alloc_total, bull, bear)
 
     def _top(self, eligible: np.ndarray, keys: tuple[np.ndarray, ...]) -> np.ndarray:
-        """The first ``n`` eligible partners of each command by ``keys`` (np.lexsort order: last key first)."""
-        out = np.zeros(len(eligible), dtype=bool)
-        idx = np.nonzero(eligible)[0]
-        if not len(idx):
-            return out
-        order = idx[np.lexsort(tuple(k[idx] for k in keys) + (self.command[idx],))]
-        cmd = self.command[order]
-        pos = np.arange(len(order)) - np.searchsorted(cmd, cmd, side="left")
-        out[order[pos < self.n]] = True
-        return out
+        """The first ``n`` eligible partners of each command by ``keys``: the allocation's selection rule."""
+        return top_per_command(self.command, eligible, keys, self.n)
 
 
 class _WarmLP:
@@ -226,28 +205,20 @@ class _WarmLP:
         self.y_bounds = y_bounds  # partner-total columns' (lower, upper) bounds, US$ M
 
     @classmethod
-    def build(cls, inputs: Any, settings: Any, budget: float) -> _WarmLP | None:
-        """The model from ``allocate.highs_model``; None if highspy (or that function) is unavailable."""
-        try:
-            h, st = alloc.highs_model(inputs, settings, budget)
-        except (ImportError, AttributeError):
-            return None
-        warm = cls(h, np.asarray(st.seg_partner), np.asarray(st.seg_mech), st.objective,
-                   (len(st.partner_ids), len(st.mech_ids)), st.n_cols, getattr(st, "seg_width", None),
-                   getattr(st, "seg_k", None), getattr(settings, "segments", None),
-                   (np.asarray(st.y_lo, float), np.asarray(st.y_hi, float)) if hasattr(st, "y_lo") else None)
-        locked = getattr(st, "locked", None)
-        if locked is not None and len(locked):  # a locked cell keeps its curve: its amount is fixed anyway
+    def build(cls, inputs: AllocationInputs, settings: AllocationSettings, budget: float) -> _WarmLP:
+        """The model from :func:`prioritizer.allocation.model.highs_model`."""
+        h, st = highs_model(inputs, settings, budget)
+        warm = cls(h, st.seg_partner, st.seg_mech, st.objective, (len(st.partner_ids), len(st.mech_ids)),
+                   st.n_cols, st.seg_width, st.seg_k, settings.segments, (st.y_lo, st.y_hi))
+        if len(st.locked):  # a locked cell keeps its curve: its amount is fixed anyway
             cell = pd.MultiIndex.from_arrays([np.asarray(st.partner_ids)[warm.seg_partner],
                                               np.asarray(st.mech_ids)[warm.seg_mech]])
-            warm.scaled &= ~cell.isin(pd.MultiIndex.from_frame(locked[["partner_id", "mechanism"]]))
+            warm.scaled &= ~cell.isin(pd.MultiIndex.from_frame(st.locked[["partner_id", "mechanism"]]))
         return warm
 
     def solve(self, value: np.ndarray, effect_mult: np.ndarray | None = None,
               scale_mult: float | None = None) -> np.ndarray:
         """Cells (partner × mechanism, US$ M) of the optimal allocation for ``value`` and the multipliers."""
-        import highspy
-
         h = self.highs
         cost = np.asarray(self.objective(np.asarray(value, float)), float).copy()
         if effect_mult is not None:
@@ -255,23 +226,18 @@ class _WarmLP:
         h.changeColsCost(len(self.cols), self.cols, cost)
         mult = 1.0 if scale_mult is None else float(scale_mult)
         if mult != self.width_mult:
-            if self.seg_width is None:
-                raise InfeasibleError(["the allocation LP exposes no segment widths: curve scale cannot be drawn"])
             width = np.where(self.scaled, self.seg_width * mult, self.seg_width)
             h.changeColsBounds(len(self.seg_cols), self.seg_cols, np.zeros(len(width)), width)
             if self.y_bounds is not None:  # a partner minimum above its smaller curves' capacity is cut to it
                 lo, hi = self.y_bounds
                 capacity = np.bincount(self.seg_partner, weights=width, minlength=len(lo))
                 ycols = len(self.seg_partner) + np.arange(len(lo), dtype=np.int32)
-                h.changeColsBounds(len(ycols), ycols, np.minimum(lo, capacity),
-                                   np.where(np.isinf(hi), highspy.kHighsInf, hi))
+                h.changeColsBounds(len(ycols), ycols, np.minimum(lo, capacity), np.where(np.isinf(hi), INF, hi))
             self.width_mult = mult
-        h.run()
-        status = h.getModelStatus()
-        if status != highspy.HighsModelStatus.kOptimal:
-            raise InfeasibleError([f"HiGHS re-solve ended '{h.modelStatusToString(status)}'"],
-                                  status="Infeasible" if status == highspy.HighsModelStatus.kInfeasible
-                                  else "Not Solved")
+        failed = run_highs(h)
+        if failed is not None:
+            raise InfeasibleError([f"A robustness re-solve stopped before an optimal allocation ({failed})."],
+                                  status="Infeasible" if "nfeasible" in failed else failed)
         x = np.asarray(h.getSolution().col_value)[: len(self.seg_partner)]
         cells = np.zeros(self.shape)
         np.add.at(cells, (self.seg_partner, self.seg_mech), x)

@@ -9,10 +9,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from prioritizer import allocate as al
-from prioritizer import bullbear as bb
 from prioritizer import match
+from prioritizer.allocation import bullbear as bb
+from prioritizer.allocation.frontier import frontier
+from prioritizer.allocation.inputs import build_inputs
+from prioritizer.allocation.settings_file import load_settings, settings_from_dict
+from prioritizer.allocation.solve import allocate
+from prioritizer.allocation.value import partner_value
 from prioritizer.config import load_matching_settings
+from prioritizer.errors import InputError
 
 MECHS = [
     {"id": "education", "effect": 1.0, "eligibility": {"grant": True}},
@@ -47,8 +52,8 @@ CFG = {"name": "rules", "mechanisms": MECHS,
 def build(rows, **changes):
     cfg = copy.deepcopy(CFG)
     cfg.update(changes)
-    s = al.settings_from_dict(cfg)
-    return al.build_inputs(*table(rows), s), s
+    s = settings_from_dict(cfg)
+    return build_inputs(*table(rows), s), s
 
 
 def test_high_income_partner_gets_no_grants_unless_an_mou_or_lock_names_it():
@@ -61,7 +66,7 @@ def test_high_income_partner_gets_no_grants_unless_an_mou_or_lock_names_it():
     assert e.at["MOU", "fmf"]  # a lock is an MOU
     assert e.at["POOR", "education"] and e.at["POOR", "fmf"]
     assert "high-income" in inputs.ineligible_reason.at["RICH", "fmf"]
-    assert any("high-income partners get no education/fmf grants" in n and "RICH" in n for n in inputs.notes)
+    assert any("1 high-income partner gets no education or fmf grants" in n and "RICH" in n for n in inputs.notes)
 
 
 def test_no_armed_forces_means_no_train_equip_or_fmf_and_no_minimum_scale():
@@ -91,7 +96,7 @@ def test_need_falls_with_own_defence_spending_and_income_and_frontline_keeps_a_f
     p = inputs.partners[~inputs.partners["frontline"]]
     potential = p["value"] / (p["priority"] / 5 * p["propensity"] / 100) * p["scale_usd_m"]
     assert (potential <= s.need.reference_usd_m * s.scale_fraction + 1e-9).all()
-    np.testing.assert_allclose(al.partner_value(p, s), p["value"])
+    np.testing.assert_allclose(partner_value(p, s), p["value"])
 
 
 def test_risk_is_data_uncertainty_and_diversion_not_stability():
@@ -112,15 +117,19 @@ def test_budget_below_the_locks_scales_them_pro_rata_and_names_every_relaxation(
     inputs, s = build(rows, soft_limits=SOFT, commands={"AFRICOM": {"floor_pct_of_budget": 10}},
                       locks=[{"partner_id": "ISR", "mechanism": "fmf", "amount_usd_m": 300, "basis": "MOU"},
                              {"partner_id": "EGY", "mechanism": "fmf", "amount_usd_m": 100, "basis": "approp"}])
-    res = al.allocate(inputs, s, 200)
+    res = allocate(inputs, s, 200)
     assert not res.meets_statute
     cell = res.mechanisms.set_index(["partner_id", "mechanism"])["allocation_usd_m"]
     assert cell[("ISR", "fmf")] == pytest.approx(150) and cell[("EGY", "fmf")] == pytest.approx(50)
-    r = res.relaxations.set_index("constraint")
-    assert r.at["lock ISR/fmf", "relaxed_by_usd_m"] == pytest.approx(150)
-    assert r.at["lock EGY/fmf", "relaxed_by_usd_m"] == pytest.approx(50)
-    assert r.at["AFRICOM floor", "relaxed_by_usd_m"] == pytest.approx(20)  # 10 % of 200, nothing left for it
-    assert "DOES NOT MEET THE STATUTE" in r.at["lock ISR/fmf", "text"]
+    r = res.relaxations.set_index(["group", "subject"])
+    assert r.at[("lock", "ISR/fmf"), "relaxed_by_usd_m"] == pytest.approx(150)
+    assert r.at[("lock", "EGY/fmf"), "relaxed_by_usd_m"] == pytest.approx(50)
+    assert r.at[("command_floor", "AFRICOM"), "relaxed_by_usd_m"] == pytest.approx(20)  # 10 % of 200, none left
+    assert "DOES NOT MEET THE STATUTE" in r.at[("lock", "ISR/fmf"), "text"]
+    # plain words next to the machine-readable columns
+    assert r.at[("lock", "ISR/fmf"), "partner_id"] == "ISR" and r.at[("lock", "ISR/fmf"), "mechanism"] == "fmf"
+    assert r.at[("lock", "ISR/fmf"), "text"].startswith("ISR's fmf is scaled from $300.0 M to $150.0 M")
+    assert r.at[("command_floor", "AFRICOM"), "constraint"] == "AFRICOM floor: at least $20.0 M for the command"
     assert res.partners["allocation_usd_m"].sum() <= 200 + 1e-6
 
 
@@ -128,31 +137,31 @@ def test_soft_command_floor_is_relaxed_by_the_missing_amount_and_locks_hold_when
     rows = [{"id": "A", "milex": 500, "base": 20, "command": "AFRICOM"}, {"id": "B", "milex": 500, "base": 100}]
     inputs, s = build(rows, soft_limits=SOFT, commands={"AFRICOM": {"floor_usd_m": 500}},
                       locks=[{"partner_id": "B", "mechanism": "fmf", "amount_usd_m": 60, "basis": "MOU"}])
-    res = al.allocate(inputs, s, 150)
+    res = allocate(inputs, s, 150)
     assert res.meets_statute
     a = res.partners.at["A", "allocation_usd_m"]
-    r = res.relaxations.set_index("constraint")
-    assert r.at["AFRICOM floor", "relaxed_by_usd_m"] == pytest.approx(500 - a, abs=1e-6)
+    r = res.relaxations.set_index(["group", "subject"])
+    assert r.at[("command_floor", "AFRICOM"), "relaxed_by_usd_m"] == pytest.approx(500 - a, abs=1e-6)
     cell = res.mechanisms.set_index(["partner_id", "mechanism"])["allocation_usd_m"]
     assert cell[("B", "fmf")] == pytest.approx(60)
 
 
 def test_the_default_settings_always_answer_and_the_frontier_has_no_infeasible_level(sample_inputs):
     inputs, s = sample_inputs
-    table_ = al.frontier(inputs, s, levels=20, low_pct=20, high_pct=200)
+    table_ = frontier(inputs, s, levels=20, low_pct=20, high_pct=200)
     assert (table_["status"] == "Optimal").all()
     assert (np.diff(table_["total_benefit"].to_numpy()) >= -1e-6).all()
     legal = table_[table_["meets_statute"]]
     assert (np.diff(legal["net_benefit"].to_numpy()) >= -1e-6).all()
     assert not table_["meets_statute"].iloc[0] and "DOES NOT MEET" in table_["note"].iloc[0]
-    res = al.allocate(inputs, s, 3000)
+    res = allocate(inputs, s, 3000)
     assert not res.meets_statute and len(res.relaxations)
     assert res.partners["allocation_usd_m"].sum() <= 3000 + 1e-6
 
 
 def test_default_lists_have_no_hic_grant_outside_an_mou_and_no_partner_without_forces(sample_inputs):
     inputs, s = sample_inputs
-    res = al.allocate(inputs, s, s.default_budget(inputs.baseline_total_usd_m))
+    res = allocate(inputs, s, s.default_budget(inputs.baseline_total_usd_m))
     t = bb.bullish_bearish(res, inputs)
     bull = t[t["side"] == "bullish"]
     p = inputs.partners
@@ -189,5 +198,49 @@ def sample_inputs():
     from prioritizer.pipeline import run_scoring
 
     dataset, _, result = run_scoring()
-    s = al.load_settings(known_partners=dataset.partners.index)
-    return al.build_inputs(result.scores, dataset.raw, dataset.funding, s), s
+    s = load_settings(known_partners=dataset.partners.index)
+    return build_inputs(result.scores, dataset.raw, dataset.funding, s), s
+
+
+def test_a_planner_defence_estimate_stands_in_for_a_missing_sipri_figure_and_is_shown_as_such():
+    rows = [{"id": "SOM", "name": "Somalia", "milex": np.nan, "milper": 14.0, "income": "LIC"},
+            {"id": "KEN", "name": "Kenya", "milex": 1200.0, "income": "LMC"}]
+    without, _ = build(rows)
+    assert not without.eligible.at["SOM", "train_equip"] and not without.eligible.at["SOM", "fmf"]
+    estimate = {"partner_id": "SOM", "milex_usd_m": 150.0, "rationale": "defence lines of the budget act",
+                "source": "test source"}
+    inputs, s = build(rows, defence_estimates=[estimate, {**estimate, "partner_id": "KEN"}])
+    p = inputs.partners
+    assert inputs.eligible.at["SOM", "train_equip"] and inputs.eligible.at["SOM", "fmf"]
+    assert p.at["SOM", "milex_usd_m"] == 150.0 and p.at["SOM", "milex_source"] == "planner estimate"
+    assert p.at["SOM", "scale_usd_m"] == pytest.approx(s.scale_fraction * 150.0)
+    assert p.at["KEN", "milex_usd_m"] == 1200.0 and p.at["KEN", "milex_source"] == "SIPRI"  # SIPRI wins
+    assert any(n.startswith("Somalia's defence spending is a planner estimate") and "test source" in n
+               for n in inputs.notes)
+    assert any("planner estimate for Kenya is not used" in n for n in inputs.notes)
+    res = allocate(inputs, s, 100)
+    assert res.partners.at["SOM", "milex_source"] == "planner estimate"
+
+
+@pytest.mark.parametrize(("estimate", "key", "words"), [
+    ({"partner_id": "SOM", "milex_usd_m": -5, "rationale": "r", "source": "s"}, "defence_estimates[0].milex_usd_m",
+     "must be > 0"),
+    ({"partner_id": "SOM", "milex_usd_m": 5, "source": "s"}, "defence_estimates[0].rationale",
+     "required key is missing"),
+    ({"partner_id": "SOM", "milex_usd_m": 5, "rationale": " ", "source": "s"}, "defence_estimates[0].rationale",
+     "non-empty text"),
+])
+def test_bad_defence_estimates_name_the_key(estimate, key, words):
+    cfg = {**copy.deepcopy(CFG), "defence_estimates": [estimate]}
+    with pytest.raises(InputError) as err:
+        settings_from_dict(cfg, source="alloc.yaml")
+    assert err.value.key == key and words in str(err.value)
+
+
+def test_the_materiality_threshold_is_a_setting():
+    s = settings_from_dict({**copy.deepcopy(CFG), "bullbear": {"min_change_usd_m": 5}})
+    assert s.bullbear_min_change_usd_m == 5.0
+    assert load_settings().bullbear_min_change_usd_m == 1.0
+    with pytest.raises(InputError) as err:
+        settings_from_dict({**copy.deepcopy(CFG), "bullbear": {"min_change_usd_m": -1}})
+    assert err.value.key == "bullbear.min_change_usd_m"

@@ -6,9 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from prioritizer import allocate as al
-from prioritizer import bullbear as bb
-from prioritizer.domain import category_label
+from prioritizer.allocation import bullbear as bb
+from prioritizer.allocation.inputs import build_inputs
+from prioritizer.allocation.settings_file import settings_from_dict
+from prioritizer.allocation.solve import AllocationResult, allocate
+from prioritizer.allocation.synthetic import synthetic_tables
+from prioritizer.domain import CATEGORIES, category_label
 
 CFG = {
     "name": "bullbear test",
@@ -20,10 +23,10 @@ CFG = {
 
 @pytest.fixture(scope="module")
 def solved():
-    scores, raw, funding = al.synthetic_tables(90, seed=21)
-    s = al.settings_from_dict(CFG)
-    inputs = al.build_inputs(scores, raw, funding, s)
-    result = al.allocate(inputs, s, inputs.baseline_total_usd_m)
+    scores, raw, funding = synthetic_tables(90, seed=21)
+    s = settings_from_dict(CFG)
+    inputs = build_inputs(scores, raw, funding, s)
+    result = allocate(inputs, s, inputs.baseline_total_usd_m)
     return inputs, result, bb.bullish_bearish(result, inputs)
 
 
@@ -51,15 +54,16 @@ def test_bullish_ranked_by_return_bearish_by_least_benefit_per_dollar(solved):
     assert (surge[bull.index] > 0).all()
     assert (surge[bear.index] < 0).all() and (bear["reference_usd_m"] > 0).all()
     p = result.partners
+    material = result.settings.bullbear_min_change_usd_m
     for command, rows in bull.groupby("command"):
         assert rows["marginal_benefit_per_usd_m"].is_monotonic_decreasing
-        others = p[(p["command"] == command) & (p["allocation_usd_m"] - p["reference_usd_m"] > bb.MIN_CHANGE_USD_M)]
+        others = p[(p["command"] == command) & (p["allocation_usd_m"] - p["reference_usd_m"] > material)]
         assert len(rows) == min(3, len(others))
     for command, rows in bear.groupby("command"):
         # ranked by the benefit the last dollars buy (lowest first), not by the size of the cut
         assert rows["marginal_benefit_per_usd_m"].is_monotonic_increasing
         cut = p[(p["command"] == command) & (p["reference_usd_m"] > 0)
-                & (p["allocation_usd_m"] - p["reference_usd_m"] < -bb.MIN_CHANGE_USD_M)]
+                & (p["allocation_usd_m"] - p["reference_usd_m"] < -material)]
         lowest = cut["marginal_benefit_per_usd_m"].nsmallest(len(rows))
         np.testing.assert_allclose(np.sort(rows["marginal_benefit_per_usd_m"].to_numpy()), np.sort(lowest.to_numpy()))
 
@@ -68,21 +72,21 @@ def test_unfunded_partner_is_never_bearish(solved):
     inputs, result, _ = solved
     pid = result.partners.index[result.partners["baseline_usd_m"] == 0][0]
     # pretend the optimizer cut this unfunded partner: it must still not be listed as bearish
-    fake = al.AllocationResult(**{**result.__dict__, "partners": result.partners.copy()})
+    fake = AllocationResult(**{**result.__dict__, "partners": result.partners.copy()})
     fake.partners.loc[pid, "change_usd_m"] = -999.0
     table = bb.bullish_bearish(fake, inputs)
     assert pid not in set(table.loc[table["side"] == "bearish", "partner_id"])
 
 
 def test_fewer_than_three_when_fewer_qualify():
-    scores, raw, funding = al.synthetic_tables(5, seed=3)
+    scores, raw, funding = synthetic_tables(5, seed=3)
     scores["command"] = "EUCOM"
     funding["baseline_usd_m"] = [0.0, 0.0, 0.0, 0.0, 50.0]
     scores["priority"] = [5.0, 5.0, 5.0, 5.0, 1.0]
     scores["propensity"] = [90.0, 85.0, 80.0, 75.0, 10.0]
-    s = al.settings_from_dict(CFG)
-    inputs = al.build_inputs(scores, raw, funding, s)
-    result = al.allocate(inputs, s, 50.0)
+    s = settings_from_dict(CFG)
+    inputs = build_inputs(scores, raw, funding, s)
+    result = allocate(inputs, s, 50.0)
     table = bb.bullish_bearish(result, inputs)
     bear = table[table["side"] == "bearish"]
     assert list(bear["partner_id"]) == [scores.index[4]]  # the only partner with baseline funding
@@ -93,7 +97,7 @@ def test_fewer_than_three_when_fewer_qualify():
 def test_rationale_names_top_drivers_and_priority(solved):
     inputs, _, table = solved
     for row in table.itertuples():
-        cats = inputs.partners.loc[row.partner_id, [f"{c}_score" for c in al.CATEGORIES]].astype(float)
+        cats = inputs.partners.loc[row.partner_id, [f"{c}_score" for c in CATEGORIES]].astype(float)
         if row.side == "bullish":
             best = cats.idxmax().removesuffix("_score")
             assert row.rationale.startswith("Surge +$")
@@ -111,8 +115,9 @@ def test_offsets_sum_the_listed_surges_and_cuts(solved):
     offs = bb.offsets(table, result)
     for row in offs.itertuples():
         rows = table[table["command"] == row.command]
-        assert row.surge_usd_m == pytest.approx(rows.loc[rows["side"] == "bullish", "change_usd_m"].sum())
-        assert row.offsets_usd_m == pytest.approx(-rows.loc[rows["side"] == "bearish", "change_usd_m"].sum())
+        surge = rows["allocation_usd_m"] - rows["reference_usd_m"]  # measured as the calls are
+        assert row.surge_usd_m == pytest.approx(surge[rows["side"] == "bullish"].sum())
+        assert row.offsets_usd_m == pytest.approx(-surge[rows["side"] == "bearish"].sum())
         assert row.net_usd_m == pytest.approx(row.surge_usd_m - row.offsets_usd_m)
         p = result.partners[result.partners["command"] == row.command]
         assert row.command_change_usd_m == pytest.approx(p["change_usd_m"].sum())
