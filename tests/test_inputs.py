@@ -7,12 +7,15 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from prioritizer.cli import main
-from prioritizer.config import load_profile, parse_profile
+from prioritizer.data.dataset import load_dataset, load_dictionary
+from prioritizer.data.reading import read_table
+from prioritizer.domain import CATEGORY_LABELS
 from prioritizer.errors import InputError
-from prioritizer.load import load_dataset, load_dictionary, read_table
 from prioritizer.paths import SAMPLE_DATA_DIR, WEIGHTS_DIR
+from prioritizer.scoring.settings import list_profiles, load_profile, parse_profile
 
 PARTNERS = SAMPLE_DATA_DIR / "partners.csv"
 
@@ -227,8 +230,6 @@ def test_bad_output_extension(tmp_path, capsys):
 
 def test_valid_profile_loads_every_shipped_profile():
     dictionary, _ = load_dictionary()
-    from prioritizer.config import list_profiles
-
     profiles = list_profiles()
     assert {"default", "equal", "capacity_building", "interoperability", "stability"} <= set(profiles)
     for path in profiles.values():
@@ -237,8 +238,6 @@ def test_valid_profile_loads_every_shipped_profile():
 
 
 def test_category_labels_match_the_shipped_construct_table():
-    from prioritizer.domain import CATEGORY_LABELS
-
     constructs = pd.read_csv(SAMPLE_DATA_DIR / "constructs.csv")
     shipped = dict(constructs[["category_id", "category_label"]].drop_duplicates().itertuples(index=False))
     assert shipped == CATEGORY_LABELS
@@ -265,8 +264,6 @@ def test_income_group_is_optional(tmp_path):
 # --------------------------------------------------------------------------- profile messages (locked)
 
 def _profile_data(edit) -> dict:
-    import yaml
-
     data = yaml.safe_load(BASE_PROFILE)
     edit(data)
     return data

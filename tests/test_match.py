@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from prioritizer import match
-from prioritizer.config import MatchingSettings, load_matching_settings
 from prioritizer.errors import InputError
 from prioritizer.pipeline import run_scoring
+from prioritizer.scoring import match
+from prioritizer.scoring.settings import MatchingSettings, load_matching_settings
 
 SETTINGS = MatchingSettings(priority_threshold=4, propensity_threshold=50, high_cost_ratio=2.0,
                             under_resourced_ratio=0.5, min_funding_share=0.0)
