@@ -1,2 +1,1 @@
-"""Data stage: reading and validating the partners, dictionary, priority, funding and override files
-into one Dataset, indicator bounds, and rebuilding the sample tables from the public panels (refresh)."""
+"""Data: load and validate input files, refresh the sample from panels, dataset edits."""

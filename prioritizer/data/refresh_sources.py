@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from prioritizer.data.dictionary import CONSTRUCT_COLUMNS, DICTIONARY_COLUMNS
+from prioritizer.domain import CATEGORY_LABELS
 
 US = "USA"
 EXCLUDED_FROM_UNIVERSE = (
@@ -151,28 +152,25 @@ INDICATORS: list[tuple[str, str, str, str, int, str, str, str, str, str]] = [
 INDICATOR_IDS = [row[0] for row in INDICATORS]
 SE_INDICATORS = [i for i in INDICATOR_IDS if i in WGI_CODES]
 
-CONSTRUCTS: list[tuple[str, str, str, str, str]] = [
-    ("effectiveness", "Government effectiveness", "governance", "Governance & institutions",
-     "RAND RR-350 (2014)"),
-    ("rule_of_law", "Rule of law & integrity", "governance", "Governance & institutions", "RAND RR-350 (2014)"),
-    ("democratic_institutions", "Democratic institutions", "democracy_rights", "Democracy & rights",
-     "RAND RR-350 (2014)"),
-    ("human_rights", "Human rights", "democracy_rights", "Democracy & rights",
-     "legal gate (Leahy laws, 10 U.S.C. 362 / 22 U.S.C. 2378d)"),
-    ("fragility", "State fragility", "stability", "Stability", "RAND RR-350 (2014)"),
-    ("political_stability", "Political stability & conflict", "stability", "Stability", "RAND RR-350 (2014)"),
-    ("economic_base", "Economic base", "absorptive_capacity", "Absorptive capacity", "RAND MG-1253 (2013)"),
-    ("military_base", "Military base & own effort", "absorptive_capacity", "Absorptive capacity",
-     "RAND MG-1253 (2013)"),
-    ("alignment", "Alignment (UN voting)", "shared_interests", "Shared interests", "RAND RR-937 (2015)"),
-    ("formal_ties", "Formal ties (alliance, trade)", "shared_interests", "Shared interests", "literature"),
-    ("track_record", "Track record & consistency of US engagement", "us_engagement", "US engagement",
-     "RAND MG-1253 (2013)"),
+CONSTRUCTS: list[tuple[str, str, str, str]] = [
+    # (construct_id, construct_label, category_id, evidence); category labels: prioritizer.domain
+    ("effectiveness", "Government effectiveness", "governance", "RAND RR-350 (2014)"),
+    ("rule_of_law", "Rule of law & integrity", "governance", "RAND RR-350 (2014)"),
+    ("democratic_institutions", "Democratic institutions", "democracy_rights", "RAND RR-350 (2014)"),
+    ("human_rights", "Human rights", "democracy_rights", "legal gate (Leahy laws, 10 U.S.C. 362 / 22 U.S.C. 2378d)"),
+    ("fragility", "State fragility", "stability", "RAND RR-350 (2014)"),
+    ("political_stability", "Political stability & conflict", "stability", "RAND RR-350 (2014)"),
+    ("economic_base", "Economic base", "absorptive_capacity", "RAND MG-1253 (2013)"),
+    ("military_base", "Military base & own effort", "absorptive_capacity", "RAND MG-1253 (2013)"),
+    ("alignment", "Alignment (UN voting)", "shared_interests", "RAND RR-937 (2015)"),
+    ("formal_ties", "Formal ties (alliance, trade)", "shared_interests", "literature"),
+    ("track_record", "Track record & consistency of US engagement", "us_engagement", "RAND MG-1253 (2013)"),
 ]
 
 
 def default_dictionary() -> pd.DataFrame:
-    """The built-in indicator dictionary (``year`` left empty; see :func:`build_dictionary_years`)."""
+    """The built-in indicator dictionary (``year`` left empty; filled by
+    :func:`prioritizer.data.refresh.build_dictionary_years`)."""
     df = pd.DataFrame(INDICATORS, columns=DICTIONARY_COLUMNS[:-1])
     df["year"] = pd.array([pd.NA] * len(df), dtype="Int64")
     return df
@@ -180,4 +178,5 @@ def default_dictionary() -> pd.DataFrame:
 
 def build_constructs() -> pd.DataFrame:
     """The construct table (``constructs.csv``): construct → category, with the evidence for each."""
-    return pd.DataFrame(CONSTRUCTS, columns=CONSTRUCT_COLUMNS)
+    rows = [(cid, label, cat, CATEGORY_LABELS[cat], evidence) for cid, label, cat, evidence in CONSTRUCTS]
+    return pd.DataFrame(rows, columns=CONSTRUCT_COLUMNS)
