@@ -282,6 +282,8 @@ def _zero_category_weights(data: dict) -> None:
 @pytest.mark.parametrize(("edit", "expected"), [
     (_set(None, category_weights={"governance": 1}),
      "key 'category_weights': unknown key (expected: categories, constructs, indicators, method, name, purpose)"),
+    (lambda d: d.update(category_weights=d.pop("categories")),
+     "key 'category_weights': unknown key (expected: categories, constructs, indicators, method, name, purpose)"),
     (lambda d: d.pop("name"), "key 'name': required key is missing"),
     (_set(None, purpose=""), "key 'purpose': required key is missing"),
     (_set(None, categories=None), "key 'categories': required key is missing"),
@@ -360,3 +362,10 @@ def test_profile_copies_are_validated():
         profile.with_method(aggregation="median")
     with pytest.raises(InputError, match=r"key 'method.knn_neighbours'"):
         profile.with_method(knn_neighbours=0)
+
+
+def test_renamed_profile_key_from_the_cli(tmp_path, capsys):
+    path = _profile(tmp_path, BASE_PROFILE.replace("\ncategories:", "\ncategory_weights:"))
+    assert_clear_error(*run_cli(["score", "--weights", str(path)], capsys)[::2], "file 'profile.yaml'",
+                       "key 'category_weights': unknown key (expected: categories, constructs, indicators, method, "
+                       "name, purpose)")

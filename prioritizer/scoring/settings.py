@@ -249,6 +249,9 @@ def parse_profile(data: Any, dictionary: pd.DataFrame, file: str = "profile") ->
     if not isinstance(data, dict):
         raise InputError("a weight profile must be a YAML mapping (name, purpose, method, categories, …)",
                          file=file)
+    unknown = sorted(str(k) for k in data if k not in ProfileFile.model_fields)
+    if unknown:  # before "required key is missing": a renamed key (category_weights) is named as written
+        raise InputError(f"unknown key (expected: {', '.join(ProfileFile.model_fields)})", file=file, key=unknown[0])
     return validate_settings(ProfileFile, data, file=file).resolve(dictionary, file)
 
 
