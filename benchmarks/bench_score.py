@@ -21,10 +21,10 @@ import pandas as pd  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from prioritizer.config import load_profile  # noqa: E402
-from prioritizer.load import Dataset, load_dataset  # noqa: E402
+from prioritizer.data.dataset import Dataset, load_dataset  # noqa: E402
 from prioritizer.paths import DEFAULT_PROFILE  # noqa: E402
-from prioritizer.score import aggregate, build_tree, combine, effective_indicator_weights, score  # noqa: E402
+from prioritizer.scoring.score import aggregate, build_tree, combine, effective_indicator_weights, score  # noqa: E402
+from prioritizer.scoring.settings import load_profile  # noqa: E402
 
 
 def best_of(fn, repeat: int = 7) -> float:

@@ -7,12 +7,15 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from prioritizer.cli import main
-from prioritizer.config import load_profile
+from prioritizer.data.dataset import load_dataset, load_dictionary
+from prioritizer.data.reading import read_table
+from prioritizer.domain import CATEGORY_LABELS
 from prioritizer.errors import InputError
-from prioritizer.load import load_dataset, load_dictionary, read_table
 from prioritizer.paths import SAMPLE_DATA_DIR, WEIGHTS_DIR
+from prioritizer.scoring.settings import list_profiles, load_profile, parse_profile
 
 PARTNERS = SAMPLE_DATA_DIR / "partners.csv"
 
@@ -227,8 +230,6 @@ def test_bad_output_extension(tmp_path, capsys):
 
 def test_valid_profile_loads_every_shipped_profile():
     dictionary, _ = load_dictionary()
-    from prioritizer.config import list_profiles
-
     profiles = list_profiles()
     assert {"default", "equal", "capacity_building", "interoperability", "stability"} <= set(profiles)
     for path in profiles.values():
@@ -237,8 +238,6 @@ def test_valid_profile_loads_every_shipped_profile():
 
 
 def test_category_labels_match_the_shipped_construct_table():
-    from prioritizer.domain import CATEGORY_LABELS
-
     constructs = pd.read_csv(SAMPLE_DATA_DIR / "constructs.csv")
     shipped = dict(constructs[["category_id", "category_label"]].drop_duplicates().itertuples(index=False))
     assert shipped == CATEGORY_LABELS
@@ -260,3 +259,113 @@ def test_income_group_is_optional(tmp_path):
     shipped = load_dataset()
     assert shipped.partners.at["JPN", "income_group"] == "HIC"
     assert shipped.partners.at["JPN", "income_group_year"] >= 2020
+
+
+# --------------------------------------------------------------------------- profile messages (locked)
+
+def _profile_data(edit) -> dict:
+    data = yaml.safe_load(BASE_PROFILE)
+    edit(data)
+    return data
+
+
+def _set(section: str | None, **values):
+    def edit(data: dict) -> None:
+        (data[section] if section else data).update(values)
+    return edit
+
+
+def _zero_category_weights(data: dict) -> None:
+    data["categories"] = dict.fromkeys(data["categories"], 0)
+
+
+@pytest.mark.parametrize(("edit", "expected"), [
+    (_set(None, category_weights={"governance": 1}),
+     "key 'category_weights': unknown key (expected: categories, constructs, indicators, method, name, purpose)"),
+    (lambda d: d.update(category_weights=d.pop("categories")),
+     "key 'category_weights': unknown key (expected: categories, constructs, indicators, method, name, purpose)"),
+    (lambda d: d.pop("name"), "key 'name': required key is missing"),
+    (_set(None, purpose=""), "key 'purpose': required key is missing"),
+    (_set(None, categories=None), "key 'categories': required key is missing"),
+    (_set(None, categories=[1, 2]), "key 'categories': must be a mapping of id: weight"),
+    (_set("categories", economy=1), "key 'categories.economy': unknown id (expected one of: absorptive_capacity, "
+     "democracy_rights, governance, shared_interests, stability, us_engagement)"),
+    (_set("categories", governance="high"), "key 'categories.governance': weight must be a number (got 'high')"),
+    (_set("categories", governance=True), "key 'categories.governance': weight must be a number (got True)"),
+    (_set("categories", governance=float("inf")), "key 'categories.governance': weight must be finite"),
+    (_set("categories", governance=-0.25), "key 'categories.governance': weight cannot be negative (got -0.25)"),
+    (_set("categories", governance=2e6), "key 'categories.governance': weight must be at most 1e+06 (got 2e+06); "
+     "weights are relative, so scale them all down"),
+    (lambda d: d["categories"].pop("stability"),
+     "key 'categories.stability': category has no weight; give 0 to leave it out"),
+    (_zero_category_weights, "key 'categories': all category weights are zero; give at least one a positive weight"),
+    (_set("constructs", effectiveness=0, rule_of_law=0),
+     "key 'constructs': category 'governance' has weight 0.25 but all its constructs weigh 0"),
+    (_set("constructs", wealth=1), "key 'constructs.wealth': unknown id (expected one of: alignment, "),
+    (_set("constructs", fragility=-1), "key 'constructs.fragility': weight cannot be negative (got -1)"),
+    (_set(None, indicators={"gdp": 1}), "key 'indicators.gdp': unknown id (expected one of: fh_total_reversed, "),
+    (_set(None, indicators={"wgi_gov_effectiveness": 0}),
+     "key 'indicators': construct 'effectiveness' has weight 1 but all its indicators weigh 0"),
+    (_set(None, method=[1]), "key 'method': must be a mapping"),
+    (_set("method", speed=1), "key 'method.speed': unknown "),
+    (_set("method", normalisation="softmax"), "key 'method.normalisation': must be one of "),
+    (_set("method", aggregation="median"), "key 'method.aggregation': must be one of "),
+    (_set("method", missing="drop"), "key 'method.missing': must be one of "),
+    (_set("method", knn_neighbours=0), "key 'method.knn_neighbours': must be a whole number ≥ 1"),
+    (_set("method", knn_neighbours=2.5), "key 'method.knn_neighbours': must be a whole number"),
+    (_set("method", coverage_threshold=1.5), "key 'method.coverage_threshold': must be a share between 0 and 1"),
+    (_set("method", coverage_threshold="high"), "key 'method.coverage_threshold': must be "),
+    (_set("method", winsorise=0.5),
+     "key 'method.winsorise': must be empty or a tail share in [0, 0.5), e.g. 0.05"),
+])
+def test_profile_errors_name_file_and_key(edit, expected):
+    dictionary, _ = load_dictionary()
+    with pytest.raises(InputError) as err:
+        parse_profile(_profile_data(edit), dictionary, "weights/bad.yaml")
+    assert str(err.value).startswith("file 'bad.yaml', " + expected), str(err.value)
+
+
+def test_profile_that_is_not_a_mapping_says_what_a_profile_holds():
+    dictionary, _ = load_dictionary()
+    with pytest.raises(InputError) as err:
+        parse_profile(["governance"], dictionary, "bad.yaml")
+    assert str(err.value) == ("file 'bad.yaml': a weight profile must be a YAML mapping "
+                              "(name, purpose, method, categories, …)")
+
+
+def test_profile_defaults_and_lenient_names():
+    dictionary, _ = load_dictionary()
+    profile = parse_profile(_profile_data(_set(None, name=2025, method=None)), dictionary, "p.yaml")
+    assert profile.name == "2025" and profile.normalisation == "minmax" and profile.coverage_threshold == 0.6
+    assert set(profile.construct_weights) == set(dictionary["construct"])
+    assert profile.indicator_weights == dict.fromkeys(dictionary.index, 1.0)
+    assert parse_profile(profile.to_dict(), dictionary, "p.yaml") == profile
+
+
+def test_profile_copies_are_validated():
+    dictionary, _ = load_dictionary()
+    profile = load_profile(WEIGHTS_DIR / "default.yaml", dictionary)
+    heavier = profile.with_category_weights({"governance": 2})
+    assert heavier.category_weights["governance"] == 2.0 and heavier.category_weights["stability"] == 0.15
+    assert profile.category_weights["governance"] == 0.25
+    with pytest.raises(InputError, match=r"key 'categories.governance': weight cannot be negative"):
+        profile.with_category_weights({"governance": -1})
+    with pytest.raises(InputError, match=r"key 'categories.economy': unknown id"):
+        profile.with_category_weights({"economy": 1})
+    with pytest.raises(InputError, match=r"key 'categories': all category weights are zero"):
+        profile.with_category_weights(dict.fromkeys(profile.category_weights, 0))
+    assert profile.with_construct_weights({"fragility": 3}).construct_weights["fragility"] == 3.0
+    with pytest.raises(InputError, match=r"key 'constructs.fragility': weight must be a number"):
+        profile.with_construct_weights({"fragility": "x"})
+    assert profile.with_method(aggregation="geometric").aggregation == "geometric"
+    with pytest.raises(InputError, match=r"key 'method.aggregation'"):
+        profile.with_method(aggregation="median")
+    with pytest.raises(InputError, match=r"key 'method.knn_neighbours'"):
+        profile.with_method(knn_neighbours=0)
+
+
+def test_renamed_profile_key_from_the_cli(tmp_path, capsys):
+    path = _profile(tmp_path, BASE_PROFILE.replace("\ncategories:", "\ncategory_weights:"))
+    assert_clear_error(*run_cli(["score", "--weights", str(path)], capsys)[::2], "file 'profile.yaml'",
+                       "key 'category_weights': unknown key (expected: categories, constructs, indicators, method, "
+                       "name, purpose)")

@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from prioritizer import match
-from prioritizer.config import MatchingSettings, load_matching_settings
 from prioritizer.errors import InputError
 from prioritizer.pipeline import run_scoring
+from prioritizer.scoring import match
+from prioritizer.scoring.settings import MatchingSettings, load_matching_settings
 
 SETTINGS = MatchingSettings(priority_threshold=4, propensity_threshold=50, high_cost_ratio=2.0,
                             under_resourced_ratio=0.5, min_funding_share=0.0)
@@ -78,3 +78,48 @@ def test_matching_settings_validation(tmp_path):
     path.write_text("propensity_cutoff: 50\n", encoding="utf-8")
     with pytest.raises(InputError, match="key 'propensity_cutoff'"):
         load_matching_settings(path)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("priority_threshold: 9", "key 'priority_threshold': must be between 1 and 5"),
+    ("propensity_cutoff: 50", "key 'propensity_cutoff': unknown key (expected: high_cost_ratio, min_funding_share, "
+     "name, peers, priority_threshold, propensity_threshold, purpose, under_resourced_ratio)"),
+    ("propensity_threshold: 101", "key 'propensity_threshold': must be a score 0–100 or 'median'"),
+    ("propensity_threshold: mean", "key 'propensity_threshold': must be a score 0–100 or 'median'"),
+    ("high_cost_ratio: -1", "key 'high_cost_ratio': cannot be negative"),
+    ("under_resourced_ratio: -1", "key 'under_resourced_ratio': cannot be negative"),
+    ("peers: 0", "key 'peers': must be a whole number ≥ 1"),
+    ("peers: 2.5", "key 'peers': must be a whole number"),
+    ("- priority_threshold", "matching settings must be a YAML mapping"),
+    # once a TypeError (exit 70): text where a number belongs
+    ("high_cost_ratio: two", "key 'high_cost_ratio': must be a number (got 'two')"),
+    ("min_funding_share: x", "key 'min_funding_share': must be a number (got 'x')"),
+    ("priority_threshold: true", "key 'priority_threshold': must be a number (got True)"),
+])
+def test_matching_settings_errors_name_file_and_key(tmp_path, text, expected):
+    path = tmp_path / "matching.yaml"
+    path.write_text(text + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        load_matching_settings(path)
+    message = str(err.value)
+    assert message.startswith("file 'matching.yaml'") and expected in message, message
+
+
+def test_matching_settings_defaults_median_and_shipped_file(tmp_path):
+    path = tmp_path / "matching.yaml"
+    path.write_text("name: x\npurpose: y\npropensity_threshold: median\npeers: 3\n", encoding="utf-8")
+    settings = load_matching_settings(path)
+    assert settings.propensity_threshold == "median" and settings.peers == 3
+    assert settings.high_cost_ratio == MatchingSettings().high_cost_ratio
+    assert settings.source == str(path)
+    shipped = load_matching_settings()
+    assert shipped.priority_threshold == 4 and shipped.propensity_threshold == 50
+    assert SETTINGS.min_funding_share == 0.0
+
+
+def test_run_scoring_reports_a_bad_matching_file(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("high_cost_ratio: two\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        run_scoring(matching=path)
+    assert str(err.value) == "file 'bad.yaml', key 'high_cost_ratio': must be a number (got 'two')"

@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook
 
-from prioritizer import cells, load
+from prioritizer import cells
+from prioritizer.data import reading
 from prioritizer.paths import SAMPLE_DATA_DIR
 from prioritizer.pipeline import run_scoring
 
@@ -29,7 +30,7 @@ def _column(values: list, dtype: str) -> pd.Series:
 
 
 def test_read_csv_text_dtype_is_what_pandas_gives():
-    frame = load.read_table(b"partner_id,name\nNOR,Norway\n", "p.csv")
+    frame = reading.read_table(b"partner_id,name\nNOR,Norway\n", "p.csv")
     assert pd.api.types.is_string_dtype(frame["partner_id"])
     if int(pd.__version__.split(".")[0]) >= 3:
         assert frame["partner_id"].dtype != object, "pandas 3 reads text as str: the case this file guards"
@@ -37,7 +38,7 @@ def test_read_csv_text_dtype_is_what_pandas_gives():
 
 def test_uploaded_csv_cells_are_trimmed():
     data = b"partner_id,name,priority\n NOR ,  Norway ,3\nSWE\t, Sweden,4 \n"
-    frame = load.read_table(data, "upload.csv")
+    frame = reading.read_table(data, "upload.csv")
     assert frame["partner_id"].tolist() == ["NOR", "SWE"]
     assert frame["name"].tolist() == ["Norway", "Sweden"]
     assert frame["priority"].tolist() == ["3", "4"]
@@ -50,7 +51,7 @@ def test_uploaded_xlsx_cells_are_trimmed(tmp_path):
     ws.append(["  NOR ", " Norway"])
     path = tmp_path / "upload.xlsx"
     wb.save(path)
-    frame = load.read_table(path.read_bytes(), "upload.xlsx")
+    frame = reading.read_table(path.read_bytes(), "upload.xlsx")
     assert frame["partner_id"].tolist() == ["NOR"]
     assert frame["name"].tolist() == ["Norway"]
 
@@ -77,6 +78,6 @@ def test_neutralise_frame_sees_every_text_dtype(dtype):
 @pytest.mark.parametrize("dtype", TEXT_DTYPES)
 def test_upload_trimming_sees_every_text_dtype(dtype):
     frame = pd.DataFrame({"partner_id": _column([" NOR ", "SWE "], dtype), "n": [1, 2]})
-    out = load._clean_header(frame, "t.csv")
+    out = reading.clean_header(frame, "t.csv")
     assert out["partner_id"].tolist() == ["NOR", "SWE"]
     assert out["n"].tolist() == [1, 2]

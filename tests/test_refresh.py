@@ -9,7 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from prioritizer import domain, refresh
+from prioritizer import domain
+from prioritizer.data import refresh, refresh_priority, refresh_sources
+from prioritizer.data import refresh_funding as rf
+from prioritizer.data.dictionary import DICTIONARY_COLUMNS
+from prioritizer.data.partners import BASE_COLUMNS, OPTIONAL_BASE_COLUMNS
+from prioritizer.errors import InputError
 from prioritizer.paths import PANELS_DIR, SAMPLE_DATA_DIR
 
 OUTPUTS = ["partners.csv", "indicators.csv", "priority_proxy.csv", "priority_neutral.csv", "funding_baseline.csv"]
@@ -48,7 +53,7 @@ def test_refresh_keeps_existing_dictionary_text(tmp_path):
 
 
 def test_constructs_match_builtin():
-    pd.testing.assert_frame_equal(pd.read_csv(SAMPLE_DATA_DIR / "constructs.csv"), refresh.build_constructs())
+    pd.testing.assert_frame_equal(pd.read_csv(SAMPLE_DATA_DIR / "constructs.csv"), refresh_sources.build_constructs())
 
 
 def test_partner_universe(partners):
@@ -64,13 +69,13 @@ def test_partner_universe(partners):
 
 def test_column_layout(partners, dictionary):
     assert list(partners.columns) == refresh.partner_columns(dictionary["indicator_id"])
-    assert list(partners.columns[:6]) == refresh.BASE_COLUMNS
-    assert list(dictionary.columns) == refresh.DICTIONARY_COLUMNS
+    assert list(partners.columns[:6]) == list(BASE_COLUMNS)
+    assert list(dictionary.columns) == list(DICTIONARY_COLUMNS)
 
 
 def test_every_indicator_in_dictionary_and_covered(partners, dictionary):
     constructs = pd.read_csv(SAMPLE_DATA_DIR / "constructs.csv")
-    assert set(dictionary["indicator_id"]) == set(refresh.INDICATOR_IDS)
+    assert set(dictionary["indicator_id"]) == set(refresh_sources.INDICATOR_IDS)
     assert set(dictionary["construct"]) <= set(constructs["construct_id"])
     assert set(dictionary["direction"]) <= {1, -1}
     assert set(dictionary["transform"]) <= {"none", "log", "log1p"}
@@ -85,8 +90,8 @@ def test_years_present_exactly_where_values_present(partners, dictionary):
         has_value = partners[ind].notna()
         has_year = partners[f"{ind}_year"].notna()
         assert (has_value == has_year).all(), ind
-        assert (partners.loc[has_year, f"{ind}_year"] >= refresh.MIN_YEAR).all(), ind
-    for ind in refresh.SE_INDICATORS:
+        assert (partners.loc[has_year, f"{ind}_year"] >= refresh_sources.MIN_YEAR).all(), ind
+    for ind in refresh_sources.SE_INDICATORS:
         assert (partners[f"{ind}_se"].notna() == partners[ind].notna()).all(), ind
 
 
@@ -113,7 +118,7 @@ def _panel(name: str) -> pd.DataFrame:
 
 def test_spot_check_wgi_against_panel(partners):
     p = partners.set_index("partner_id")
-    wgi = _panel(refresh.F_WGI)
+    wgi = _panel(refresh_sources.F_WGI)
     row = wgi[(wgi["iso3"] == "DEU") & (wgi["year"] == 2023) & (wgi["indicator"] == "rl")].iloc[0]
     assert p.at["DEU", "wgi_rule_of_law"] == pytest.approx(row["estimate"])
     assert p.at["DEU", "wgi_rule_of_law_se"] == pytest.approx(row["stddev"])
@@ -125,20 +130,20 @@ def test_spot_check_wgi_against_panel(partners):
 
 def test_spot_check_other_panels(partners):
     p = partners.set_index("partner_id")
-    vdem = _panel(refresh.F_VDEM)
+    vdem = _panel(refresh_sources.F_VDEM)
     v = vdem[(vdem["iso3"] == "IND") & (vdem["year"] == 2024)].iloc[0]
     assert p.at["IND", "vdem_libdem"] == pytest.approx(v["v2x_libdem"])
-    fsi = _panel(refresh.F_FSI).set_index("iso3")
+    fsi = _panel(refresh_sources.F_FSI).set_index("iso3")
     assert p.at["SOM", "fsi_c1_security_apparatus"] == pytest.approx(fsi.at["SOM", "fsi_c1_security_apparatus"])
-    sipri = _panel(refresh.F_SIPRI)
+    sipri = _panel(refresh_sources.F_SIPRI)
     s = sipri[(sipri["iso3"] == "POL") & (sipri["year"] == 2023)].iloc[0]
     assert p.at["POL", "sipri_milex_pct_gdp"] == pytest.approx(100 * s["milex_share_gdp"])
     # Freedom House: Cyprus is the Republic of Cyprus row, not Northern Cyprus.
-    fh = _panel(refresh.F_FH)
+    fh = _panel(refresh_sources.F_FH)
     cyp = fh[(fh["fh_country"] == "Cyprus") & (fh["year"] == 2024)].iloc[0]
     assert p.at["CYP", "fh_total_reversed"] == cyp["fh_total_reversed"] == 14 - (cyp["pr"] + cyp["cl"])
     # UN voting distance is 0-based absolute difference to the US in the same year.
-    unga = _panel(refresh.F_UNGA).set_index(["iso3", "year"])
+    unga = _panel(refresh_sources.F_UNGA).set_index(["iso3", "year"])
     expected = abs(unga.at[("FRA", 2023), "idealpointall"] - unga.at[("USA", 2023), "idealpointall"])
     assert p.at["FRA", "unga_distance_to_us"] == pytest.approx(expected)
     # formal ties from the curated facts: NATO (incl. Finland 2023, Sweden 2024) = 2, MNNA = 1, embargo = 0
@@ -156,7 +161,7 @@ def test_ucdp_zero_when_absent(partners):
 
 
 def test_fmf_negative_years_clipped():
-    ds = _panel(refresh.F_DSCA).dropna(subset=["iso3"]).set_index("iso3")
+    ds = _panel(refresh_sources.F_DSCA).dropna(subset=["iso3"]).set_index("iso3")
     cols = [f"fmf_fy{y}" for y in range(2020, 2025)]
     assert (ds[cols] < 0).any(axis=None), "the panel has negative FMF adjustments to test against"
     expected = ds[cols].fillna(0).clip(lower=0).mean(axis=1) / 1e6  # blank cells = no sales
@@ -229,8 +234,6 @@ def test_funding_baseline(partners):
 
 
 def test_security_share_and_split_are_data_with_basis(tmp_path):
-    from prioritizer import refresh_funding as rf
-    from prioritizer.errors import InputError
 
     shares = rf.read_security_shares(SAMPLE_DATA_DIR / rf.SHARE_FILE)
     assert shares["basis"].str.len().gt(10).all()
@@ -243,13 +246,13 @@ def test_security_share_and_split_are_data_with_basis(tmp_path):
 
 
 def test_income_group_column(partners):
-    assert list(partners.columns[6:8]) == refresh.OPTIONAL_BASE_COLUMNS
+    assert list(partners.columns[6:8]) == list(OPTIONAL_BASE_COLUMNS)
     groups = partners["income_group"].dropna()
     assert set(groups) <= {"HIC", "UMC", "LMC", "LIC"} and len(groups) >= 185
     p = partners.set_index("partner_id")
     assert p.at["JPN", "income_group"] == "HIC" and pd.isna(p.at["VAT", "income_group"])
     assert (partners["income_group"].notna() == partners["income_group_year"].notna()).all()
-    aid = _panel(refresh.F_AID)
+    aid = _panel(refresh_sources.F_AID)
     ken = aid[aid["country_code"] == "KEN"].dropna(subset=["income_group_acronym"])
     ken = ken[pd.to_numeric(ken["fiscal_year"], errors="coerce").notna()]
     last = ken.loc[pd.to_numeric(ken["fiscal_year"]).idxmax()]
@@ -258,8 +261,9 @@ def test_income_group_column(partners):
 
 
 def test_no_shared_paths_in_runtime_code():
-    src = Path(refresh.__file__).read_text()
-    assert "shared" not in src.replace("shared_interests", "")
+    for module in (refresh, refresh_sources, rf, refresh_priority):
+        src = Path(module.__file__).read_text()
+        assert "shared" not in src.replace("shared_interests", ""), module.__name__
 
 
 def test_world_map_has_iso3():

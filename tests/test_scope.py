@@ -10,13 +10,13 @@ from openpyxl import load_workbook
 
 from prioritizer import allocate as alloc
 from prioritizer import columns
-from prioritizer import scope as sc
 from prioritizer.cli import main
-from prioritizer.config import load_matching_settings, load_profile
+from prioritizer.data.dataset import load_dataset
 from prioritizer.errors import InputError
-from prioritizer.load import load_dataset
 from prioritizer.paths import DEFAULT_PROFILE, SAMPLE_DATA_DIR
 from prioritizer.pipeline import score_and_match
+from prioritizer.scoring import scope as sc
+from prioritizer.scoring.settings import load_matching_settings, load_profile
 
 PARTNERS = SAMPLE_DATA_DIR / "partners.csv"
 

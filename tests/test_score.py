@@ -8,9 +8,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from prioritizer.config import parse_profile
-from prioritizer.normalise import Normaliser
-from prioritizer.score import combine, propensity_for_weights, score
+from prioritizer.data.dataset import load_dataset
+from prioritizer.paths import WEIGHTS_DIR
+from prioritizer.scoring.normalise import Normaliser, apply_transforms
+from prioritizer.scoring.score import combine, propensity_for_weights, redundant_pairs, score
+from prioritizer.scoring.settings import load_profile, parse_profile
 from tests.conftest import TINY_DICTIONARY, make_dataset, tiny_profile
 
 
@@ -189,8 +191,6 @@ def test_row_order_changes_nothing(i1, i2, i3, method, agg, rnd):
 def test_score_depends_only_on_own_values_and_bounds(i1, i2, i3, method):
     """Scoring a partner alone through already-fitted bounds gives the same normalised values."""
     ds = _dataset(i1, i2, i3)
-    from prioritizer.normalise import apply_transforms
-
     oriented = apply_transforms(ds.raw, ds.dictionary).to_numpy()
     fitted = Normaliser(method).fit(oriented)
     whole = fitted.transform(oriented)
@@ -211,11 +211,6 @@ def test_low_coverage_partner_is_unranked_and_logged():
 
 
 def test_sample_index_has_no_cross_category_redundancy_and_no_aid_levels():
-    from prioritizer.config import load_profile
-    from prioritizer.load import load_dataset
-    from prioritizer.paths import WEIGHTS_DIR
-    from prioritizer.score import redundant_pairs
-
     ds = load_dataset()
     result = score(ds, load_profile(WEIGHTS_DIR / "default.yaml", ds.dictionary))
     pairs = redundant_pairs(result.normalised, ds.dictionary)
