@@ -1,0 +1,109 @@
+"""Allocation: the optimizer's recommended budget by command, mechanism and partner, and the frontier.
+
+With a command filter the tiles total the shown partners, as the charts and tables do; the budget tile
+stays the whole run's budget."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from prioritizer import charts
+from prioritizer import views as V
+from ui import layout, panels, runs
+
+VIEW = "allocation"
+
+
+def filter_label(filters: dict[str, list[str]]) -> str:
+    """'' without a filter, else a short name of what is shown ('EUCOM', 'EUCOM, INDOPACOM', 'filtered')."""
+    commands = list(filters.get("commands") or [])
+    if filters.get("regions") or filters.get("types"):
+        return "filtered"
+    return ", ".join(commands) if len(commands) <= 2 else layout.plural(len(commands), "command")
+
+
+def tiles(res: Any, partners: Any, shown_label: str) -> None:
+    """Budget, allocated, baseline, total benefit and the budget's marginal value; the money and benefit
+    tiles total ``partners`` (the shown ones)."""
+    suffix = f" · {shown_label}" if shown_label else ""
+    m = st.columns(5)
+    m[0].metric("Budget", V.money(res.budget_usd_m, signed=False), help="the whole run's budget (US$ M per year)")
+    allocated = res.budget_usd_m - res.unspent_usd_m if not shown_label else partners["allocation_usd_m"].sum()
+    m[1].metric("Allocated" + suffix, V.money(allocated, signed=False))
+    m[2].metric("Baseline" + suffix, V.money(partners["baseline_usd_m"].sum(), signed=False))
+    benefit = res.total_benefit if not shown_label else float(partners["benefit"].sum())
+    m[3].metric("Total benefit" + suffix, f"{benefit:,.1f}", help=layout.glossary("benefit"))
+    m[4].metric("Benefit of +$1M budget", f"{res.budget_dual:.3f}",
+                help=f"dual value of the whole budget; solver {res.solver}. {layout.glossary('benefit')}")
+
+
+def warnings(res: Any) -> None:
+    if not res.meets_statute:
+        st.error("The budget is below the sum of the locks (statutory earmarks / MOUs): they are scaled pro "
+                 "rata — this allocation does NOT meet the statute.")
+    n = len(res.relaxations)
+    if n:
+        lines = [f"- {t}" for t in res.relaxations["text"].head(8)]
+        more = f"\n- … and {n - 8} more (Relaxations in the export)" if n > 8 else ""
+        st.warning(f"{layout.plural(n, 'limit')} relaxed to give an answer:\n" + "\n".join(lines) + more)
+
+
+def render(ctx: dict[str, Any]) -> None:
+    scen = ctx["scenario"]
+    settings = runs.allocation_settings()
+    c1, c2, c3 = st.columns([1.2, 1.6, 4])
+    with c1:
+        panels.run_button("allocation", "Run optimizer", "run_allocation", ctx)
+    with c2:
+        panels.run_button("frontier", "Compute efficient frontier", "run_frontier", ctx, primary=False,
+                          icon=":material/show_chart:")
+    c3.caption(f"Budget: {V.money(ctx['budget'], signed=False)} per year "
+               f"({'settings default' if scen['budget_usd_m'] is None else 'sidebar'}); "
+               f"settings: {settings.name}. The optimizer runs only when you press the button.")
+    out = panels.show_state("allocation", ctx)
+    if out is None:
+        if runs.run_state("allocation", ctx) is None:
+            st.info("Press **Run optimizer** to allocate the budget for this scenario.")
+        panels.frontier_section(ctx)
+        return
+    res = out["result"]
+    warnings(res)
+    partners = V.filter_scores(res.partners, scen["filters"])
+    shown_label = filter_label(scen["filters"]) if len(partners) != len(res.partners) else ""
+    tiles(res, partners, shown_label)
+    if shown_label:
+        st.markdown(f'<div class="pp-small">Tiles, charts and tables: {layout.plural(len(partners), "partner")} '
+                    f'shown ({shown_label}) of {len(res.partners)} in the run.</div>', unsafe_allow_html=True)
+    labels = {mm.id: mm.label for mm in settings.mechanisms}
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**By command** (baseline vs recommended)")
+        layout.show_chart(charts.allocation_by_command(partners), scen, "Allocation by command", "alloc_command")
+    with right:
+        st.markdown("**By mechanism**")
+        mech = V.mechanism_long(res.mechanisms[res.mechanisms["partner_id"].isin(partners.index)], res.partners,
+                                labels)
+        layout.show_chart(charts.allocation_by_mechanism(mech), scen, "Allocation by mechanism", "alloc_mechanism")
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Largest changes vs baseline**")
+        layout.show_chart(charts.change_bars(partners, top_n=15), scen, "Change vs baseline (largest movers)",
+                          "alloc_change")
+    with right:
+        panels.frontier_section(ctx)
+    with st.expander("Allocation table, mechanisms and binding constraints", expanded=not scen["presentation"]):
+        st.markdown("**Per partner** (US$ M per year; floor and cap are the partner's limits)")
+        layout.display_table(V.allocation_table(partners), "alloc_table")
+        st.markdown("**By mechanism** (US$ M per year)")
+        shown_mech = res.mechanisms[res.mechanisms["partner_id"].isin(partners.index)]
+        layout.display_table(V.mechanism_summary(shown_mech, labels), "alloc_mech_table")
+        st.markdown("**Binding constraints** (largest marginal value first: the benefit of +$1 M on that limit)")
+        layout.display_table(V.binding_table(res.binding), "alloc_binding")
+        if res.notes or out.get("scope_notes"):
+            st.caption("Notes: " + " · ".join([*out.get("scope_notes", []), *res.notes]))
+
+
+if __name__ == "__main__":
+    layout.run_page(VIEW, render)
