@@ -293,13 +293,11 @@ def robustness_scenario(result: ScoreResult, dataset: Dataset, profile: WeightPr
     return RobustnessRun(mc, tornado, tips, run, list(run.notes) if run is not None else [])
 
 
-def run_robustness(module: Any, result: ScoreResult, dataset: Dataset, profile: WeightProfile,
+def run_robustness(result: ScoreResult, dataset: Dataset, profile: WeightProfile,
                    allocation_settings: alloc.AllocationSettings, budget: float | None) -> dict[str, Any]:
     """The app's robustness run with the bundled settings: {"partners": per-partner robustness, "tornado": long
     tornado frame, "tipping": tipping-point rows for partners with a bullish/bearish call or a tipping point,
-    "log": lines}. ``module`` is the app's optional robustness import (None = not available)."""
-    if module is None:
-        raise InputError("the robustness module is not available in this build")
+    "log": lines}."""
     run = robustness_scenario(result, dataset, profile, rb.load_settings(), allocation_settings, budget)
     tp = run.tipping.partners  # type: ignore[union-attr]  (tipping=True)
     keep = (tp["base_call"].fillna("") != "") | tp["tip_delta"].notna()

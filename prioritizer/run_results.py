@@ -25,7 +25,7 @@ import pandas as pd
 
 from prioritizer.allocate import RELAX_COLUMNS, AllocationResult
 from prioritizer.errors import InputError
-from prioritizer.views import SCORING_KEYS
+from prioritizer.scenario import SCORING_KEYS
 
 PAYLOAD_VERSION = 1
 KINDS = ("allocation", "frontier", "robustness")

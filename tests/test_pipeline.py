@@ -91,11 +91,9 @@ def test_robustness_without_tipping_or_resolves_solves_no_allocation(scored, set
 def test_app_robustness_dict(scored, settings, monkeypatch):
     quick = rb.load_settings().with_changes(draws=60, lp_draws=4)
     monkeypatch.setattr(rb, "load_settings", lambda path=None: quick)
-    out = pipeline.run_robustness(rb, scored.result, scored.dataset, scored.profile, settings, None)
+    out = pipeline.run_robustness(scored.result, scored.dataset, scored.profile, settings, None)
     assert set(out) == {"partners", "tornado", "tipping", "log"}
     assert out["partners"]["p_bullish"].between(0, 1).all()
-    with pytest.raises(InputError, match="not available"):
-        pipeline.run_robustness(None, scored.result, scored.dataset, scored.profile, settings, None)
 
 
 def test_app_scenario_edits_profile_and_scope():

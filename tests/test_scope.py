@@ -343,7 +343,7 @@ def test_app_scope_one_command_scores_allocates_and_travels_in_the_url(tmp_path,
     same = full.set_index("partner_id").loc[top["partner_id"], "propensity"].to_numpy()
     assert top["propensity"].to_numpy() == pytest.approx(same)  # global bounds: scores unchanged
     params = dict(at.query_params)
-    at.sidebar.radio(key="view").set_value("allocation").run()
+    at.switch_page("ui/pages/allocation.py").run()
     at.button(key="run_allocation").click().run()
     assert not at.exception and not [e.value for e in at.error]
     budget = next(m for m in at.metric if m.label == "Budget").value

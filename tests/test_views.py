@@ -476,18 +476,15 @@ def test_column_display_labels_formats_and_percent_scaling():
 
 
 def test_robustness_run_through_the_library(scored):
-    robustness = pytest.importorskip("prioritizer.robustness")
     from prioritizer import allocate
 
     dataset, profile, result = scored
-    out = PL.run_robustness(robustness, result, dataset, profile,
+    out = PL.run_robustness(result, dataset, profile,
                            allocate.load_settings(known_commands=allocate.COMMANDS), None)
     table = VT.robustness_table(out["partners"])
     assert (table["rank_p5"] <= table["rank_p95"]).all()
     assert table["p_bullish"].between(0, 1).all()
     assert len(VT.tornado_for(out["tornado"], "KEN")) == len(result.categories.columns)
-    with pytest.raises(InputError):
-        PL.run_robustness(None, result, dataset, profile, None, None)
 
 
 def test_briefing_pack_has_charts_workbook_and_summary(scored):

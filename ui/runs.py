@@ -14,20 +14,13 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from prioritizer import allocate, bullbear, match
+from prioritizer import allocate, pipeline
 from prioritizer import run_results as RR
 from prioritizer import scope as sc
 from prioritizer import views as V
-from prioritizer.cli import ranked_table
 from prioritizer.config import list_profiles, load_matching_settings, load_profile
 from prioritizer.errors import InfeasibleError, InputError
 from prioritizer.paths import SAMPLE_DATA_DIR
-from prioritizer.pipeline import score_and_match
-
-try:  # robustness is optional in a build; the app works without it
-    from prioritizer import robustness
-except ImportError:  # pragma: no cover - depends on the build
-    robustness = None
 
 ss = st.session_state
 LOG = logging.getLogger("partner_prioritizer.app")
@@ -74,10 +67,8 @@ def base_dataset(priority_basis: str, partners_upload: tuple[str, bytes] | None)
 def _scored(skey: str, _dataset: Any, _profile: Any, _overrides: Any,
             _scope: sc.Scope = sc.ALL) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
     """Score + match + peers + ranked table, cached on the scenario's scoring key only (it includes the scope)."""
-    matching = matching_settings()
-    result = score_and_match(_dataset, _profile, matching, _overrides, scope=_scope)
-    peers = match.peers(result.constructs, k=matching.peers, names=result.scores["name"])
-    return result, peers, ranked_table(result.scores, peers)
+    s = pipeline.score_scenario(_dataset, _profile, matching_settings(), _overrides, _scope)
+    return s.result, s.peers, s.ranked
 
 
 def data_key(scen: dict[str, Any], upload: tuple[str, bytes] | None) -> str:
@@ -89,15 +80,12 @@ def score_scenario(scen: dict[str, Any]) -> dict[str, Any]:
     """result, dataset, skey, profile, peers, ranked, notes, run_keys for a scenario; InputError on bad input."""
     upload = ss.get("uploads", {}).get("partners")
     base = base_dataset(scen["priority_basis"], upload)
-    dataset, notes = V.apply_edits(base, scen)
-    prof = V.build_profile(profiles().get(scen["profile"], profiles()["default"]), scen)
-    overrides = V.checked_overrides(scen, dataset)
-    scope, scope_notes = V.scenario_scope(scen, dataset.partners)
+    p = pipeline.prepare_scenario(base, scen, profiles().get(scen["profile"], profiles()["default"]))
     dkey = data_key(scen, upload)
     skey = V.scoring_key(scen, dkey)
-    result, peers, ranked = _scored(skey, dataset, prof, overrides, scope)
-    return {"result": result, "dataset": dataset, "skey": skey, "profile": prof, "peers": peers, "ranked": ranked,
-            "notes": notes + scope_notes + list(dataset.notes), "scope": scope,
+    result, peers, ranked = _scored(skey, p.dataset, p.profile, p.overrides, p.scope)
+    return {"result": result, "dataset": p.dataset, "skey": skey, "profile": p.profile, "peers": peers,
+            "ranked": ranked, "notes": p.notes, "scope": p.scope,
             "run_keys": {k: RR.inputs_hash(k, scen, dkey, settings_digest()) for k in KINDS}}
 
 
@@ -115,31 +103,25 @@ def default_budget(base: Any, scope_command: str | None) -> float:
 @st.cache_data(show_spinner=False, max_entries=16)
 def run_allocation(rkey: str, _scores: pd.DataFrame, _dataset: Any, budget: float | None) -> dict[str, Any]:
     """Optimizer + bullish/bearish for one scenario (raises InfeasibleError / InputError)."""
-    run = sc.allocation_for_scope(_scores, _dataset, allocation_settings(), budget)
-    result = allocate.allocate(run.inputs, run.settings, run.budget_usd_m)
-    table = bullbear.bullish_bearish(result, run.inputs)
-    return {"result": result, "bullbear": table, "offsets": bullbear.offsets(table, result),
-            "scope_notes": run.notes}
+    r = pipeline.allocate_scenario(_scores, _dataset, allocation_settings(), budget)
+    return {"result": r.result, "bullbear": r.bullbear, "offsets": r.offsets, "scope_notes": r.notes}
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def run_frontier(rkey: str, _scores: pd.DataFrame, _dataset: Any) -> pd.DataFrame:
-    run = sc.allocation_for_scope(_scores, _dataset, allocation_settings())
-    settings = run.settings
-    return allocate.frontier(run.inputs, settings, levels=settings.frontier_levels,
-                             low_pct=settings.frontier_low_pct, high_pct=settings.frontier_high_pct)
+    return pipeline.frontier_scenario(_scores, _dataset, allocation_settings()).table
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def run_robustness(rkey: str, _result: Any, _dataset: Any, _profile: Any, budget: float | None) -> dict[str, Any]:
-    """Monte Carlo over weights, tornado and tipping points, through the robustness module's API."""
-    return V.run_robustness(robustness, _result, _dataset, _profile, allocation_settings(), budget)
+    """Monte Carlo over weights, tornado and tipping points (pipeline.run_robustness)."""
+    return pipeline.run_robustness(_result, _dataset, _profile, allocation_settings(), budget)
 
 
 @st.cache_data(show_spinner=False, max_entries=2)
 def run_backtest() -> dict[str, Any]:
     """The validation back-test on the bundled panels with weights/validation.yaml (same inputs, same table)."""
-    return V.run_backtest()
+    return pipeline.run_backtest()
 
 
 def allocation_for(ctx: dict[str, Any], scen: dict[str, Any] | None = None) -> dict[str, Any]:
