@@ -24,26 +24,27 @@ from __future__ import annotations
 
 import streamlit as st
 
-from prioritizer import columns
-from prioritizer import views as V
+from prioritizer import scenario
 from prioritizer.errors import InputError
+from prioritizer.report.columns import priority_basis_kind
+from prioritizer.report.view_tables import filter_options
 from ui import layout, runs, sidebar, state
 
 ss = st.session_state
-PAGES = {view: st.Page(f"ui/pages/{view}.py", title=label, url_path=view, default=view == V.DEFAULT_VIEW)
-         for view, label in V.VIEWS.items()}
+PAGES = {view: st.Page(f"ui/pages/{view}.py", title=label, url_path=view, default=view == scenario.DEFAULT_VIEW)
+         for view, label in scenario.VIEWS.items()}
 
 
 def view_of(page: st.Page) -> str:
     """The view id of the page ``st.navigation`` chose."""
-    return next((v for v, p in PAGES.items() if p is page or p.url_path == page.url_path), V.DEFAULT_VIEW)
+    return next((v for v, p in PAGES.items() if p is page or p.url_path == page.url_path), scenario.DEFAULT_VIEW)
 
 
 def follow_old_link(view: str) -> None:
     """``?view=<id>`` (links from before the multipage app) opens that page; the other parameters stay."""
     if "view" not in st.query_params:
         return
-    target, msg = V.view_from_param(st.query_params.get("view"))
+    target, msg = scenario.view_from_param(st.query_params.get("view"))
     if msg:
         state.flash("warning", msg)
     rest = {k: v for k, v in st.query_params.to_dict().items() if k != "view"}
@@ -62,7 +63,7 @@ def sidebar_context() -> dict:
         ss["uploads"].pop("partners", None)
         base = runs.base_dataset(ss["priority_basis"], None)
     command = ss.get("scope_command") if ss.get("scope_mode") == "one" else None
-    return {"options": V.filter_options(base.partners), "base": base,
+    return {"options": filter_options(base.partners), "base": base,
             "default_budget": runs.default_budget(base, command)}
 
 
@@ -71,7 +72,7 @@ def scoring_failed(scen: dict, view: str, budget: float, exc: InputError) -> Non
     state.show_messages()
     st.error(f"The scenario cannot be scored — {exc}. Fix the input (e.g. in Edit data) or reset the weights.")
     if st.button("Discard all data edits", key="reset_edits_error"):
-        ss["edits"] = {k: V.default_scenario()[k] for k in state.EDIT_KEYS}
+        ss["edits"] = {k: scenario.default_scenario()[k] for k in state.EDIT_KEYS}
         st.rerun()
     layout.marking_band(scen["marking"], "bottom")
 
@@ -95,13 +96,13 @@ def main() -> None:
     except InputError as exc:
         scoring_failed(scen, view, budget, exc)
         return
-    basis = columns.priority_basis_kind(ctx["result"].scores["priority_basis"])
+    basis = priority_basis_kind(ctx["result"].scores["priority_basis"])
     layout.header_band(scen, view, budget, basis)
     state.show_messages()
     for n in ctx["notes"]:
         st.warning(n)
     if basis in ("proxy", "neutral") and not scen["presentation"] and view != "edit":
-        link = V.share_url(None, "edit", state.encode_scenario_token(scen))
+        link = scenario.share_url(None, "edit", state.encode_scenario_token(scen))
         what = "the public-facts proxy" if basis == "proxy" else "the neutral default (all 3)"
         st.info(f"Priorities are {what}, not a planner's judgment. [Set real priorities in Edit data]({link}).",
                 icon=":material/edit_note:")

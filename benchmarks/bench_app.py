@@ -42,12 +42,12 @@ def ms(values: list[float]) -> str:
 def bench_latency(reps: int) -> None:
     from streamlit.testing.v1 import AppTest
 
-    from prioritizer import match
-    from prioritizer import views as V
-    from prioritizer.config import load_matching_settings, load_profile
-    from prioritizer.load import load_dataset
+    from prioritizer import scenario
+    from prioritizer.data.dataset import load_dataset
     from prioritizer.paths import DEFAULT_PROFILE
     from prioritizer.pipeline import score_and_match
+    from prioritizer.scoring.match import peers
+    from prioritizer.scoring.settings import load_matching_settings, load_profile
 
     os.environ.setdefault("PRIORITIZER_SCENARIO_DB", "/tmp/bench_app_scenarios.db")
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
@@ -72,11 +72,11 @@ def bench_latency(reps: int) -> None:
     matching = load_matching_settings()
     lib = []
     for i in range(reps):
-        scen = V.default_scenario(base)
+        scen = scenario.default_scenario(base)
         scen["category_weights"]["governance"] = 30 + i
         t = time.perf_counter()
-        result = score_and_match(dataset, V.build_profile(base, scen), matching)
-        match.peers(result.constructs, k=matching.peers, names=result.scores["name"])
+        result = score_and_match(dataset, scenario.build_profile(base, scen), matching)
+        peers(result.constructs, k=matching.peers, names=result.scores["name"])
         lib.append(time.perf_counter() - t)
 
     print("What-if latency (AppTest, top sheet, 196 partners)")

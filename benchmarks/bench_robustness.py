@@ -34,9 +34,9 @@ import pandas as pd  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from prioritizer import allocate  # noqa: E402
-from prioritizer.config import load_profile  # noqa: E402
-from prioritizer.load import Dataset, load_dataset  # noqa: E402
+from prioritizer.allocation import settings_file as allocation_settings_file
+from prioritizer.allocation.inputs import build_inputs
+from prioritizer.data.dataset import Dataset, load_dataset
 from prioritizer.paths import DEFAULT_PROFILE  # noqa: E402
 from prioritizer.pipeline import run_scoring  # noqa: E402
 from prioritizer.robustness.draws import draw_weights  # noqa: E402
@@ -45,7 +45,8 @@ from prioritizer.robustness.rescore import Rescorer  # noqa: E402
 from prioritizer.robustness.settings import RobustnessSettings, load_settings  # noqa: E402
 from prioritizer.robustness.tipping import tipping_points  # noqa: E402
 from prioritizer.robustness.tornado import tornado  # noqa: E402
-from prioritizer.score import propensity_for_weights, rank_descending, score  # noqa: E402
+from prioritizer.scoring.score import propensity_for_weights, rank_descending, score
+from prioritizer.scoring.settings import load_profile
 
 DRAWS = 10_000
 PARTNERS = 197
@@ -170,8 +171,8 @@ def main() -> None:
 
     # reference figures on the bundled sample: LP re-solves, tornado, tipping points, indicator noise
     dataset, prof, res0 = run_scoring()
-    alloc_settings = allocate.load_settings(known_partners=dataset.partners.index)
-    inputs = allocate.build_inputs(res0.scores, dataset.partners, dataset.funding, alloc_settings)
+    alloc_settings = allocation_settings_file.load_settings(known_partners=dataset.partners.index)
+    inputs = build_inputs(res0.scores, dataset.partners, dataset.funding, alloc_settings)
     rs = load_settings()
     off = rs.with_changes(priority_shift=0, mechanism_effect_range=0.0, curve_scale_range=0.0,
                           aggregation_switch=0.0, core_without_floors=False)

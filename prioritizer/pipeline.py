@@ -15,21 +15,32 @@ from typing import Any
 
 import pandas as pd
 
-from prioritizer import allocate as alloc
-from prioritizer import bullbear, deck, match
-from prioritizer import robustness as rb
-from prioritizer import validate as va
-from prioritizer.allocation_settings import load_settings as load_allocation_settings
-from prioritizer.allocation_value import grant_need
-from prioritizer.charts import ChartMeta
-from prioritizer.config import MatchingSettings, WeightProfile, load_matching_settings, load_profile
+from prioritizer.allocation import bullbear as allocation_bullbear
+from prioritizer.allocation.bullbear import bullish_bearish
+from prioritizer.allocation.frontier import frontier
+from prioritizer.allocation.inputs import AllocationInputs
+from prioritizer.allocation.settings import AllocationSettings
+from prioritizer.allocation.settings_file import load_settings
+from prioritizer.allocation.settings_file import load_settings as load_allocation_settings
+from prioritizer.allocation.solve import AllocationResult, allocate
+from prioritizer.allocation.value import grant_need
+from prioritizer.charts.style import ChartMeta
+from prioritizer.data.dataset import Dataset, load_dataset
 from prioritizer.data.edits import apply_edits, checked_overrides
+from prioritizer.data.planner_inputs import MAX_FUNDING_USD_M, load_overrides
 from prioritizer.errors import InputError
-from prioritizer.load import MAX_FUNDING_USD_M, Dataset, load_dataset, load_overrides
 from prioritizer.paths import DEFAULT_ALLOCATION_SETTINGS, DEFAULT_MATCHING_SETTINGS, DEFAULT_PROFILE, SAMPLE_DATA_DIR
+from prioritizer.report.deck import BriefInputs
 from prioritizer.report.view_tables import backtest_table, ranked_table, tipping_table
+from prioritizer.robustness import settings as robustness_settings
+from prioritizer.robustness.monte_carlo import monte_carlo as robustness_monte_carlo
+from prioritizer.robustness.settings import RobustnessSettings
+from prioritizer.robustness.tipping import TippingPoints, tipping_points
+from prioritizer.robustness.tornado import tornado as robustness_tornado
 from prioritizer.scenario import build_profile, scenario_scope
-from prioritizer.scope import (
+from prioritizer.scoring import match as scoring_match
+from prioritizer.scoring.match import funding_mismatch, propensity_cut, quadrants
+from prioritizer.scoring.scope import (
     ALL,
     Scope,
     ScopedAllocation,
@@ -38,7 +49,10 @@ from prioritizer.scope import (
     restrict_result,
     score_in_scope,
 )
-from prioritizer.score import ScoreResult
+from prioritizer.scoring.score import ScoreResult
+from prioritizer.scoring.settings import MatchingSettings, WeightProfile, load_matching_settings, load_profile
+from prioritizer.validation import settings as validation_settings
+from prioritizer.validation.backtest import backtest
 
 # ------------------------------------------------------------------------------------------------ scoring
 
@@ -76,14 +90,14 @@ def score_and_match(dataset: Dataset, profile: WeightProfile, matching: Matching
     scores["baseline_usd_m"] = dataset.funding["baseline_usd_m"].reindex(scores.index).fillna(0.0)
     if "income_group" in dataset.partners.columns:  # World Bank income group (HIC/UMC/LMC/LIC), optional
         scores["income_group"] = dataset.partners["income_group"].reindex(scores.index)
-    scores["quadrant"] = match.quadrants(scores["propensity"], scores["priority"], matching)
+    scores["quadrant"] = quadrants(scores["propensity"], scores["priority"], matching)
     # need-aware merit: the allocation settings' need and grant rules (weights/allocation.yaml)
     grants = grant_need(dataset.partners, load_allocation_settings())
-    mismatch = match.funding_mismatch(scores["propensity"], scores["priority"], scores["baseline_usd_m"],
+    mismatch = funding_mismatch(scores["propensity"], scores["priority"], scores["baseline_usd_m"],
                                       matching, need=grants["need"], grant_eligible=grants["grant_eligible"])
     for col in mismatch.columns:
         scores[col] = mismatch[col]
-    cut = match.propensity_cut(scores["propensity"], matching)
+    cut = propensity_cut(scores["propensity"], matching)
     result.log = list(log or []) + result.log + [
         f"quadrants: high priority ≥ {matching.priority_threshold:g}, high propensity ≥ {cut:.1f}",
         f"funding mismatch against baseline ({int((scores['funding_flag'] != '').sum())} partners flagged)",
@@ -180,18 +194,19 @@ def score_scenario(dataset: Dataset, profile: WeightProfile, matching: MatchingS
 def with_ranking(result: ScoreResult, matching: MatchingSettings, peers: int | None = None) -> ScoredScenario:
     """A scored result with each partner's ``peers`` nearest peers (default: the matching settings') and the
     ranked table (one row per partner, best first)."""
-    near = match.peers(result.constructs, k=matching.peers if peers is None else peers, names=result.scores["name"])
+    near = scoring_match.peers(result.constructs, k=matching.peers if peers is None else peers,
+                               names=result.scores["name"])
     return ScoredScenario(result, near, ranked_table(result.scores, near))
 
 
 # --------------------------------------------------------------------------------------------- allocation
 
 
-def allocation_settings(path: str | Path | None, dataset: Dataset) -> alloc.AllocationSettings:
+def allocation_settings(path: str | Path | None, dataset: Dataset) -> AllocationSettings:
     """Allocation settings for this data: the bundled file is cut to the partners in the data (its locks on
     other partners dropped, noted); a planner's file naming partners outside the data is an InputError."""
     bundled = path is None or Path(path).resolve() == DEFAULT_ALLOCATION_SETTINGS.resolve()
-    return alloc.load_settings(path, known_partners=None if bundled else dataset.partners.index)
+    return load_settings(path, known_partners=None if bundled else dataset.partners.index)
 
 
 def scope_budget(run: ScopedAllocation, budget_usd_m: float | None) -> float:
@@ -213,9 +228,9 @@ class AllocationRun:
     """A solved allocation for a scope with its bullish/bearish calls (``top`` per command and side), the
     offsets per command, why fewer than ``top`` qualify, and the scope's notes."""
 
-    result: alloc.AllocationResult
-    inputs: alloc.AllocationInputs
-    settings: alloc.AllocationSettings
+    result: AllocationResult
+    inputs: AllocationInputs
+    settings: AllocationSettings
     bullbear: pd.DataFrame
     offsets: pd.DataFrame
     shortfall: pd.DataFrame
@@ -227,15 +242,15 @@ class AllocationRun:
         return {m.id: m.label for m in self.settings.mechanisms}
 
 
-def allocate_scenario(scores: pd.DataFrame, dataset: Dataset, settings: alloc.AllocationSettings,
+def allocate_scenario(scores: pd.DataFrame, dataset: Dataset, settings: AllocationSettings,
                       budget_usd_m: float | None = None, *, solver: str = "auto", top: int = 3) -> AllocationRun:
     """Solve the scope's allocation (the partners in ``scores``; ``budget_usd_m`` None = the settings' rule)
     and list the bullish/bearish partners per command. InfeasibleError when the constraints conflict."""
     run = allocation_for_scope(scores, dataset, settings, budget_usd_m)
-    result = alloc.allocate(run.inputs, run.settings, scope_budget(run, budget_usd_m), solver=solver)
-    table = bullbear.bullish_bearish(result, run.inputs, n=top)
-    return AllocationRun(result, run.inputs, run.settings, table, bullbear.offsets(table, result),
-                         bullbear.shortfall(table, result, top), list(run.notes))
+    result = allocate(run.inputs, run.settings, scope_budget(run, budget_usd_m), solver=solver)
+    table = bullish_bearish(result, run.inputs, n=top)
+    return AllocationRun(result, run.inputs, run.settings, table, allocation_bullbear.offsets(table, result),
+                         allocation_bullbear.shortfall(table, result, top), list(run.notes))
 
 
 @dataclass(frozen=True)
@@ -243,19 +258,19 @@ class FrontierRun:
     """Total benefit per budget level (``allocate.frontier``'s table) for a scope, with its notes."""
 
     table: pd.DataFrame
-    inputs: alloc.AllocationInputs
-    settings: alloc.AllocationSettings
+    inputs: AllocationInputs
+    settings: AllocationSettings
     notes: list[str]
 
 
-def frontier_scenario(scores: pd.DataFrame, dataset: Dataset, settings: alloc.AllocationSettings, *,
+def frontier_scenario(scores: pd.DataFrame, dataset: Dataset, settings: AllocationSettings, *,
                       levels: int | None = None, low_pct: float | None = None,
                       high_pct: float | None = None) -> FrontierRun:
     """The efficient frontier of the scope's allocation; levels and % of the baseline total default to the
     settings' ``frontier`` entries."""
     run = allocation_for_scope(scores, dataset, settings)
     s = run.settings
-    table = alloc.frontier(run.inputs, s, levels=s.frontier_levels if levels is None else levels,
+    table = frontier(run.inputs, s, levels=s.frontier_levels if levels is None else levels,
                            low_pct=s.frontier_low_pct if low_pct is None else low_pct,
                            high_pct=s.frontier_high_pct if high_pct is None else high_pct)
     return FrontierRun(table, run.inputs, s, list(run.notes))
@@ -269,15 +284,15 @@ class RobustnessRun:
     """Monte Carlo over weights (with allocation re-solves when ``lp_draws`` > 0), tornado and tipping points
     (None when skipped); ``allocation`` is the scope's allocation set-up the re-solves used (None if none)."""
 
-    monte_carlo: rb.RobustnessResult
+    monte_carlo: robustness_monte_carlo.RobustnessResult
     tornado: pd.DataFrame
-    tipping: rb.TippingPoints | None
+    tipping: TippingPoints | None
     allocation: ScopedAllocation | None
     notes: list[str]
 
 
 def robustness_scenario(result: ScoreResult, dataset: Dataset, profile: WeightProfile,
-                        settings: rb.RobustnessSettings, allocation_settings: alloc.AllocationSettings | None = None,
+                        settings: RobustnessSettings, allocation_settings: AllocationSettings | None = None,
                         budget_usd_m: float | None = None, *, tipping: bool = True) -> RobustnessRun:
     """Robustness of a scored scenario. The allocation (for the bullish/bearish probabilities, the robust core
     and the tipping points) is the scope's own, solved only when ``settings.lp_draws`` > 0 or ``tipping``."""
@@ -286,19 +301,20 @@ def robustness_scenario(result: ScoreResult, dataset: Dataset, profile: WeightPr
     if allocation_settings is not None and (settings.lp_draws > 0 or tipping):
         run = allocation_for_scope(result.scores, dataset, allocation_settings, budget_usd_m)
         inputs, a_settings, budget = run.inputs, run.settings, run.budget_usd_m
-    mc = rb.monte_carlo(result, profile, settings, inputs if settings.lp_draws > 0 else None, a_settings, budget,
-                        dataset=dataset)
-    tips = rb.tipping_points(result, profile, inputs, a_settings, budget, settings) if tipping else None
-    tornado = rb.tornado(result, profile, settings.tornado_swing, settings.tornado_points)
+    mc = robustness_monte_carlo.monte_carlo(result, profile, settings, inputs if settings.lp_draws > 0 else None,
+                                            a_settings, budget, dataset=dataset)
+    tips = tipping_points(result, profile, inputs, a_settings, budget, settings) if tipping else None
+    tornado = robustness_tornado.tornado(result, profile, settings.tornado_swing, settings.tornado_points)
     return RobustnessRun(mc, tornado, tips, run, list(run.notes) if run is not None else [])
 
 
 def run_robustness(result: ScoreResult, dataset: Dataset, profile: WeightProfile,
-                   allocation_settings: alloc.AllocationSettings, budget: float | None) -> dict[str, Any]:
+                   allocation_settings: AllocationSettings, budget: float | None) -> dict[str, Any]:
     """The app's robustness run with the bundled settings: {"partners": per-partner robustness, "tornado": long
     tornado frame, "tipping": tipping-point rows for partners with a bullish/bearish call or a tipping point,
     "log": lines}."""
-    run = robustness_scenario(result, dataset, profile, rb.load_settings(), allocation_settings, budget)
+    run = robustness_scenario(result, dataset, profile, robustness_settings.load_settings(), allocation_settings,
+                              budget)
     tp = run.tipping.partners  # type: ignore[union-attr]  (tipping=True)
     keep = (tp["base_call"].fillna("") != "") | tp["tip_delta"].notna()
     return {"partners": run.monte_carlo.partners, "tornado": run.tornado, "tipping": tipping_table(tp[keep]),
@@ -318,7 +334,7 @@ class _ScopedAllocation:
         return getattr(self._res, name)
 
 
-def brief_for_commands(b: deck.BriefInputs, commands: Sequence[str] | None) -> deck.BriefInputs:
+def brief_for_commands(b: BriefInputs, commands: Sequence[str] | None) -> BriefInputs:
     """The same brief limited to some commands (None or empty = all)."""
     if not commands:
         return b
@@ -343,12 +359,12 @@ def brief_for_commands(b: deck.BriefInputs, commands: Sequence[str] | None) -> d
 class BriefRun:
     """What the deck shows (``deck.build_deck(run.brief)``) and the scope's notes."""
 
-    brief: deck.BriefInputs
+    brief: BriefInputs
     notes: list[str]
 
 
 def brief_scenario(dataset: Dataset, profile: WeightProfile, result: ScoreResult, meta: ChartMeta, *,
-                   settings: alloc.AllocationSettings | None = None, budget_usd_m: float | None = None,
+                   settings: AllocationSettings | None = None, budget_usd_m: float | None = None,
                    robustness_partners: pd.DataFrame | None = None, matching: MatchingSettings | None = None,
                    commands: Sequence[str] | None = None, draws: int = 0) -> BriefRun:
     """Solve the allocation for a scored scenario and collect what the deck shows.
@@ -361,8 +377,8 @@ def brief_scenario(dataset: Dataset, profile: WeightProfile, result: ScoreResult
     """
     matching = matching or load_matching_settings()
     scores = result.scores
-    b = deck.BriefInputs(scores=scores, meta=meta, priority_threshold=matching.priority_threshold,
-                         propensity_cut=match.propensity_cut(scores["propensity"], matching),
+    b = BriefInputs(scores=scores, meta=meta, priority_threshold=matching.priority_threshold,
+                         propensity_cut=propensity_cut(scores["propensity"], matching),
                          budget_usd_m=budget_usd_m, weights=dict(profile.category_weights),
                          profile_name=profile.name, dictionary=dataset.dictionary,
                          coverage_threshold=profile.coverage_threshold, log=list(result.log),
@@ -371,22 +387,22 @@ def brief_scenario(dataset: Dataset, profile: WeightProfile, result: ScoreResult
     if settings is not None:
         run = allocation_for_scope(scores, dataset, settings, budget_usd_m)
         notes = list(run.notes)
-        res = alloc.allocate(run.inputs, run.settings, run.budget_usd_m)
-        table = bullbear.bullish_bearish(res, run.inputs)
-        b.allocation, b.bullbear, b.offsets = res, table, bullbear.offsets(table, res)
+        res = allocate(run.inputs, run.settings, run.budget_usd_m)
+        table = bullish_bearish(res, run.inputs)
+        b.allocation, b.bullbear, b.offsets = res, table, allocation_bullbear.offsets(table, res)
         b.budget_usd_m = res.budget_usd_m
         b.mechanisms = {m.id: m.label for m in settings.mechanisms}
         if draws and robustness_partners is None:  # after the allocation: its solver set-up keeps HiGHS quiet
-            rs = rb.load_settings().with_changes(draws=draws, lp_draws=min(50, draws))
-            b.robustness = rb.monte_carlo(result, profile, rs, run.inputs, run.settings, run.budget_usd_m,
-                                          dataset=dataset).partners
+            rs = robustness_settings.load_settings().with_changes(draws=draws, lp_draws=min(50, draws))
+            b.robustness = robustness_monte_carlo.monte_carlo(result, profile, rs, run.inputs, run.settings,
+                                                              run.budget_usd_m, dataset=dataset).partners
     return BriefRun(brief_for_commands(b, commands), notes)
 
 
 def brief_inputs(dataset: Dataset, profile: WeightProfile, result: ScoreResult, meta: ChartMeta, *,
-                 settings: alloc.AllocationSettings | None = None, budget_usd_m: float | None = None,
+                 settings: AllocationSettings | None = None, budget_usd_m: float | None = None,
                  robustness_partners: pd.DataFrame | None = None, matching: MatchingSettings | None = None,
-                 commands: Sequence[str] | None = None) -> deck.BriefInputs:
+                 commands: Sequence[str] | None = None) -> BriefInputs:
     """The deck's inputs for a scored scenario: :func:`brief_scenario` without robustness draws or notes."""
     return brief_scenario(dataset, profile, result, meta, settings=settings, budget_usd_m=budget_usd_m,
                           robustness_partners=robustness_partners, matching=matching, commands=commands).brief
@@ -397,6 +413,6 @@ def brief_inputs(dataset: Dataset, profile: WeightProfile, result: ScoreResult, 
 
 def run_backtest(settings_path: str | Path | None = None) -> dict[str, Any]:
     """Run ``prioritizer.validate.backtest`` on the bundled panels: {"table", "display", "caveats", "log"}."""
-    result = va.backtest(va.load_settings(settings_path))
+    result = backtest(validation_settings.load_settings(settings_path))
     return {"table": result.table, "display": backtest_table(result.table), "caveats": list(result.caveats),
             "log": result.log}

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from prioritizer.allocate import RELAX_COLUMNS, AllocationResult
+from prioritizer.allocation.solve import RELAX_COLUMNS, AllocationResult
 from prioritizer.errors import InputError
 from prioritizer.scenario import SCORING_KEYS
 

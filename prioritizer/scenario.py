@@ -24,13 +24,14 @@ from typing import Any
 
 import pandas as pd
 
-from prioritizer.config import WeightProfile
+from prioritizer.data.partners import NON_STATE_ID
+from prioritizer.data.planner_inputs import MAX_FUNDING_USD_M
 from prioritizer.domain import COMMANDS
 from prioritizer.errors import InputError
-from prioritizer.load import MAX_FUNDING_USD_M, NON_STATE_ID
 from prioritizer.scenario_token import decode_scenario, encode_scenario
-from prioritizer.scope import ALL as ALL_PARTNERS
-from prioritizer.scope import Scope, resolve_scope
+from prioritizer.scoring.scope import ALL as ALL_PARTNERS
+from prioritizer.scoring.scope import Scope, resolve_scope
+from prioritizer.scoring.settings import WeightProfile
 from prioritizer.store import ScenarioStore
 
 VIEWS: dict[str, str] = {

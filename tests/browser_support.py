@@ -463,7 +463,7 @@ def _download(page: Any, button_label: str, dest_dir: Path, scope: str = "") -> 
 def drive_session(browser: Any, server: StreamlitServer, workdir: Path, views: dict[str, str],
                   record: SessionRecord) -> None:
     """The planner session. Fills ``record``; never raises for a failed step."""
-    from prioritizer.views import CATEGORY_LABELS
+    from prioritizer.domain import CATEGORY_LABELS
 
     started = time.monotonic()
     context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
@@ -665,7 +665,7 @@ def app_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SessionRec
     require_chromium()
     from playwright.sync_api import sync_playwright
 
-    from prioritizer.views import VIEWS
+    from prioritizer.scenario import VIEWS
 
     workdir = tmp_path_factory.mktemp("browser")
     audit_log = workdir / "netaudit.jsonl"

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from prioritizer.config import parse_profile
-from prioritizer.load import Dataset
+from prioritizer.data.dataset import Dataset
+from prioritizer.scoring.settings import parse_profile
 
 TINY_CONSTRUCTS = pd.DataFrame(
     {

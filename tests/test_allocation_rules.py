@@ -9,15 +9,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from prioritizer import match
 from prioritizer.allocation import bullbear as bb
 from prioritizer.allocation.frontier import frontier
 from prioritizer.allocation.inputs import build_inputs
 from prioritizer.allocation.settings_file import load_settings, settings_from_dict
 from prioritizer.allocation.solve import allocate
 from prioritizer.allocation.value import partner_value
-from prioritizer.config import load_matching_settings
 from prioritizer.errors import InputError
+from prioritizer.scoring.match import funding_mismatch
+from prioritizer.scoring.settings import load_matching_settings
 
 MECHS = [
     {"id": "education", "effect": 1.0, "eligibility": {"grant": True}},
@@ -187,7 +187,7 @@ def test_under_resourced_needs_grant_eligibility_and_material_need():
     s = load_matching_settings()
     idx = pd.Index(["JPN", "ALB"])
     prop, prio, base = pd.Series([80.0, 60.0], idx), pd.Series([5.0, 4.0], idx), pd.Series([0.0, 0.0], idx)
-    out = match.funding_mismatch(prop, prio, base, s, need=pd.Series([0.02, 0.7], idx),
+    out = funding_mismatch(prop, prio, base, s, need=pd.Series([0.02, 0.7], idx),
                                  grant_eligible=pd.Series([False, True], idx))
     assert out.at["JPN", "funding_flag"] == "" and out.at["ALB", "funding_flag"] == "under-resourced"
     assert out.at["JPN", "merit"] == pytest.approx(1.0 * 0.8 * 0.02)

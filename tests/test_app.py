@@ -14,8 +14,8 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from prioritizer import views as V
-from prioritizer.scenarios import ScenarioStore
+from prioritizer import scenario
+from prioritizer.store import ScenarioStore
 
 APP = "../app.py"
 TIMEOUT = 60
@@ -93,11 +93,11 @@ def top_table_first(at: AppTest) -> str:
     return "JPN" if "JPN" in [o for o in at.selectbox(key="partner").options] else at.selectbox(key="partner").value
 
 
-@pytest.mark.parametrize("view", list(V.VIEWS))
+@pytest.mark.parametrize("view", list(scenario.VIEWS))
 def test_every_view_renders_from_its_query_parameter(view):
     at = start(view)
     ok(at)
-    assert title(at) == V.VIEWS[view]
+    assert title(at) == scenario.VIEWS[view]
     assert markings(at) == 2, "marking line at the top and the bottom of the page"
     assert KEY_ELEMENT[view](at)
     assert "view" not in at.query_params, "the old ?view= parameter gives way to the page's own address"
@@ -108,17 +108,17 @@ def test_every_view_renders_from_its_query_parameter(view):
 def test_every_view_is_a_page_of_the_navigation(view):
     at = goto(start(), view)
     ok(at)
-    assert title(at) == V.VIEWS[view]
+    assert title(at) == scenario.VIEWS[view]
     assert markings(at) == 2
     assert KEY_ELEMENT[view](at)
 
 
 def test_old_view_link_keeps_the_scenario_token():
-    scen = V.default_scenario()
+    scen = scenario.default_scenario()
     scen["name"], scen["category_weights"] = "Old link", {"governance": 70}
-    at = start("frontier", s=V.encode_token(scen))
+    at = start("frontier", s=scenario.encode_token(scen))
     ok(at)
-    assert title(at) == V.VIEWS["allocation"]
+    assert title(at) == scenario.VIEWS["allocation"]
     assert at.sidebar.text_input(key="scenario_name").value == "Old link"
     assert at.sidebar.slider(key="w_governance").value == 70
 
@@ -126,7 +126,7 @@ def test_old_view_link_keeps_the_scenario_token():
 def test_unknown_view_falls_back_with_a_warning():
     at = start("nope")
     ok(at)
-    assert title(at) == V.VIEWS["top_sheet"]
+    assert title(at) == scenario.VIEWS["top_sheet"]
     assert "nope" in texts(at.warning)
 
 
@@ -146,7 +146,7 @@ def test_moving_a_weight_slider_changes_the_ranking_and_the_url():
         after.set_index("partner_id")["propensity"].sort_index())
     assert len(merged) > 100, "propensity changes for most partners"
     assert at.query_params["s"] != token_before
-    scen = V.decode_token(at.query_params["s"])
+    scen = scenario.decode_token(at.query_params["s"])
     assert scen["category_weights"]["governance"] == 0 and scen["category_weights"]["us_engagement"] == 100
 
 
@@ -210,7 +210,7 @@ def test_good_priority_upload_changes_the_matrix_inputs():
     ok(at)
     assert "p.csv" in texts(at.success)
     assert at.session_state["edits"]["priority_edits"] == {"KEN": 5.0, "FRA": 1.0}
-    assert V.decode_token(at.query_params["s"])["priority_edits"]["KEN"] == 5.0
+    assert scenario.decode_token(at.query_params["s"])["priority_edits"]["KEN"] == 5.0
 
 
 def test_priority_and_funding_edits_in_the_table():
@@ -398,7 +398,7 @@ def test_the_url_token_restores_the_scenario_after_a_refresh():
     params = dict(at.query_params)
     again = start("matrix", **params)
     ok(again)
-    assert title(again) == V.VIEWS["matrix"]
+    assert title(again) == scenario.VIEWS["matrix"]
     assert again.sidebar.text_input(key="scenario_name").value == "Shared"
     assert again.sidebar.slider(key="w_stability").value == 55
     assert "CUI" in "".join(m.value for m in again.markdown if "pp-marking" in m.value)
@@ -419,7 +419,7 @@ def test_presentation_mode_hides_exports_and_keeps_the_marking():
     ok(at)
     assert not [b for b in at.get("download_button") if b.key.startswith("dl_top")]
     assert markings(at) == 2
-    assert V.decode_token(at.query_params["s"])["presentation"] is True
+    assert scenario.decode_token(at.query_params["s"])["presentation"] is True
 
 
 def test_chosen_partner_survives_a_view_switch_and_travels_in_the_url():
@@ -429,7 +429,7 @@ def test_chosen_partner_survives_a_view_switch_and_travels_in_the_url():
     goto(at, "profile")
     ok(at)
     assert at.selectbox(key="partner").value == "KEN"
-    assert V.decode_token(at.query_params["s"])["partner"] == "KEN"
+    assert scenario.decode_token(at.query_params["s"])["partner"] == "KEN"
 
 
 def test_valid_partners_upload_replaces_the_data_and_can_be_undone():
@@ -513,20 +513,20 @@ def test_loading_a_saved_scenario_restores_its_runs_and_marks_them_stale_when_in
     ok(at)
     assert "inputs changed since this run — re-run" in texts(at.warning)
     # The same name in a link with other weights: the saved runs are shown, marked stale.
-    scen = V.decode_token(at.query_params["s"])
-    other = start("bullbear", s=V.encode_token(scen))
+    scen = scenario.decode_token(at.query_params["s"])
+    other = start("bullbear", s=scenario.encode_token(scen))
     ok(other)
     assert "Stale" in texts(other.warning)
 
 
 def test_a_damaged_saved_result_is_not_used(scenario_db):
     store = ScenarioStore(scenario_db)
-    scen = V.decode_token(start().query_params["s"])
+    scen = scenario.decode_token(start().query_params["s"])
     scen["name"] = "Hostile"
     store.save("Hostile", scen)
     store.save_result("Hostile", "allocation", "x", {"version": 1, "kind": "allocation",
                                                      "data": {"result": {"partners": {"columns": "oops"}}}})
-    at = start("allocation", s=V.encode_token(scen))
+    at = start("allocation", s=scenario.encode_token(scen))
     ok(at)
     assert "damaged" in texts(at.warning)
     assert not at.metric, "nothing is shown from a damaged result"

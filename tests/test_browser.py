@@ -21,8 +21,8 @@ import openpyxl
 import pytest
 from browser_support import CHART_VIEWS, SessionRecord
 
-from prioritizer import columns
-from prioritizer.views import VIEWS
+from prioritizer.report.columns import to_column_ids
+from prioritizer.scenario import VIEWS
 
 pytest_plugins = ["browser_support"]
 
@@ -40,7 +40,7 @@ def _header_and_rows(ws) -> tuple[list[str], list[tuple]]:
     """Column ids and data rows of an exported sheet (row 1 marking, row 2 planner labels, data from row 3)."""
     rows = [r for r in ws.iter_rows(values_only=True) if any(v is not None for v in r)]
     assert len(rows) >= 2 and rows[0][0] == "UNCLASSIFIED", f"sheet {ws.title!r}: no marking row / header"
-    return columns.to_column_ids(str(h) for h in rows[1]), rows[2:]
+    return to_column_ids(str(h) for h in rows[1]), rows[2:]
 
 
 def test_missing_chromium_skips_locally_and_fails_under_ci(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):

@@ -9,7 +9,7 @@ import pandas as pd
 from openpyxl import load_workbook
 
 from prioritizer.cli import main
-from prioritizer.load import read_table
+from prioritizer.data.reading import read_table
 from prioritizer.paths import PROJECT_ROOT
 
 REQUIRED = ["partner_id", "name", "command", "propensity", "rank", "rank_in_command", "coverage", "low_confidence",
@@ -67,7 +67,7 @@ def test_machine_csv_and_templates_and_out_folder(tmp_path, monkeypatch, capsys)
     monkeypatch.chdir(tmp_path)  # a bare file name lands in out/
     assert main(["template", "priority"]) == 0
     assert (tmp_path / "out" / "priority_template.csv").exists()
-    from prioritizer.load import load_dataset
+    from prioritizer.data.dataset import load_dataset
 
     ds = load_dataset(PROJECT_ROOT / "sample_data", priority=tmp_path / "out" / "priority_template.csv")
     assert ds.priority["NOR"] == 4

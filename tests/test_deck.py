@@ -8,7 +8,8 @@ import pytest
 from office_support import page_count, to_pdf
 from pptx import Presentation
 
-from prioritizer import allocate, cli_brief
+from prioritizer import pipeline
+from prioritizer.allocation.settings_file import load_settings
 from prioritizer.charts.style import ChartMeta
 from prioritizer.cli import main
 from prioritizer.domain import COMMANDS
@@ -21,9 +22,9 @@ MARKING = "UNCLASSIFIED//FOR TEST"
 @pytest.fixture(scope="module")
 def brief():
     dataset, profile, result = run_scoring()
-    settings = allocate.load_settings(known_partners=dataset.partners.index)
+    settings = load_settings(known_partners=dataset.partners.index)
     meta = ChartMeta(scenario="Deck test", marking=MARKING, date="2026-01-02")
-    return cli_brief.brief_inputs(dataset, profile, result, meta, settings=settings)
+    return pipeline.brief_inputs(dataset, profile, result, meta, settings=settings)
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +79,7 @@ def test_top_sheet_is_a_native_table_and_priority_says_proxy(deck_bytes):
 
 
 def test_scope_limits_the_deck_to_a_command(brief):
-    prs = Presentation(io.BytesIO(deck.build_deck(cli_brief.scope(brief, ["EUCOM"]))))
+    prs = Presentation(io.BytesIO(deck.build_deck(pipeline.brief_for_commands(brief, ["EUCOM"]))))
     titles = [_texts(s)[2] for s in prs.slides]
     assert [t for t in titles if t.endswith("bullish / bearish")] == ["EUCOM — bullish / bearish"]
 

@@ -20,12 +20,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from prioritizer import files
-from prioritizer import views as V
+from prioritizer import files, scenario
 from prioritizer.cli import main
-from prioritizer.config import read_yaml
+from prioritizer.data.dataset import load_dataset
+from prioritizer.data.numeric import parse_number, to_numeric_column
+from prioritizer.data.reading import read_table, read_yaml
 from prioritizer.errors import InputError
-from prioritizer.load import load_dataset, parse_number, read_table, to_numeric_column
 from prioritizer.paths import PROJECT_ROOT, SAMPLE_DATA_DIR
 from prioritizer.scenario_token import decode_scenario, encode_scenario
 
@@ -99,8 +99,8 @@ def test_deeply_nested_link_is_a_clear_error():
 
 
 def test_link_entries_are_checked_by_the_scenario_model():
-    base = V.default_scenario()
-    scen, notes = V.normalise_scenario({
+    base = scenario.default_scenario()
+    scen, notes = scenario.normalise_scenario({
         "category_weights": {"governance": 150, "stability": 40},
         "construct_weights": {"alignment": 7},
         "budget_usd_m": 1e308,

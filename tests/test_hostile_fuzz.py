@@ -11,11 +11,11 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from prioritizer import views as V
-from prioritizer.config import read_yaml
+from prioritizer import scenario
+from prioritizer.data.numeric import to_numeric_column
+from prioritizer.data.reading import read_table, read_yaml
 from prioritizer.errors import InputError
-from prioritizer.load import read_table, to_numeric_column
-from prioritizer.scenarios import decode_scenario, encode_scenario
+from prioritizer.scenario_token import decode_scenario, encode_scenario
 from prioritizer.store import clean_name, name_key
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -24,7 +24,7 @@ json_values = st.recursive(
     lambda kids: st.lists(kids, max_size=5) | st.dictionaries(st.text(max_size=12), kids, max_size=5),
     max_leaves=30)
 scenario_like = st.dictionaries(
-    st.sampled_from(list(V.default_scenario()) + ["junk", "non_state", "overrides"]) | st.text(max_size=8),
+    st.sampled_from(list(scenario.default_scenario()) + ["junk", "non_state", "overrides"]) | st.text(max_size=8),
     json_values, max_size=12)
 
 
@@ -78,9 +78,9 @@ def test_token_decoder_on_arbitrary_json(value):
 @FUZZ
 @given(scenario_like)
 def test_scenario_model_never_raises_and_its_output_round_trips(data):
-    scen, notes = V.normalise_scenario(data)
+    scen, notes = scenario.normalise_scenario(data)
     assert isinstance(notes, list)
-    again, _ = V.normalise_scenario(decode_scenario(encode_scenario(scen)))
+    again, _ = scenario.normalise_scenario(decode_scenario(encode_scenario(scen)))
     assert again == scen
     assert all(0 <= w <= 100 for w in scen["category_weights"].values())
     assert all(r["baseline_usd_m"] >= 0 for r in scen["non_state"])

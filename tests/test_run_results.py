@@ -10,16 +10,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from prioritizer import allocate, bullbear
+from prioritizer import domain, scenario
 from prioritizer import run_results as RR
-from prioritizer import scope as sc
-from prioritizer import views as V
-from prioritizer.config import load_matching_settings, load_profile
+from prioritizer.allocation import frontier as allocation_frontier
+from prioritizer.allocation.bullbear import bullish_bearish, offsets
+from prioritizer.allocation.settings_file import load_settings
+from prioritizer.allocation.solve import allocate
+from prioritizer.data.dataset import load_dataset
 from prioritizer.errors import InputError
-from prioritizer.load import load_dataset
 from prioritizer.paths import DEFAULT_PROFILE
 from prioritizer.pipeline import score_and_match
-from prioritizer.scenarios import ScenarioStore
+from prioritizer.report.view_tables import allocation_table
+from prioritizer.scoring.scope import allocation_for_scope
+from prioritizer.scoring.settings import load_matching_settings, load_profile
+from prioritizer.store import ScenarioStore
 
 
 @pytest.fixture(scope="module")
@@ -27,12 +31,12 @@ def sample_run():
     """The optimizer and a 4-level frontier on the sample, as the app holds them."""
     dataset = load_dataset()
     result = score_and_match(dataset, load_profile(DEFAULT_PROFILE, dataset.dictionary), load_matching_settings())
-    settings = allocate.load_settings(known_commands=allocate.COMMANDS)
-    run = sc.allocation_for_scope(result.scores, dataset, settings, None)
-    res = allocate.allocate(run.inputs, run.settings, run.budget_usd_m)
-    table = bullbear.bullish_bearish(res, run.inputs)
-    out = {"result": res, "bullbear": table, "offsets": bullbear.offsets(table, res), "scope_notes": run.notes}
-    frontier = allocate.frontier(run.inputs, run.settings, levels=4, low_pct=60, high_pct=140)
+    settings = load_settings(known_commands=domain.COMMANDS)
+    run = allocation_for_scope(result.scores, dataset, settings, None)
+    res = allocate(run.inputs, run.settings, run.budget_usd_m)
+    table = bullish_bearish(res, run.inputs)
+    out = {"result": res, "bullbear": table, "offsets": offsets(table, res), "scope_notes": run.notes}
+    frontier = allocation_frontier.frontier(run.inputs, run.settings, levels=4, low_pct=60, high_pct=140)
     return out, frontier
 
 
@@ -60,7 +64,7 @@ def test_allocation_round_trip_through_the_store(tmp_path, sample_run):
     pd.testing.assert_frame_equal(back["bullbear"], out["bullbear"], check_index_type=False)
     pd.testing.assert_frame_equal(back["offsets"], out["offsets"], check_index_type=False)
     # what the views draw from it works on the restored object
-    assert V.allocation_table(got.partners).equals(V.allocation_table(res.partners))
+    assert allocation_table(got.partners).equals(allocation_table(res.partners))
 
 
 def test_frontier_and_robustness_round_trip(tmp_path, sample_run):
@@ -80,7 +84,7 @@ def test_frontier_and_robustness_round_trip(tmp_path, sample_run):
 
 
 def test_inputs_hash_follows_what_determines_the_run():
-    scen = V.default_scenario()
+    scen = scenario.default_scenario()
     scen["category_weights"] = {"governance": 25.0, "stability": 25.0}
     h = RR.inputs_hash("allocation", scen, "proxy|sample", "d1")
     assert h == RR.inputs_hash("allocation", json.loads(json.dumps(scen)), "proxy|sample", "d1")

@@ -8,13 +8,13 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from prioritizer import allocate as alloc
-from prioritizer import columns
+from prioritizer.allocation.settings_file import load_settings
 from prioritizer.cli import main
 from prioritizer.data.dataset import load_dataset
 from prioritizer.errors import InputError
 from prioritizer.paths import DEFAULT_PROFILE, SAMPLE_DATA_DIR
 from prioritizer.pipeline import score_and_match
+from prioritizer.report.columns import to_column_ids
 from prioritizer.scoring import scope as sc
 from prioritizer.scoring.settings import load_matching_settings, load_profile
 
@@ -30,7 +30,7 @@ def run(args: list[str], capsys) -> tuple[int, str, str]:
 def read_sheet(path, sheet: str) -> pd.DataFrame:
     """One sheet of a planner workbook with column ids (marking in row 1, planner headers in row 2)."""
     frame = pd.read_excel(path, sheet_name=sheet, header=1)
-    frame.columns = columns.to_column_ids(str(c) for c in frame.columns)
+    frame.columns = to_column_ids(str(c) for c in frame.columns)
     return frame
 
 
@@ -247,7 +247,7 @@ def test_allocate_scope_default_budget_is_the_commands_baseline_and_names_3_plus
 
 def test_restrict_settings_keeps_only_the_scopes_constraints(sample):
     dataset, profile, matching = sample
-    settings = alloc.load_settings()
+    settings = load_settings()
     scope = sc.resolve_scope(["CENTCOM"], dataset.partners)
     scores = score_and_match(dataset, profile, matching, scope=scope).scores
     run = sc.allocation_for_scope(scores, dataset, settings, 2000.0)
@@ -276,7 +276,7 @@ def test_a_subset_file_gets_the_same_constraints_as_the_command_scope(tmp_path, 
     subset = load_dataset(partners=path)
     assert subset.funding_file_totals_usd_m["baseline_usd_m"] == pytest.approx(
         float(dataset.funding["baseline_usd_m"].sum()))
-    settings = alloc.load_settings()
+    settings = load_settings()
     a = sc.allocation_for_scope(score_and_match(subset, profile, matching).scores, subset, settings)
     scope = sc.resolve_scope(["AFRICOM"], dataset.partners)
     b = sc.allocation_for_scope(score_and_match(dataset, profile, matching, scope=scope).scores, dataset, settings)

@@ -12,11 +12,13 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 from streamlit.testing.v1 import AppTest
 
-from prioritizer import charts, refresh
-from prioritizer import views as V
+from prioritizer.charts.backtest import backtest_chart
+from prioritizer.charts.export.image import to_svg
 from prioritizer.cli import main
+from prioritizer.data.refresh import build_partners
 from prioritizer.errors import InputError
 from prioritizer.paths import PANELS_DIR
+from prioritizer.report.view_tables import backtest_table
 from prioritizer.validation import backtest as bt
 from prioritizer.validation import settings as vs
 
@@ -199,13 +201,13 @@ def test_ucdp_series_counts_conflict_years_in_the_window():
 
 
 def test_as_of_partners_use_no_later_data():
-    partners = refresh.build_partners(PANELS_DIR, as_of=2011)
+    partners = build_partners(PANELS_DIR, as_of=2011)
     years = partners.filter(like="_year")
     assert years.max().max() <= 2011
     assert partners["fsi_c1_security_apparatus"].isna().all()  # FSI is 2023 only
     assert (partners["ucdp_conflict_years_2020_2024_year"].dropna() == 2011).all()  # window 2007-2011
     assert partners["us_aid_variation_fy2020_2024"].notna().sum() > 100
-    now = refresh.build_partners(PANELS_DIR)
+    now = build_partners(PANELS_DIR)
     assert now.filter(like="_year").max().max() > 2011
 
 
@@ -271,11 +273,11 @@ def test_cli_xlsx_has_pairs_and_caveats(tmp_path):
 
 
 def test_backtest_chart_and_display_table(result):
-    spec = charts.backtest_chart(result.table).to_dict()
+    spec = backtest_chart(result.table).to_dict()
     values = [v for d in spec["datasets"].values() for v in d if "rho_partial" in v]
     assert len(values) == result.table["rho_partial"].notna().sum()
-    assert charts.to_svg(charts.backtest_chart(result.table), None).startswith("<svg")
-    shown = V.backtest_table(result.table)
+    assert to_svg(backtest_chart(result.table), None).startswith("<svg")
+    shown = backtest_table(result.table)
     assert list(shown["Partners"]) == list(result.table["n"])
     assert shown["Change over"].iloc[0] == "2011→2019"
 

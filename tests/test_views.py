@@ -9,15 +9,15 @@ import pytest
 
 from prioritizer import pipeline as PL
 from prioritizer import scenario as SC
-from prioritizer.config import load_matching_settings, load_profile
 from prioritizer.data import edits as ED
+from prioritizer.data.dataset import load_dataset
 from prioritizer.errors import InputError
-from prioritizer.load import load_dataset
-from prioritizer.match import peers
 from prioritizer.paths import DEFAULT_PROFILE
 from prioritizer.pipeline import score_and_match
 from prioritizer.report import cards as CA
 from prioritizer.report import view_tables as VT
+from prioritizer.scoring.match import peers
+from prioritizer.scoring.settings import load_matching_settings, load_profile
 
 
 @pytest.fixture(scope="module")
@@ -424,7 +424,7 @@ def test_workbook_sheets_neutralise_user_text(scored):
 
     from openpyxl import load_workbook
 
-    from prioritizer import report
+    from prioritizer.report.export import workbook_bytes
     from prioritizer.report.view_tables import ranked_table
 
     dataset, profile, result = scored
@@ -432,7 +432,7 @@ def test_workbook_sheets_neutralise_user_text(scored):
             "overrides": [{"partner_id": "KEN", "construct": "alignment", "value": 70, "rationale": "+SUM(A1)"}]}
     sheets = VT.workbook_sheets(ranked_table(result.scores), scen, dataset)
     assert list(sheets) == ["Rankings", "Allocation", "Indicators & sources", "Scenario settings", "Overrides"]
-    book = load_workbook(BytesIO(report.workbook_bytes(sheets, {"Scenario": scen["name"]})))
+    book = load_workbook(BytesIO(workbook_bytes(sheets, {"Scenario": scen["name"]})))
     cells = [c.value for ws in book.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
     assert not any(v.startswith(("=", "+", "@")) for v in cells)
     assert any("+SUM(A1)" in v for v in cells)
@@ -476,11 +476,12 @@ def test_column_display_labels_formats_and_percent_scaling():
 
 
 def test_robustness_run_through_the_library(scored):
-    from prioritizer import allocate
+    from prioritizer import domain
+    from prioritizer.allocation.settings_file import load_settings
 
     dataset, profile, result = scored
     out = PL.run_robustness(result, dataset, profile,
-                           allocate.load_settings(known_commands=allocate.COMMANDS), None)
+                           load_settings(known_commands=domain.COMMANDS), None)
     table = VT.robustness_table(out["partners"])
     assert (table["rank_p5"] <= table["rank_p95"]).all()
     assert table["p_bullish"].between(0, 1).all()
@@ -491,17 +492,21 @@ def test_briefing_pack_has_charts_workbook_and_summary(scored):
     import io
     import zipfile
 
-    from prioritizer import charts, report
+    from prioritizer import charts
+    from prioritizer.charts.style import ChartMeta
     from prioritizer.paths import SAMPLE_DATA_DIR
+    from prioritizer.report.export import workbook_bytes
+    from prioritizer.report.pack import briefing_pack
+    from prioritizer.report.summary import summary_text
     from prioritizer.report.view_tables import ranked_table
 
     dataset, profile, result = scored
     scen = SC.default_scenario(profile)
     figs = VT.briefing_charts(charts, result.scores, load_matching_settings(), SAMPLE_DATA_DIR / "world-110m.json")
     assert list(figs) == ["Propensity ranking — top 30", "Priority × propensity", "World map — propensity"]
-    meta = charts.ChartMeta(scenario="Test", marking="UNCLASSIFIED")
-    book = report.workbook_bytes(VT.workbook_sheets(ranked_table(result.scores), scen, dataset), {"Scenario": "Test"})
-    pack = report.briefing_pack(figs, book, report.summary_text(result.scores, meta=meta), meta)
+    meta = ChartMeta(scenario="Test", marking="UNCLASSIFIED")
+    book = workbook_bytes(VT.workbook_sheets(ranked_table(result.scores), scen, dataset), {"Scenario": "Test"})
+    pack = briefing_pack(figs, book, summary_text(result.scores, meta=meta), meta)
     names = zipfile.ZipFile(io.BytesIO(pack)).namelist()
     assert sum(n.endswith(".png") for n in names) == 3 and sum(n.endswith(".svg") for n in names) == 3
     assert any(n.endswith(".xlsx") for n in names) and "summary.md" in names

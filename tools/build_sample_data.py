@@ -11,15 +11,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from prioritizer import refresh  # noqa: E402
+from prioritizer.data.refresh import refresh, write_csv
+from prioritizer.data.refresh_sources import build_constructs, default_dictionary
 from prioritizer.paths import PANELS_DIR, SAMPLE_DATA_DIR  # noqa: E402
 
 
 def main() -> int:
     # Start from the built-in dictionary so metadata edits in refresh.INDICATORS reach indicators.csv.
-    refresh.write_csv(refresh.default_dictionary(), SAMPLE_DATA_DIR / "indicators.csv")
-    written = refresh.refresh(PANELS_DIR, SAMPLE_DATA_DIR)
-    written["constructs"] = refresh.write_csv(refresh.build_constructs(), SAMPLE_DATA_DIR / "constructs.csv")
+    write_csv(default_dictionary(), SAMPLE_DATA_DIR / "indicators.csv")
+    written = refresh(PANELS_DIR, SAMPLE_DATA_DIR)
+    written["constructs"] = write_csv(build_constructs(), SAMPLE_DATA_DIR / "constructs.csv")
     for role, path in written.items():
         print(f"{role}: {path}")
     return 0

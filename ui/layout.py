@@ -14,8 +14,11 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from prioritizer import charts
-from prioritizer import views as V
+from prioritizer import scenario
+from prioritizer.charts.export.image import to_png, to_svg
+from prioritizer.charts.style import LABEL_SIZE, ChartMeta, marking_colour
+from prioritizer.report.cards import as_display_percent, column_display, money
+from prioritizer.report.view_tables import GLOSSARY, file_stem
 
 ss = st.session_state
 LOG = logging.getLogger("partner_prioritizer.app")
@@ -60,7 +63,7 @@ def page_setup() -> None:
 
 def marking_band(marking: str, where: str = "bottom") -> None:
     """The marking line as a banner; in presentation mode pinned to the top / bottom edge of the screen."""
-    colour = charts.marking_colour(marking)
+    colour = marking_colour(marking)
     st.markdown(f'<div class="pp-marking" data-band="{where}" style="background:{colour}">{html.escape(marking)}'
                 '</div>', unsafe_allow_html=True)
 
@@ -71,16 +74,16 @@ def header_band(scen: dict[str, Any], view: str, budget: float | None = None, ba
     meta = f"Scenario: <b>{html.escape(scen['name'])}</b> · {today.day} {today.strftime('%b %Y')} · profile " \
            f"{html.escape(scen['profile'])}"
     if budget is not None:
-        meta += f" · budget <b>{V.money(budget, signed=False)}</b>/yr"
+        meta += f" · budget <b>{money(budget, signed=False)}</b>/yr"
     if basis:
         meta += " · priority: <b>" + ("proxy" if basis in ("proxy", "mixed") else "planner's" if basis == "planner"
                                        else "neutral default") + "</b>"
-    st.markdown(f'<div class="pp-head"><span class="pp-title">{html.escape(V.VIEWS[view])}</span>'
+    st.markdown(f'<div class="pp-head"><span class="pp-title">{html.escape(scenario.VIEWS[view])}</span>'
                 f'<span class="pp-meta">{meta}</span></div>', unsafe_allow_html=True)
 
 
-def chart_meta(scen: dict[str, Any], title: str, subtitle: str | None = None) -> charts.ChartMeta:
-    return charts.ChartMeta(title=title, scenario=scen["name"], marking=scen["marking"], subtitle=subtitle)
+def chart_meta(scen: dict[str, Any], title: str, subtitle: str | None = None) -> ChartMeta:
+    return ChartMeta(title=title, scenario=scen["name"], marking=scen["marking"], subtitle=subtitle)
 
 
 def show_chart(chart: Any, scen: dict[str, Any], title: str, key: str, stretch: bool = True,
@@ -99,12 +102,12 @@ def show_chart(chart: Any, scen: dict[str, Any], title: str, key: str, stretch: 
     if scen["presentation"]:
         return
     meta = chart_meta(scen, title)
-    stem = V.file_stem(scen["name"], key)
+    stem = file_stem(scen["name"], key)
     row = st.container(horizontal=True, gap="small")
     c1 = c2 = row
-    c1.download_button("PNG", data=lambda: charts.to_png(export, meta), file_name=f"{stem}.png", mime="image/png",
+    c1.download_button("PNG", data=lambda: to_png(export, meta), file_name=f"{stem}.png", mime="image/png",
                        key=f"dl_{key}_png", on_click="ignore", icon=":material/image:")
-    c2.download_button("SVG", data=lambda: charts.to_svg(export, meta).encode("utf-8"), file_name=f"{stem}.svg",
+    c2.download_button("SVG", data=lambda: to_svg(export, meta).encode("utf-8"), file_name=f"{stem}.svg",
                        mime="image/svg+xml", key=f"dl_{key}_svg", on_click="ignore", icon=":material/draw:")
 
 
@@ -120,20 +123,20 @@ def large_fonts(chart: Any) -> Any:
 
 def narrow_legend(chart: Any, columns: int = 2) -> Any:
     """The chart with its bottom legend in fewer columns, so it fits a half-width column on screen."""
-    return chart.configure_legend(labelFontSize=charts.LABEL_SIZE, titleFontSize=charts.LABEL_SIZE, labelLimit=260,
+    return chart.configure_legend(labelFontSize=LABEL_SIZE, titleFontSize=LABEL_SIZE, labelLimit=260,
                                   symbolSize=140, orient="bottom", direction="horizontal", columns=columns)
 
 
 def display_table(frame: pd.DataFrame, key: str, **kwargs: Any) -> None:
     """A read-only table with planner-facing headers and number formats (``views.COLUMN_DISPLAY``)."""
     config: dict[str, Any] = {}
-    for col, spec in V.column_display(frame.columns).items():
+    for col, spec in column_display(frame.columns).items():
         if spec["kind"] == "text":
             config[col] = st.column_config.TextColumn(spec["label"])
         else:
             config[col] = st.column_config.NumberColumn(spec["label"], format=spec["format"] or None)
     config |= kwargs.pop("column_config", {})
-    st.dataframe(V.as_display_percent(frame), hide_index=True, key=key, column_config=config, **kwargs)
+    st.dataframe(as_display_percent(frame), hide_index=True, key=key, column_config=config, **kwargs)
 
 
 def table_height(rows: int, limit: int = 30) -> int:
@@ -178,7 +181,7 @@ def local_time(iso: Any, tz: dt.tzinfo | None = None) -> str:
 
 def glossary(term: str) -> str:
     """The plain-language meaning of a term for a tooltip (``views.GLOSSARY``)."""
-    return V.GLOSSARY[term]
+    return GLOSSARY[term]
 
 
 # ------------------------------------------------------------------------------------------------ pages
@@ -194,5 +197,6 @@ def run_page(view: str, render: Any) -> None:
         render(ctx)
     except Exception as exc:  # last resort: a clear message, the rest of the app keeps working
         LOG.exception("view %s failed", view)
-        st.error(f"Internal error in the {V.VIEWS[view]} view ({type(exc).__name__}). The other views still work; "
-                 "details are in the server log. Please report this with the scenario link.")
+        st.error(f"Internal error in the {scenario.VIEWS[view]} view ({type(exc).__name__}). "
+                 "The other views still work; details are in the server log. "
+                 "Please report this with the scenario link.")

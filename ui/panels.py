@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from prioritizer import charts
+from prioritizer.charts.frontier import frontier_chart
 from prioritizer.run_results import STALE_TEXT
 from ui import layout, runs
 
@@ -54,5 +54,5 @@ def frontier_section(ctx: dict[str, Any]) -> None:
         if runs.run_state("frontier", ctx) is None:
             st.info("Press **Compute efficient frontier** to see total benefit across budget levels.")
     else:
-        layout.show_chart(charts.frontier_chart(fr, current_budget=ctx["budget"]), ctx["scenario"],
+        layout.show_chart(frontier_chart(fr, current_budget=ctx["budget"]), ctx["scenario"],
                           "Efficient frontier", "frontier")

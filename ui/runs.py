@@ -14,13 +14,14 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from prioritizer import allocate, pipeline
+from prioritizer import domain, pipeline, scenario
 from prioritizer import run_results as RR
-from prioritizer import scope as sc
-from prioritizer import views as V
-from prioritizer.config import list_profiles, load_matching_settings, load_profile
+from prioritizer.allocation.settings_file import load_settings
+from prioritizer.data.edits import load_base_dataset
 from prioritizer.errors import InfeasibleError, InputError
 from prioritizer.paths import SAMPLE_DATA_DIR
+from prioritizer.scoring.scope import ALL, Scope
+from prioritizer.scoring.settings import list_profiles, load_matching_settings, load_profile
 
 ss = st.session_state
 LOG = logging.getLogger("partner_prioritizer.app")
@@ -45,7 +46,7 @@ def matching_settings() -> Any:
 
 @st.cache_resource(show_spinner=False)
 def allocation_settings() -> Any:
-    return allocate.load_settings(known_commands=allocate.COMMANDS)
+    return load_settings(known_commands=domain.COMMANDS)
 
 
 @st.cache_resource(show_spinner=False)
@@ -57,7 +58,7 @@ def settings_digest() -> str:
 @st.cache_data(show_spinner=False, max_entries=8)
 def base_dataset(priority_basis: str, partners_upload: tuple[str, bytes] | None) -> Any:
     """Validated data (sample or upload), keyed on the priority basis and the uploaded file's bytes."""
-    return V.load_base_dataset(priority_basis, partners_upload)
+    return load_base_dataset(priority_basis, partners_upload)
 
 
 # ------------------------------------------------------------------------------------------- scoring
@@ -65,7 +66,7 @@ def base_dataset(priority_basis: str, partners_upload: tuple[str, bytes] | None)
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _scored(skey: str, _dataset: Any, _profile: Any, _overrides: Any,
-            _scope: sc.Scope = sc.ALL) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
+            _scope: Scope = ALL) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
     """Score + match + peers + ranked table, cached on the scenario's scoring key only (it includes the scope)."""
     s = pipeline.score_scenario(_dataset, _profile, matching_settings(), _overrides, _scope)
     return s.result, s.peers, s.ranked
@@ -82,7 +83,7 @@ def score_scenario(scen: dict[str, Any]) -> dict[str, Any]:
     base = base_dataset(scen["priority_basis"], upload)
     p = pipeline.prepare_scenario(base, scen, profiles().get(scen["profile"], profiles()["default"]))
     dkey = data_key(scen, upload)
-    skey = V.scoring_key(scen, dkey)
+    skey = scenario.scoring_key(scen, dkey)
     result, peers, ranked = _scored(skey, p.dataset, p.profile, p.overrides, p.scope)
     return {"result": result, "dataset": p.dataset, "skey": skey, "profile": p.profile, "peers": peers,
             "ranked": ranked, "notes": p.notes, "scope": p.scope,

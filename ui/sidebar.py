@@ -7,9 +7,20 @@ from typing import Any
 
 import streamlit as st
 
-from prioritizer import charts, cli_brief, deck, report
-from prioritizer import scope as sc
-from prioritizer import views as V
+from prioritizer import charts, pipeline, scenario
+from prioritizer.report.deck import build_deck
+from prioritizer.report.export import workbook_bytes
+from prioritizer.report.pack import briefing_pack
+from prioritizer.report.summary import summary_text
+from prioritizer.report.view_tables import (
+    allocation_table,
+    briefing_charts,
+    category_label,
+    file_stem,
+    robustness_table,
+    workbook_sheets,
+)
+from prioritizer.scoring.scope import report_notes
 from ui import layout, runs, state
 
 ss = st.session_state
@@ -33,18 +44,18 @@ def sidebar(ctx: dict[str, Any]) -> None:
         prof = profs[ss["profile"]]
         st.caption("Category weights (relative; shares shown in the top sheet settings)")
         for cat in prof.category_weights:
-            st.slider(V.category_label(cat), 0, 100, key=f"w_{cat}", step=1)
+            st.slider(category_label(cat), 0, 100, key=f"w_{cat}", step=1)
         with st.expander("Construct weights"):
             constructs = ctx["base"].constructs
             for con in prof.construct_weights:
                 label = constructs.at[con, "construct_label"] if con in constructs.index else con
                 st.slider(str(label), 0.0, 3.0, key=f"cw_{con}", step=0.25)
         with st.expander("Method", expanded=False):
-            st.selectbox("Normalisation", V.NORMALISATIONS, key="normalisation")
-            st.radio("Aggregation", V.AGGREGATIONS, key="aggregation", horizontal=True)
-            st.selectbox("Missing data", V.MISSING_POLICIES, key="missing",
+            st.selectbox("Normalisation", scenario.NORMALISATIONS, key="normalisation")
+            st.radio("Aggregation", scenario.AGGREGATIONS, key="aggregation", horizontal=True)
+            st.selectbox("Missing data", scenario.MISSING_POLICIES, key="missing",
                          format_func={"available": "average what is available", "knn": "k-NN imputation"}.get)
-            st.radio("Priority basis", V.PRIORITY_BASES, key="priority_basis", horizontal=True,
+            st.radio("Priority basis", scenario.PRIORITY_BASES, key="priority_basis", horizontal=True,
                      format_func={"proxy": "public-facts proxy", "neutral": "neutral (all 3)"}.get)
             st.checkbox("Normalise within the scope", key="normalise_within_scope",
                         disabled=ss.get("scope_mode") != "one",
@@ -78,46 +89,46 @@ def exports(ctx: dict[str, Any]) -> None:
     rob_out = runs.current("robustness", ctx)
 
     def workbook() -> bytes:
-        sheets = V.workbook_sheets(
+        sheets = workbook_sheets(
             ctx["ranked"], scen, ctx["dataset"],
-            allocation=None if alloc_out is None else V.allocation_table(alloc_out["result"].partners),
+            allocation=None if alloc_out is None else allocation_table(alloc_out["result"].partners),
             bullbear=None if alloc_out is None else alloc_out["bullbear"],
-            robustness=None if rob_out is None else V.robustness_table(rob_out["partners"]))
+            robustness=None if rob_out is None else robustness_table(rob_out["partners"]))
         scope_line = ctx["scope"].normalisation_text(len(ctx["result"].scores), len(ctx["dataset"].partners))
-        return report.workbook_bytes(sheets, {"Scenario": scen["name"], "Marking": scen["marking"]}
-                                     | sc.report_notes(ctx["dataset"].notes, scope_line),
+        return workbook_bytes(sheets, {"Scenario": scen["name"], "Marking": scen["marking"]}
+                                     | report_notes(ctx["dataset"].notes, scope_line),
                                      mechanisms={m.id: m.label for m in runs.allocation_settings().mechanisms},
                                      priority_basis=ctx["basis"])
 
     def brief() -> bytes:
         meta = layout.chart_meta(scen, "")
-        b = cli_brief.brief_inputs(ctx["dataset"], ctx["profile"], ctx["result"], meta,
+        b = pipeline.brief_inputs(ctx["dataset"], ctx["profile"], ctx["result"], meta,
                                    settings=runs.allocation_settings(), budget_usd_m=scen["budget_usd_m"],
                                    robustness_partners=None if rob_out is None else rob_out["partners"],
                                    matching=runs.matching_settings(), commands=scen["filters"]["commands"])
-        return deck.build_deck(b)
+        return build_deck(b)
 
     def pack() -> bytes:
         meta = layout.chart_meta(scen, "")
-        figs = V.briefing_charts(charts, ctx["result"].scores, runs.matching_settings(), MAP_TOPOJSON,
+        figs = briefing_charts(charts, ctx["result"].scores, runs.matching_settings(), MAP_TOPOJSON,
                                  None if alloc_out is None else alloc_out["result"])
         totals = None
         if alloc_out is not None:
             res = alloc_out["result"]
             totals = {"budget_usd_m": res.budget_usd_m, "baseline_usd_m": float(res.partners["baseline_usd_m"].sum()),
                       "recommended_usd_m": float(res.partners["allocation_usd_m"].sum())}
-        summary = report.summary_text(ctx["result"].scores, None if alloc_out is None else alloc_out["bullbear"],
+        summary = summary_text(ctx["result"].scores, None if alloc_out is None else alloc_out["bullbear"],
                                       totals, meta=meta)
-        return report.briefing_pack(figs, workbook(), summary, meta)
+        return briefing_pack(figs, workbook(), summary, meta)
 
-    st.download_button("Excel workbook", data=workbook, file_name=f"{V.file_stem(scen['name'], 'workbook')}.xlsx",
+    st.download_button("Excel workbook", data=workbook, file_name=f"{file_stem(scen['name'], 'workbook')}.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="dl_workbook",
                        on_click="ignore", icon=":material/table:", width="stretch")
-    st.download_button("Briefing pack (zip)", data=pack, file_name=f"{V.file_stem(scen['name'], 'briefing')}.zip",
+    st.download_button("Briefing pack (zip)", data=pack, file_name=f"{file_stem(scen['name'], 'briefing')}.zip",
                        mime="application/zip", key="dl_briefing", on_click="ignore",
                        icon=":material/folder_zip:", width="stretch")
     st.download_button("Briefing deck (PowerPoint)", data=brief, key="dl_deck", on_click="ignore",
-                       file_name=f"{V.file_stem(scen['name'], 'briefing_deck')}.pptx", icon=":material/slideshow:",
+                       file_name=f"{file_stem(scen['name'], 'briefing_deck')}.pptx", icon=":material/slideshow:",
                        mime="application/vnd.openxmlformats-officedocument.presentationml.presentation",
                        width="stretch")
     if alloc_out is None:

@@ -11,8 +11,9 @@ from typing import Any
 
 import streamlit as st
 
-from prioritizer import views as V
+from prioritizer import scenario
 from prioritizer.errors import InputError
+from prioritizer.report.view_tables import filter_options
 from ui import runs
 
 ss = st.session_state
@@ -20,7 +21,8 @@ EDIT_KEYS = ("priority_edits", "funding_edits", "non_state", "overrides", "data_
 
 
 def encode_scenario_token(scen: dict[str, Any]) -> str:
-    return V.encode_token({k: v for k, v in scen.items() if k != "version"} | {"version": V.SCENARIO_VERSION})
+    body = {k: v for k, v in scen.items() if k != "version"}
+    return scenario.encode_token(body | {"version": scenario.SCENARIO_VERSION})
 
 
 def scenario_to_widgets(scen: dict[str, Any], options: dict[str, list[str]] | None = None) -> None:
@@ -54,7 +56,7 @@ def scenario_to_widgets(scen: dict[str, Any], options: dict[str, list[str]] | No
 def scenario_from_widgets() -> dict[str, Any]:
     """The current scenario dict from the widgets and the stored edits."""
     prof = runs.profiles()[ss["profile"]]
-    scen = V.default_scenario()
+    scen = scenario.default_scenario()
     one = ss.get("scope_mode") == "one"
     scen.update({
         "name": (ss.get("scenario_name") or "").strip() or "Untitled scenario",
@@ -68,7 +70,7 @@ def scenario_from_widgets() -> dict[str, Any]:
         "scope": {"command": ss.get("scope_command") if one else None,
                   "normalise_within": bool(ss.get("normalise_within_scope", False)) and one},
         "budget_usd_m": None if ss.get("budget") is None else float(ss["budget"]),
-        "marking": (ss.get("marking") or "").strip() or V.DEFAULT_MARKING,
+        "marking": (ss.get("marking") or "").strip() or scenario.DEFAULT_MARKING,
         "presentation": bool(ss.get("presentation", False)),
         "partner": ss.get("partner"),
     })
@@ -78,7 +80,7 @@ def scenario_from_widgets() -> dict[str, Any]:
 
 def on_profile_change() -> None:
     """A new profile resets the weight sliders and method choices to that profile's values."""
-    settings = V.profile_settings(runs.profiles()[ss["profile"]])
+    settings = scenario.profile_settings(runs.profiles()[ss["profile"]])
     for cat, w in settings["category_weights"].items():
         ss[f"w_{cat}"] = int(w)
     for con, w in settings["construct_weights"].items():
@@ -90,7 +92,7 @@ def on_profile_change() -> None:
 def _restore_saved_runs(name: str) -> None:
     """Saved runs of the scenario named in the address (if it is saved): shown without re-running."""
     try:
-        store = V.open_store(V.default_db_path(os.environ))
+        store = scenario.open_store(scenario.default_db_path(os.environ))
         if store.exists(name):
             runs.restore_results(store, name)
     except InputError as exc:  # the store is unusable: the scenario still opens, without its saved runs
@@ -105,17 +107,17 @@ def boot() -> None:
     ss["upload_msgs"] = {}
     ss["runs"] = {}
     ss["uploads"] = {}
-    base = V.default_scenario(runs.profiles()["default"])
+    base = scenario.default_scenario(runs.profiles()["default"])
     scen = base
     token = st.query_params.get("s")
     if token:
         try:
-            scen, notes = V.normalise_scenario(V.decode_token(token), base)
+            scen, notes = scenario.normalise_scenario(scenario.decode_token(token), base)
             ss["boot_msgs"] += [("warning", f"Scenario in the address: {n}") for n in notes]
             _restore_saved_runs(scen["name"])
         except InputError as exc:
             ss["boot_msgs"].append(("error", f"{exc}. The default scenario is shown instead."))
-    options = V.filter_options(runs.base_dataset(scen["priority_basis"], None).partners)
+    options = filter_options(runs.base_dataset(scen["priority_basis"], None).partners)
     scenario_to_widgets(scen, options)
     ss["scenario"] = scen
 
@@ -126,10 +128,10 @@ def apply_pending_load() -> None:
     if pending is None:
         return
     name, payload, store = pending
-    scen, notes = V.normalise_scenario(payload, V.default_scenario(runs.profiles()["default"]))
+    scen, notes = scenario.normalise_scenario(payload, scenario.default_scenario(runs.profiles()["default"]))
     for n in notes:
         flash("warning", f"Loaded scenario: {n}")
-    options = V.filter_options(runs.base_dataset(scen["priority_basis"], None).partners)
+    options = filter_options(runs.base_dataset(scen["priority_basis"], None).partners)
     scenario_to_widgets(scen, options)
     ss["runs"] = {}
     try:

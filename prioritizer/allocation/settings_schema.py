@@ -18,7 +18,7 @@ from prioritizer.allocation.settings import (
     Risk,
     SoftLimits,
 )
-from prioritizer.load import MAX_FUNDING_USD_M
+from prioritizer.data.planner_inputs import MAX_FUNDING_USD_M
 from prioritizer.settings_model import SettingsModel
 
 # ---------------------------------------------------------------------------------------------- value types

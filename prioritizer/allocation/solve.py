@@ -31,8 +31,9 @@ from prioritizer.allocation.model import (
 from prioritizer.allocation.settings import SOLVERS, AllocationSettings
 from prioritizer.allocation.value import benefit_curve, curve_breakpoints
 from prioritizer.allocation.words import Namer, money, namer
+from prioritizer.data.numeric import parse_number
+from prioritizer.data.planner_inputs import MAX_FUNDING_USD_M
 from prioritizer.errors import InfeasibleError, InputError
-from prioritizer.load import MAX_FUNDING_USD_M, parse_number
 
 HIGHS_LABEL = "HiGHS (highspy)"
 RELAX_COLUMNS = ["constraint", "group", "subject", "partner_id", "mechanism", "limit_usd_m", "relaxed_by_usd_m",

@@ -15,7 +15,6 @@ from prioritizer.cli import allocate, brief, frontier, refresh, robustness, scor
 from prioritizer.errors import InfeasibleError, InputError
 
 # compatibility re-exports, removed by the lead
-from prioritizer.report.view_tables import ranked_table  # noqa: F401
 
 EXIT_INPUT = 2
 EXIT_INFEASIBLE = 3

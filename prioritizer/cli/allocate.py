@@ -13,8 +13,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from prioritizer import allocate as alloc
 from prioritizer import pipeline
+from prioritizer.allocation.inputs import AllocationInputs
+from prioritizer.allocation.settings import SOLVERS, AllocationSettings
+from prioritizer.allocation.settings_file import load_settings
+from prioritizer.allocation.solve import AllocationResult
 from prioritizer.cli.common import (
     add_scenario_arguments,
     check_out,
@@ -38,18 +41,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     a.add_argument("--budget-usd-m", dest="budget_usd_m", metavar="N",
                    help="annual budget in US$ M (default: the settings' rule, e.g. the baseline total of the "
                         "partners in scope)")
-    a.add_argument("--solver", choices=alloc.SOLVERS, default="auto",
+    a.add_argument("--solver", choices=SOLVERS, default="auto",
                    help="LP solver: auto (HiGHS via highspy, else CBC), highs, cbc")
     a.add_argument("--top", type=int, default=3, help="bullish and bearish partners per command (default 3)")
     a.add_argument("--out", help="write the allocation to FILE.csv or FILE.xlsx (xlsx adds more sheets)")
     a.set_defaults(func=cmd_allocate)
 
 
-def scored_allocation_inputs(args: argparse.Namespace) -> tuple[pipeline.ScoringRun, alloc.AllocationSettings]:
+def scored_allocation_inputs(args: argparse.Namespace) -> tuple[pipeline.ScoringRun, AllocationSettings]:
     """Score with the chosen data, weights and scope, and load the allocation settings for that data (the
     bundled file cut to the partners in the data; a planner's file naming others stays an error). Prints the
     data and scope notes."""
-    alloc.load_settings(args.settings)  # fail fast on a broken settings file, before scoring
+    load_settings(args.settings)  # fail fast on a broken settings file, before scoring
     run = score_from_args(args)
     settings = pipeline.allocation_settings(args.settings, run.dataset)
     print_scoring_notes(run)
@@ -76,7 +79,7 @@ def cmd_allocate(args: argparse.Namespace) -> int:
     return 0
 
 
-def summary_text(result: alloc.AllocationResult, inputs: alloc.AllocationInputs) -> str:
+def summary_text(result: AllocationResult, inputs: AllocationInputs) -> str:
     """A few lines: solver, budget, benefit, marginal values and what binds."""
     lines = [
         f"Allocation — settings '{result.settings_name}', solver {result.solver}, status {result.status}",
@@ -144,7 +147,7 @@ def bullbear_text(table: pd.DataFrame, offs: pd.DataFrame, short: pd.DataFrame |
     return "\n".join(lines)
 
 
-def allocation_table(result: alloc.AllocationResult) -> pd.DataFrame:
+def allocation_table(result: AllocationResult) -> pd.DataFrame:
     """The exported allocation: one row per partner with ``allocation_usd_m``, largest first."""
     cols = ["name", "command", "partner_type", "priority", "propensity", "risk", "value", "scale_usd_m",
             "baseline_usd_m", "allocation_usd_m", "change_usd_m", "change_pct", "benefit", "baseline_benefit",
@@ -158,8 +161,8 @@ def allocation_table(result: alloc.AllocationResult) -> pd.DataFrame:
     return table.reset_index(drop=True)
 
 
-def write_allocation(result: alloc.AllocationResult, table: pd.DataFrame, offs: pd.DataFrame,
-                     settings: alloc.AllocationSettings, out: str | Path, inputs: Sequence[str | Path] = (),
+def write_allocation(result: AllocationResult, table: pd.DataFrame, offs: pd.DataFrame,
+                     settings: AllocationSettings, out: str | Path, inputs: Sequence[str | Path] = (),
                      **options: object) -> Path:
     """CSV: the per-partner allocation. XLSX: that plus mechanisms, binding constraints, bullish/bearish."""
     sheets = {"Allocation": allocation_table(result)}

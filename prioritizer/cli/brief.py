@@ -10,9 +10,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from prioritizer import allocate as alloc
-from prioritizer import deck, files, pipeline
-from prioritizer.charts import ChartMeta
+from prioritizer import files, pipeline
+from prioritizer.allocation.settings_file import load_settings
+from prioritizer.allocation.solve import check_budget
+from prioritizer.charts.style import ChartMeta
 from prioritizer.cli.common import (
     add_scenario_arguments,
     print_notes,
@@ -21,6 +22,7 @@ from prioritizer.cli.common import (
     score_from_args,
 )
 from prioritizer.errors import InputError
+from prioritizer.report.deck import build_deck
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -43,9 +45,9 @@ def cmd_brief(args: argparse.Namespace) -> int:
         raise InputError("the deck must end in .pptx", file=str(out))
     if args.draws < 0:
         raise InputError(f"--draws must be 0 or more (got {args.draws})", key="--draws")
-    budget = alloc.check_budget(args.budget_usd_m) if args.budget_usd_m is not None else None
+    budget = check_budget(args.budget_usd_m) if args.budget_usd_m is not None else None
     path = resolve_out(out)
-    alloc.load_settings(args.settings)  # fail fast on a broken settings file, before scoring
+    load_settings(args.settings)  # fail fast on a broken settings file, before scoring
     scored = score_from_args(args)
     print_scoring_notes(scored)
     settings = pipeline.allocation_settings(args.settings, scored.dataset)
@@ -56,7 +58,7 @@ def cmd_brief(args: argparse.Namespace) -> int:
                                   budget_usd_m=budget, commands=args.scope_commands, draws=args.draws)
     print_notes(run.notes)
     b = run.brief
-    files.atomic_write(path, deck.build_deck(b))
+    files.atomic_write(path, build_deck(b))
     n = len(b.bullbear["command"].unique()) if b.bullbear is not None else 0
     print(f"wrote the briefing deck ({n} command {'slide' if n == 1 else 'slides'} of bullish/bearish) to {path}")
     return 0

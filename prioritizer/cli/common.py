@@ -13,13 +13,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from prioritizer import columns, files, pipeline
-from prioritizer.allocate import check_budget
+from prioritizer import files, pipeline
+from prioritizer.allocation.solve import check_budget
+from prioritizer.data.dataset import SAMPLE_FILES
 from prioritizer.errors import InputError
-from prioritizer.load import SAMPLE_FILES
 from prioritizer.paths import SAMPLE_DATA_DIR, WEIGHTS_DIR
-from prioritizer.report import to_csv_bytes, workbook_bytes
-from prioritizer.scope import add_scope_arguments
+from prioritizer.report.columns import priority_basis_kind
+from prioritizer.report.export import to_csv_bytes, workbook_bytes
+from prioritizer.scoring.scope import add_scope_arguments
 
 OUT_DIR = Path("out")
 """Where a bare output file name lands (ignored by git)."""
@@ -56,7 +57,7 @@ def resolve_out(out: str | Path, inputs: Sequence[str | Path] = (), *, flag: str
 def output_options(args: argparse.Namespace, scores: pd.DataFrame | None = None) -> dict:
     """Export options from the command line: marking line, machine CSV (``--no-marking``), priority basis."""
     basis = None if scores is None or "priority_basis" not in scores else \
-        columns.priority_basis_kind(scores["priority_basis"])
+        priority_basis_kind(scores["priority_basis"])
     return {"marking": getattr(args, "marking", None) or "UNCLASSIFIED",
             "machine": bool(getattr(args, "no_marking", False)), "priority_basis": basis}
 

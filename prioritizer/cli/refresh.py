@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from prioritizer import refresh
+from prioritizer.data.refresh import refresh
 from prioritizer.paths import PANELS_DIR, SAMPLE_DATA_DIR
 
 
@@ -19,7 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def cmd_refresh(args: argparse.Namespace) -> int:
     """Rebuild the tables and print each file written."""
-    written = refresh.refresh(Path(args.panels or PANELS_DIR), Path(args.out or SAMPLE_DATA_DIR))
+    written = refresh(Path(args.panels or PANELS_DIR), Path(args.out or SAMPLE_DATA_DIR))
     for role, path in written.items():
         print(f"{role}: {path}")
     return 0

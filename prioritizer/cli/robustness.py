@@ -13,9 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from prioritizer import allocate as alloc
 from prioritizer import files, pipeline
-from prioritizer import robustness as rb
+from prioritizer.allocation.settings_file import load_settings
 from prioritizer.cli.common import (
     add_scenario_arguments,
     check_out,
@@ -30,7 +29,11 @@ from prioritizer.cli.common import (
 )
 from prioritizer.domain import category_label
 from prioritizer.errors import InputError
-from prioritizer.report import workbook_bytes
+from prioritizer.report.export import workbook_bytes
+from prioritizer.robustness import settings as robustness_settings
+from prioritizer.robustness.monte_carlo import monte_carlo as robustness_monte_carlo
+from prioritizer.robustness.settings import METHODS, RobustnessSettings
+from prioritizer.robustness.tipping import TippingPoints
 
 TABLE_COLUMNS = [
     "partner_id", "name", "command", "propensity", "propensity_p5", "propensity_p95", "rank", "rank_p5", "rank_p50",
@@ -51,7 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="allocation settings YAML (default: weights/allocation.yaml)")
     p.add_argument("--draws", type=int, help="weight draws (overrides the settings; e.g. 10000)")
     p.add_argument("--seed", type=int, help="random seed (overrides the settings); same seed → same output")
-    p.add_argument("--method", choices=rb.METHODS, help="weight draws: dirichlet or uniform")
+    p.add_argument("--method", choices=METHODS, help="weight draws: dirichlet or uniform")
     p.add_argument("--concentration", type=float, help="Dirichlet concentration (larger = closer to the profile)")
     p.add_argument("--lp-draws", dest="lp_draws", type=int,
                    help="draws on which the allocation is re-solved (0 = skip bullish/bearish and core)")
@@ -68,16 +71,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_robustness)
 
 
-def settings_from_args(args: argparse.Namespace) -> rb.RobustnessSettings:
+def settings_from_args(args: argparse.Namespace) -> RobustnessSettings:
     """Robustness settings from the file, with command-line values on top (validated; errors name the flag)."""
-    settings = rb.load_settings(args.settings)
+    settings = robustness_settings.load_settings(args.settings)
     changes = {k: getattr(args, k) for k in CLI_OVERRIDES if getattr(args, k, None) is not None}
     if changes:
         settings = settings.with_changes(key_name=lambda k: "--" + k.replace("_", "-"), **changes)
     return settings
 
 
-def partner_table(mc: rb.RobustnessResult, tipping: rb.TippingPoints | None = None) -> pd.DataFrame:
+def partner_table(mc: robustness_monte_carlo.RobustnessResult, tipping: TippingPoints | None = None) -> pd.DataFrame:
     """One row per partner, best base rank first: rank interval, probabilities, core class, tipping point."""
     frame = mc.partners.copy()
     if tipping is not None:
@@ -94,7 +97,8 @@ def partner_table(mc: rb.RobustnessResult, tipping: rb.TippingPoints | None = No
     return frame[TABLE_COLUMNS].reset_index(drop=True)
 
 
-def settings_table(settings: rb.RobustnessSettings, mc: rb.RobustnessResult, profile_name: str) -> pd.DataFrame:
+def settings_table(settings: RobustnessSettings, mc: robustness_monte_carlo.RobustnessResult,
+                   profile_name: str) -> pd.DataFrame:
     """The settings that determine the output, one per row (for the workbook)."""
     rows = [("profile", profile_name), ("settings file", Path(settings.source).name if settings.source else "")]
     rows += [(k, getattr(settings, k)) for k in ("draws", "seed", "method", "concentration", "uniform_bound",
@@ -111,7 +115,7 @@ def _pct(p: float) -> str:
     return "<1%" if 0 < p < 0.005 else (">99%" if 0.995 <= p < 1 else f"{p:.0%}")
 
 
-def summary_text(table: pd.DataFrame, mc: rb.RobustnessResult, top: int = 5) -> str:
+def summary_text(table: pd.DataFrame, mc: robustness_monte_carlo.RobustnessResult, top: int = 5) -> str:
     """Most and least robust partners, per-command bullish/bearish with probabilities, core counts."""
     s = mc.settings
     how = (f"Dirichlet, concentration {s.concentration:g}" if s.method == "dirichlet"
@@ -166,7 +170,7 @@ def cmd_robustness(args: argparse.Namespace) -> int:
     check_out(args, "tornado_out", "--tornado-out")
     if args.out and args.tornado_out and Path(args.out).resolve() == Path(args.tornado_out).resolve():
         raise InputError("--out and --tornado-out name the same file", file=args.out)
-    alloc.load_settings(args.allocation_settings)  # fail fast on a broken settings file, before scoring
+    load_settings(args.allocation_settings)  # fail fast on a broken settings file, before scoring
     scored = score_from_args(args)
     dataset, profile, result = scored.dataset, scored.profile, scored.result
     print_scoring_notes(scored)
@@ -193,7 +197,8 @@ def cmd_robustness(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_workbook(table: pd.DataFrame, mc: rb.RobustnessResult, tornado: pd.DataFrame, settings: pd.DataFrame,
+def _write_workbook(table: pd.DataFrame, mc: robustness_monte_carlo.RobustnessResult, tornado: pd.DataFrame,
+                    settings: pd.DataFrame,
                     out: str, inputs: Sequence[str | Path] = (), marking: str = "UNCLASSIFIED") -> Path:
     acc = mc.acceptability.copy()
     acc.columns = [f"rank_{c}" for c in acc.columns]

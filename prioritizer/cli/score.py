@@ -6,7 +6,7 @@ import argparse
 
 import pandas as pd
 
-from prioritizer import columns, pipeline
+from prioritizer import pipeline
 from prioritizer.cli.common import (
     add_scenario_arguments,
     check_out,
@@ -17,7 +17,8 @@ from prioritizer.cli.common import (
     write_table,
 )
 from prioritizer.errors import InputError
-from prioritizer.scope import report_notes
+from prioritizer.report.columns import labels
+from prioritizer.scoring.scope import report_notes
 
 PRINTED_PEERS = 3
 """Nearest peers listed per partner in the written table."""
@@ -55,7 +56,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         print(f"Propensity ranking — profile '{profile.name}', {len(table)} partners")
         if not scope.is_all:
             print(run.scope_line)
-        print(printed.rename(columns=columns.labels(cols)).to_string(index=False))
+        print(printed.rename(columns=labels(cols)).to_string(index=False))
     if len(shown) < len(table):
         print(f"… {len(table) - len(shown)} more (use --top 0 or --out FILE to see all)")
     low = int(table["low_confidence"].sum())

@@ -8,12 +8,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from prioritizer import columns, files
+from prioritizer import files
 from prioritizer.cli.common import resolve_out
+from prioritizer.data.dataset import load_dictionary
+from prioritizer.data.partners import BASE_COLUMNS
 from prioritizer.errors import InputError
-from prioritizer.load import BASE_COLUMNS, load_dictionary
 from prioritizer.paths import SAMPLE_DATA_DIR
-from prioritizer.report import to_csv_bytes
+from prioritizer.report.columns import spec
+from prioritizer.report.export import to_csv_bytes
 
 TEMPLATES = ("partners", "priority", "funding", "overrides")
 
@@ -54,7 +56,7 @@ def cmd_template(args: argparse.Namespace) -> int:
     path = resolve_out(out)
     frame = template_frame(args.kind)
     files.atomic_write(path, to_csv_bytes(frame, machine=True))
-    desc = ", ".join(f"{c} = {columns.spec(c).label}" for c in frame.columns[:6])
+    desc = ", ".join(f"{c} = {spec(c).label}" for c in frame.columns[:6])
     print(f"wrote the {args.kind} template to {path} ({len(frame.columns)} columns: {desc}"
           f"{', …' if len(frame.columns) > 6 else ''}); replace the placeholder rows with your data")
     return 0

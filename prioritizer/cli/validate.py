@@ -14,11 +14,12 @@ from pathlib import Path
 import pandas as pd
 
 from prioritizer import files
-from prioritizer import validate as va
 from prioritizer.cli.common import add_output_arguments, output_options, resolve_out, write_table
 from prioritizer.errors import InputError
 from prioritizer.paths import PANELS_DIR
-from prioritizer.report import workbook_bytes
+from prioritizer.report.export import workbook_bytes
+from prioritizer.validation.backtest import BacktestResult, backtest
+from prioritizer.validation.settings import ValidationSettings, load_settings
 
 FLAGS = {"as_of": "--as-of", "seed": "--seed", "bootstrap_draws": "--draws",
          "aid_threshold_usd_m": "--aid-threshold-usd-m", "horizons": "--horizons"}
@@ -43,9 +44,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_validate)
 
 
-def settings_from_args(args: argparse.Namespace) -> va.ValidationSettings:
+def settings_from_args(args: argparse.Namespace) -> ValidationSettings:
     """Settings from the file with command-line values on top (validated; errors name the flag)."""
-    settings = va.load_settings(args.settings)
+    settings = load_settings(args.settings)
     changes = {k: getattr(args, k) for k in FLAGS if getattr(args, k, None) is not None}
     if changes:
         settings = settings.with_changes(key_name=lambda k: FLAGS.get(k.split("[")[0], k), **changes)
@@ -72,7 +73,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     panels = Path(args.panels or PANELS_DIR)
     if not panels.is_dir():
         raise InputError("panel folder not found", file=str(panels))
-    result = va.backtest(settings, panels)
+    result = backtest(settings, panels)
     s = result.settings
     print(f"Back-test: propensity as of {s.as_of} vs later change (partial Spearman given the starting level), "
           f"partners with ≥ ${s.aid_threshold_usd_m:g} M/yr US aid afterwards; {s.confidence:.0%} bootstrap "
@@ -92,7 +93,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def settings_frame(settings: va.ValidationSettings) -> pd.DataFrame:
+def settings_frame(settings: ValidationSettings) -> pd.DataFrame:
     """The settings that determine the table, one per row."""
     rows = [(k, getattr(settings, k)) for k in ("as_of", "horizons", "profile", "aid_threshold_usd_m", "min_n",
                                                  "bootstrap_draws", "confidence", "seed", "exclude_own_indicators")]
@@ -100,7 +101,7 @@ def settings_frame(settings: va.ValidationSettings) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["setting", "value"]).astype({"value": str})
 
 
-def _write_workbook(result: va.BacktestResult, out: str, marking: str = "UNCLASSIFIED") -> Path:
+def _write_workbook(result: BacktestResult, out: str, marking: str = "UNCLASSIFIED") -> Path:
     sheets = {"Back-test": result.table, "Partner pairs": result.pairs, "Settings": settings_frame(result.settings),
               "Caveats": pd.DataFrame({"caveat": list(result.caveats)})}
     path = resolve_out(out)

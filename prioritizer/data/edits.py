@@ -13,18 +13,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from prioritizer.data.dataset import Dataset, assemble_dataset, load_dataset, load_dictionary
+from prioritizer.data.partners import validate_partners
+from prioritizer.data.planner_inputs import validate_funding, validate_overrides, validate_priority
+from prioritizer.data.reading import read_table
 from prioritizer.errors import InputError
-from prioritizer.load import (
-    Dataset,
-    assemble_dataset,
-    load_dataset,
-    load_dictionary,
-    read_table,
-    validate_funding,
-    validate_overrides,
-    validate_partners,
-    validate_priority,
-)
 from prioritizer.paths import SAMPLE_DATA_DIR
 from prioritizer.scenario import check_non_state, number, overrides_frame
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from prioritizer import columns
 from prioritizer.errors import InputError
+from prioritizer.report.columns import strip_marking_line, to_column_ids
 from prioritizer.safe_yaml import MAX_YAML_BYTES, parse_yaml
 
 MAX_FILE_BYTES = 200_000_000
@@ -69,7 +69,7 @@ def read_table(source: str | Path | bytes, name: str | None = None) -> pd.DataFr
         raise InputError("this looks like an Excel workbook; give it a .xlsx name or save as CSV", file=label)
     if b"\x00" in data[:8192]:
         raise InputError("binary content, not a CSV text file", file=label)
-    text = columns.strip_marking_line(decode_utf8(data, label, "; save the file as UTF-8 CSV"))
+    text = strip_marking_line(decode_utf8(data, label, "; save the file as UTF-8 CSV"))
     try:
         frame = pd.read_csv(
             io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=True
@@ -109,7 +109,7 @@ def clean_header(frame: pd.DataFrame, label: str, header: list | None = None) ->
             if col and col in seen:
                 raise InputError("column header appears twice", file=label, row=1, column=col)
             seen.add(col)
-    frame.columns = columns.to_column_ids(str(c).strip() for c in frame.columns)  # planner labels → ids
+    frame.columns = to_column_ids(str(c).strip() for c in frame.columns)  # planner labels → ids
     for col in frame.columns:
         if col == "" or col.startswith("Unnamed:"):
             raise InputError("a column has no header", file=label, row=1)

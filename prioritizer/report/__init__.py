@@ -3,10 +3,3 @@
 
 # ruff: noqa: I001  (one import per line, as the lead's shim-removal script reads them)
 # compatibility re-exports, removed by the lead (callers then import from the modules named here)
-from prioritizer.report.export import to_csv_bytes  # noqa: F401
-from prioritizer.report.export import workbook_bytes  # noqa: F401
-from prioritizer.report.pack import briefing_pack  # noqa: F401
-from prioritizer.report.summary import summary_text  # noqa: F401
-from prioritizer.report.tables import compare_allocations  # noqa: F401
-from prioritizer.report.tables import compare_rankings  # noqa: F401
-from prioritizer.report.tables import scenario_settings_frame  # noqa: F401

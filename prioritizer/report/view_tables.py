@@ -13,15 +13,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from prioritizer.data.dataset import Dataset
 from prioritizer.domain import CATEGORIES, CATEGORY_LABELS, COMMANDS
 from prioritizer.domain import category_label as domain_category_label
 from prioritizer.errors import InputError
-from prioritizer.load import Dataset
-from prioritizer.match import propensity_cut
-from prioritizer.report import compare_allocations as allocation_change
-from prioritizer.report import compare_rankings as rank_shift
-from prioritizer.report import scenario_settings_frame
+from prioritizer.report.tables import compare_allocations as allocation_change
+from prioritizer.report.tables import compare_rankings as rank_shift
+from prioritizer.report.tables import scenario_settings_frame
 from prioritizer.scenario import DEFAULT_MARKING, overrides_frame
+from prioritizer.scoring.match import propensity_cut
 
 
 def category_label(cat: str) -> str:

@@ -2,7 +2,7 @@
 
 Each re-solve takes the draw's propensities (and, when switched on, a priority shift, mechanism-effect
 multipliers and a benefit-curve scale) through the allocation's own value formula, LP and bullish/bearish
-rule (:class:`prioritizer.robustness_lp.AllocationCalls`). From those solves: the probability of being in
+rule (:class:`prioritizer.robustness.lp.AllocationCalls`). From those solves: the probability of being in
 the command's bullish / bearish ``bullish_n`` and the robust core — funded in ≥ ``core_threshold`` of the
 draws (*core*), in some (*borderline*), in none (*exterior*); optionally also without floors.
 """
@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from prioritizer.errors import InfeasibleError, InputError
+from prioritizer.robustness.lp import AllocationCalls, without_floors
 from prioritizer.robustness.settings import RobustnessSettings
-from prioritizer.robustness_lp import AllocationCalls, without_floors
 
 CORE, BORDERLINE, EXTERIOR = "core", "borderline", "exterior"
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from prioritizer.config import WeightProfile
 from prioritizer.errors import InputError
 from prioritizer.robustness.settings import RobustnessSettings
+from prioritizer.scoring.settings import WeightProfile
 
 
 def base_shares(profile: WeightProfile, categories: list[str] | None = None) -> np.ndarray:

@@ -19,17 +19,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from prioritizer.config import WeightProfile
+from prioritizer.data.dataset import Dataset
 from prioritizer.errors import InputError
-from prioritizer.load import Dataset
 from prioritizer.robustness.core import lp_summary
 from prioritizer.robustness.draws import draw_weights
 from prioritizer.robustness.noise import IndicatorNoise
 from prioritizer.robustness.ranks import SCORE_BINS_PER_POINT, RankCounter, quantile_from_counts, ranked_mask
 from prioritizer.robustness.rescore import Rescorer, propensity_per_draw
 from prioritizer.robustness.settings import RobustnessSettings
-from prioritizer.score import ScoreResult
-from prioritizer.score import score as score_partners
+from prioritizer.scoring.score import ScoreResult
+from prioritizer.scoring.score import score as score_partners
+from prioritizer.scoring.settings import WeightProfile
 
 CHUNK = 1_000
 """Draws processed at once: bounds temporary memory to a few MB whatever the number of draws."""

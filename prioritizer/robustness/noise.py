@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from prioritizer.config import WeightProfile
-from prioritizer.load import Dataset
-from prioritizer.normalise import Normaliser, apply_transforms
-from prioritizer.score import GEOMETRIC_FLOOR, ScoreResult, combine, impute_knn
+from prioritizer.data.dataset import Dataset
+from prioritizer.scoring.normalise import Normaliser, apply_transforms
+from prioritizer.scoring.score import GEOMETRIC_FLOOR, ScoreResult, combine, impute_knn
+from prioritizer.scoring.settings import WeightProfile
 
 
 class IndicatorNoise:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from prioritizer.score import GEOMETRIC_FLOOR, aggregate
+from prioritizer.scoring.score import GEOMETRIC_FLOOR, aggregate
 
 
 class Rescorer:

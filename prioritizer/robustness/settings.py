@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import numpy as np
 from pydantic import BeforeValidator, PrivateAttr, ValidationInfo, field_validator
 
-from prioritizer.config import read_yaml
+from prioritizer.data.reading import read_yaml
 from prioritizer.errors import InputError
 from prioritizer.paths import WEIGHTS_DIR
 from prioritizer.settings_model import SettingsModel, validate_settings

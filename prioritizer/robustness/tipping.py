@@ -2,7 +2,7 @@
 ``tipping_grid_step`` up to ``± tipping_max``; the other shares scaled to keep the sum 1) that moves it into
 or out of its command's bullish or bearish list. The true tipping point lies within one grid step below
 the reported change. Each grid point is one warm re-solve of the allocation's own LP and rule
-(:class:`prioritizer.robustness_lp.AllocationCalls`)."""
+(:class:`prioritizer.robustness.lp.AllocationCalls`)."""
 
 from __future__ import annotations
 
@@ -14,12 +14,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from prioritizer.config import WeightProfile
 from prioritizer.robustness.core import allocation_positions, call_text
 from prioritizer.robustness.draws import base_shares
+from prioritizer.robustness.lp import AllocationCalls
 from prioritizer.robustness.settings import RobustnessSettings
-from prioritizer.robustness_lp import AllocationCalls
-from prioritizer.score import ScoreResult, propensity_for_weights
+from prioritizer.scoring.score import ScoreResult, propensity_for_weights
+from prioritizer.scoring.settings import WeightProfile
 
 
 @dataclass

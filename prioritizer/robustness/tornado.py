@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from prioritizer.config import WeightProfile
 from prioritizer.errors import InputError
 from prioritizer.robustness.draws import base_shares
 from prioritizer.robustness.ranks import rank_rows, ranked_mask
-from prioritizer.score import ScoreResult, propensity_for_weights
+from prioritizer.scoring.score import ScoreResult, propensity_for_weights
+from prioritizer.scoring.settings import WeightProfile
 
 
 def tornado(result: ScoreResult, profile: WeightProfile, swing: float = 0.5, points: int = 11) -> pd.DataFrame:

@@ -18,7 +18,9 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from prioritizer import allocate as alloc
+from prioritizer.allocation.inputs import AllocationInputs, build_inputs
+from prioritizer.allocation.settings import AllocationSettings
+from prioritizer.allocation.solve import check_budget
 from prioritizer.data.checks import id_list
 from prioritizer.data.dataset import Dataset
 from prioritizer.domain import COMMANDS
@@ -192,7 +194,7 @@ def score_in_scope(dataset: Dataset, profile: WeightProfile, scope: Scope, overr
 # ------------------------------------------------------------------------------------------ allocation
 
 
-def whole_baseline_by_mechanism(dataset: Dataset, settings: alloc.AllocationSettings) -> pd.Series:
+def whole_baseline_by_mechanism(dataset: Dataset, settings: AllocationSettings) -> pd.Series:
     """Baseline (US$ M/yr) per mechanism of the whole picture the settings' pools are calibrated to: per
     ``baseline_<m>_usd_m`` column (remainder of ``baseline_usd_m`` under the baseline mechanism, as in
     :func:`prioritizer.allocate.build_inputs`), each the larger of the funding file's and the data's total."""
@@ -207,7 +209,7 @@ def whole_baseline_by_mechanism(dataset: Dataset, settings: alloc.AllocationSett
     return out
 
 
-def pool_shares(inputs: alloc.AllocationInputs, whole_by_mechanism: pd.Series) -> pd.Series:
+def pool_shares(inputs: AllocationInputs, whole_by_mechanism: pd.Series) -> pd.Series:
     """The scope's share of every authority pool: its baseline under that mechanism over the whole picture's
     (the scope's share of the total baseline where the whole has none); all 1 when nothing was left out."""
     scope_m = inputs.baseline_by_mechanism.sum().reindex(whole_by_mechanism.index).fillna(0.0)
@@ -219,8 +221,8 @@ def pool_shares(inputs: alloc.AllocationInputs, whole_by_mechanism: pd.Series) -
     return share.clip(0.0, 1.0)
 
 
-def restrict_settings(settings: alloc.AllocationSettings, inputs: alloc.AllocationInputs,
-                      whole_by_mechanism: pd.Series) -> tuple[alloc.AllocationSettings, list[str]]:
+def restrict_settings(settings: AllocationSettings, inputs: AllocationInputs,
+                      whole_by_mechanism: pd.Series) -> tuple[AllocationSettings, list[str]]:
     """Allocation settings for the partners in ``inputs`` alone, and one note per change.
 
     Command floors / caps of commands with no partner in the inputs are dropped; locks and partner
@@ -262,13 +264,13 @@ def restrict_settings(settings: alloc.AllocationSettings, inputs: alloc.Allocati
 class ScopedAllocation:
     """Everything an allocation run of one scope needs: inputs, settings, budget and the notes."""
 
-    inputs: alloc.AllocationInputs
-    settings: alloc.AllocationSettings
+    inputs: AllocationInputs
+    settings: AllocationSettings
     budget_usd_m: float
     notes: list[str]
 
 
-def allocation_for_scope(scores: pd.DataFrame, dataset: Dataset, settings: alloc.AllocationSettings,
+def allocation_for_scope(scores: pd.DataFrame, dataset: Dataset, settings: AllocationSettings,
                          budget_usd_m: float | None = None) -> ScopedAllocation:
     """Build allocation inputs from (already scoped) ``scores`` and restrict the settings to them.
 
@@ -277,8 +279,8 @@ def allocation_for_scope(scores: pd.DataFrame, dataset: Dataset, settings: alloc
     settings come back unchanged.
     """
     ids = scores.index
-    inputs = alloc.build_inputs(scores, dataset.raw, dataset.funding.reindex(ids), settings)
+    inputs = build_inputs(scores, dataset.raw, dataset.funding.reindex(ids), settings)
     restricted, notes = restrict_settings(settings, inputs, whole_baseline_by_mechanism(dataset, settings))
-    budget = (alloc.check_budget(budget_usd_m) if budget_usd_m is not None
+    budget = (check_budget(budget_usd_m) if budget_usd_m is not None
               else restricted.default_budget(inputs.baseline_total_usd_m))
     return ScopedAllocation(inputs, restricted, budget, notes)

@@ -30,12 +30,15 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
-from prioritizer import refresh
-from prioritizer.config import load_profile
+from prioritizer.data.dataset import assemble_dataset, load_dictionary
+from prioritizer.data.partners import validate_partners
+from prioritizer.data.reading import read_table
+from prioritizer.data.refresh import FLOAT_FORMAT, _read, _us_aid, build_partners, partner_columns
+from prioritizer.data.refresh_sources import F_PTS, F_UCDP, F_WGI
 from prioritizer.errors import InputError
-from prioritizer.load import assemble_dataset, load_dictionary, read_table, validate_partners
 from prioritizer.paths import PANELS_DIR, SAMPLE_DATA_DIR, WEIGHTS_DIR
-from prioritizer.score import score
+from prioritizer.scoring.score import score
+from prioritizer.scoring.settings import load_profile
 from prioritizer.validation.settings import SERIES, ValidationSettings
 
 WGI_GOVERNANCE_CODES = ("ge", "rq", "rl", "cc")
@@ -72,13 +75,13 @@ def outcome_series(panels_dir: str | Path, series: str, partner_ids: pd.Index) -
     """
     panels_dir = Path(panels_dir)
     if series in ("wgi_governance", "wgi_political_stability"):
-        wgi = refresh._read(panels_dir, refresh.F_WGI)
+        wgi = _read(panels_dir, F_WGI)
         codes = WGI_GOVERNANCE_CODES if series == "wgi_governance" else ("pv",)
         w = wgi[wgi["indicator"].isin(codes)].dropna(subset=["estimate"])
         g = w.groupby(["iso3", "year"])["estimate"]
         level = g.mean().where(g.count() == len(codes))
     elif series == "ucdp_conflict_years":
-        ucdp = refresh._read(panels_dir, refresh.F_UCDP)
+        ucdp = _read(panels_dir, F_UCDP)
         years = np.arange(int(ucdp["year"].min()), int(ucdp["year"].max()) + 1)
         hit = (ucdp.assign(c=(ucdp["n_conflicts"] >= 1).astype(float))
                .pivot_table(index="iso3", columns="year", values="c", aggfunc="max")
@@ -86,7 +89,7 @@ def outcome_series(panels_dir: str | Path, series: str, partner_ids: pd.Index) -
         rolled = -hit.T.rolling(CONFLICT_WINDOW_YEARS).sum().T
         return rolled.dropna(axis=1, how="all")
     elif series == "pts":
-        pts = refresh._read(panels_dir, refresh.F_PTS)
+        pts = _read(panels_dir, F_PTS)
         pts["v"] = -pts[["PTS_A", "PTS_H", "PTS_S"]].mean(axis=1, skipna=True)
         level = pts.dropna(subset=["v"]).groupby(["iso3", "Year"])["v"].mean()
     else:
@@ -98,7 +101,7 @@ def outcome_series(panels_dir: str | Path, series: str, partner_ids: pd.Index) -
 
 def later_aid(panels_dir: str | Path, first_fy: int, last_fy: int) -> pd.Series:
     """Mean annual US foreign-aid obligations FY first..last per iso3, US$ M constant, each year clipped at 0."""
-    return refresh._us_aid(Path(panels_dir), (first_fy, last_fy))["mean"]
+    return _us_aid(Path(panels_dir), (first_fy, last_fy))["mean"]
 
 
 def as_of_propensity(partners: pd.DataFrame, data_dir: str | Path, profile_path: str | Path,
@@ -111,8 +114,8 @@ def as_of_propensity(partners: pd.DataFrame, data_dir: str | Path, profile_path:
         raise InputError(f"unknown indicator id {unknown[0]!r} (not in the indicator dictionary)",
                          key="own_indicators")
     known = [i for i in dictionary.index if i in partners.columns]
-    cols = [c for c in refresh.partner_columns(known) if c in partners.columns]
-    text = partners[cols].to_csv(index=False, float_format=refresh.FLOAT_FORMAT).encode("utf-8")
+    cols = [c for c in partner_columns(known) if c in partners.columns]
+    text = partners[cols].to_csv(index=False, float_format=FLOAT_FORMAT).encode("utf-8")
     table, years, ses = validate_partners(read_table(text, "as-of partners"), dictionary, "as-of partners")
     for ind in exclude:
         table[ind] = np.nan
@@ -216,7 +219,7 @@ def backtest(settings: ValidationSettings, panels_dir: str | Path = PANELS_DIR,
     if not profile_path.exists():
         raise InputError(f"weight profile '{settings.profile}' not found in {Path(weights_dir).name}/",
                          file=settings.source or None, key="profile")
-    partners = refresh.build_partners(panels_dir, Path(data_dir), as_of=a)
+    partners = build_partners(panels_dir, Path(data_dir), as_of=a)
     ids = pd.Index(partners["partner_id"])
     dictionary, _ = load_dictionary(data_dir)
     for o in settings.outcomes:

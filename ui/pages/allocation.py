@@ -9,8 +9,15 @@ from typing import Any
 
 import streamlit as st
 
-from prioritizer import charts
-from prioritizer import views as V
+from prioritizer.charts.allocation import allocation_by_command, allocation_by_mechanism, change_bars
+from prioritizer.report.cards import money
+from prioritizer.report.view_tables import (
+    allocation_table,
+    binding_table,
+    filter_scores,
+    mechanism_long,
+    mechanism_summary,
+)
 from ui import layout, panels, runs
 
 VIEW = "allocation"
@@ -29,10 +36,10 @@ def tiles(res: Any, partners: Any, shown_label: str) -> None:
     tiles total ``partners`` (the shown ones)."""
     suffix = f" · {shown_label}" if shown_label else ""
     m = st.columns(5)
-    m[0].metric("Budget", V.money(res.budget_usd_m, signed=False), help="the whole run's budget (US$ M per year)")
+    m[0].metric("Budget", money(res.budget_usd_m, signed=False), help="the whole run's budget (US$ M per year)")
     allocated = res.budget_usd_m - res.unspent_usd_m if not shown_label else partners["allocation_usd_m"].sum()
-    m[1].metric("Allocated" + suffix, V.money(allocated, signed=False))
-    m[2].metric("Baseline" + suffix, V.money(partners["baseline_usd_m"].sum(), signed=False))
+    m[1].metric("Allocated" + suffix, money(allocated, signed=False))
+    m[2].metric("Baseline" + suffix, money(partners["baseline_usd_m"].sum(), signed=False))
     benefit = res.total_benefit if not shown_label else float(partners["benefit"].sum())
     m[3].metric("Total benefit" + suffix, f"{benefit:,.1f}", help=layout.glossary("benefit"))
     m[4].metric("Benefit of +$1M budget", f"{res.budget_dual:.3f}",
@@ -59,7 +66,7 @@ def render(ctx: dict[str, Any]) -> None:
     with c2:
         panels.run_button("frontier", "Compute efficient frontier", "run_frontier", ctx, primary=False,
                           icon=":material/show_chart:")
-    c3.caption(f"Budget: {V.money(ctx['budget'], signed=False)} per year "
+    c3.caption(f"Budget: {money(ctx['budget'], signed=False)} per year "
                f"({'settings default' if scen['budget_usd_m'] is None else 'sidebar'}); "
                f"settings: {settings.name}. The optimizer runs only when you press the button.")
     out = panels.show_state("allocation", ctx)
@@ -70,7 +77,7 @@ def render(ctx: dict[str, Any]) -> None:
         return
     res = out["result"]
     warnings(res)
-    partners = V.filter_scores(res.partners, scen["filters"])
+    partners = filter_scores(res.partners, scen["filters"])
     shown_label = filter_label(scen["filters"]) if len(partners) != len(res.partners) else ""
     tiles(res, partners, shown_label)
     if shown_label:
@@ -80,27 +87,27 @@ def render(ctx: dict[str, Any]) -> None:
     left, right = st.columns(2)
     with left:
         st.markdown("**By command** (baseline vs recommended)")
-        layout.show_chart(charts.allocation_by_command(partners), scen, "Allocation by command", "alloc_command")
+        layout.show_chart(allocation_by_command(partners), scen, "Allocation by command", "alloc_command")
     with right:
         st.markdown("**By mechanism**")
-        mech = V.mechanism_long(res.mechanisms[res.mechanisms["partner_id"].isin(partners.index)], res.partners,
+        mech = mechanism_long(res.mechanisms[res.mechanisms["partner_id"].isin(partners.index)], res.partners,
                                 labels)
-        layout.show_chart(charts.allocation_by_mechanism(mech), scen, "Allocation by mechanism", "alloc_mechanism")
+        layout.show_chart(allocation_by_mechanism(mech), scen, "Allocation by mechanism", "alloc_mechanism")
     left, right = st.columns(2)
     with left:
         st.markdown("**Largest changes vs baseline**")
-        layout.show_chart(charts.change_bars(partners, top_n=15), scen, "Change vs baseline (largest movers)",
+        layout.show_chart(change_bars(partners, top_n=15), scen, "Change vs baseline (largest movers)",
                           "alloc_change")
     with right:
         panels.frontier_section(ctx)
     with st.expander("Allocation table, mechanisms and binding constraints", expanded=not scen["presentation"]):
         st.markdown("**Per partner** (US$ M per year; floor and cap are the partner's limits)")
-        layout.display_table(V.allocation_table(partners), "alloc_table")
+        layout.display_table(allocation_table(partners), "alloc_table")
         st.markdown("**By mechanism** (US$ M per year)")
         shown_mech = res.mechanisms[res.mechanisms["partner_id"].isin(partners.index)]
-        layout.display_table(V.mechanism_summary(shown_mech, labels), "alloc_mech_table")
+        layout.display_table(mechanism_summary(shown_mech, labels), "alloc_mech_table")
         st.markdown("**Binding constraints** (largest marginal value first: the benefit of +$1 M on that limit)")
-        layout.display_table(V.binding_table(res.binding), "alloc_binding")
+        layout.display_table(binding_table(res.binding), "alloc_binding")
         if res.notes or out.get("scope_notes"):
             st.caption("Notes: " + " · ".join([*out.get("scope_notes", []), *res.notes]))
 

@@ -6,8 +6,9 @@ from typing import Any
 
 import streamlit as st
 
-from prioritizer import report
-from prioritizer import views as V
+from prioritizer.report.cards import bullbear_cards, card_html, offsets_text
+from prioritizer.report.export import to_csv_bytes
+from prioritizer.report.view_tables import file_stem
 from ui import layout, panels, runs
 
 VIEW = "bullbear"
@@ -25,7 +26,7 @@ def render(ctx: dict[str, Any]) -> None:
         return
     rob = runs.current("robustness", ctx)
     robust = None if rob is None else rob["partners"]
-    cards = V.bullbear_cards(out["bullbear"], robust)
+    cards = bullbear_cards(out["bullbear"], robust)
     commands = [c for c in cards if not scen["filters"]["commands"] or c in scen["filters"]["commands"]]
     offsets = out["offsets"]
     per_row = 6 if scen["presentation"] else 3  # presentation: all six commands on one screen
@@ -34,18 +35,18 @@ def render(ctx: dict[str, Any]) -> None:
         for col, command in zip(cols, commands[start:start + per_row], strict=False):
             with col.container(border=True):
                 st.markdown(f'<div class="pp-card-head">{command}</div>'
-                            f'<div class="pp-small">{V.offsets_text(offsets, command)}</div>',
+                            f'<div class="pp-small">{offsets_text(offsets, command)}</div>',
                             unsafe_allow_html=True)
                 for side, css, label in (("bullish", "pp-bull", "▲ Bullish"), ("bearish", "pp-bear", "▼ Bearish")):
                     items = cards[command][side]
                     parts = [f'<div class="{css}">{label}</div>']
                     if not items:
                         parts.append('<div class="pp-small">none qualifies</div>')
-                    parts += [V.card_html(c, side, compact=scen["presentation"]) for c in items]
+                    parts += [card_html(c, side, compact=scen["presentation"]) for c in items]
                     st.markdown("".join(parts), unsafe_allow_html=True)
     if not scen["presentation"]:
-        stem = V.file_stem(scen["name"], "bullish_bearish")
-        st.download_button("Download bullish/bearish CSV", data=report.to_csv_bytes(out["bullbear"], scen["marking"]),
+        stem = file_stem(scen["name"], "bullish_bearish")
+        st.download_button("Download bullish/bearish CSV", data=to_csv_bytes(out["bullbear"], scen["marking"]),
                            file_name=f"{stem}.csv", mime="text/csv", key="dl_bullbear_csv", on_click="ignore")
 
 

@@ -6,10 +6,10 @@ from typing import Any
 
 import streamlit as st
 
-from prioritizer import charts
-from prioritizer import views as V
+from prioritizer.charts.backtest import backtest_chart
 from prioritizer.errors import InputError
 from prioritizer.paths import SAMPLE_DATA_DIR
+from prioritizer.report.view_tables import coverage_table, dictionary_table, licence_table, partner_coverage
 from ui import layout, runs
 
 VIEW = "data"
@@ -20,19 +20,19 @@ def render(ctx: dict[str, Any]) -> None:
     dataset, result = ctx["dataset"], ctx["result"]
     tabs = st.tabs(["Dictionary", "Coverage", "Sources & licences", "Method log", "Back-test"])
     with tabs[0]:
-        st.dataframe(V.dictionary_table(dataset.dictionary), hide_index=True, key="data_dictionary",
+        st.dataframe(dictionary_table(dataset.dictionary), hide_index=True, key="data_dictionary",
                      height=layout.table_height(len(dataset.dictionary)),
                      column_config={"citation": st.column_config.TextColumn(width="large")})
     with tabs[1]:
         c1, c2 = st.columns([3, 1])
-        c1.dataframe(V.coverage_table(dataset), hide_index=True, key="data_coverage",
+        c1.dataframe(coverage_table(dataset), hide_index=True, key="data_coverage",
                      height=layout.table_height(len(dataset.dictionary)),
                      column_config={"coverage_pct": st.column_config.ProgressColumn(
                          "Coverage (states)", format="%.0f%%", min_value=0, max_value=100)})
         c2.markdown("**Partners by data coverage**")
-        c2.dataframe(V.partner_coverage(result.scores), hide_index=True, key="data_partner_coverage")
+        c2.dataframe(partner_coverage(result.scores), hide_index=True, key="data_partner_coverage")
     with tabs[2]:
-        st.dataframe(V.licence_table(dataset.dictionary), hide_index=True, key="data_licences",
+        st.dataframe(licence_table(dataset.dictionary), hide_index=True, key="data_licences",
                      column_config={"citation": st.column_config.TextColumn(width="large")})
         sources = SAMPLE_DATA_DIR / "SOURCES.md"
         if sources.exists():
@@ -58,7 +58,7 @@ def view_backtest(scen: dict[str, Any]) -> None:
     except InputError as exc:
         st.error(str(exc))
         return
-    layout.show_chart(charts.backtest_chart(out["table"]), scen, "Back-test: propensity vs later improvement",
+    layout.show_chart(backtest_chart(out["table"]), scen, "Back-test: propensity vs later improvement",
                       "backtest")
     layout.display_table(out["display"], "backtest_table")
     st.markdown("**Caveats**\n" + "\n".join(f"- {c}" for c in out["caveats"]))

@@ -7,9 +7,18 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from prioritizer import allocate
-from prioritizer import views as V
+from prioritizer import domain, scenario
+from prioritizer.data.edits import (
+    add_override,
+    edits_from_table,
+    new_non_state_partner,
+    parse_funding_upload,
+    parse_partners_upload,
+    parse_priority_upload,
+    priority_table,
+)
 from prioritizer.errors import InputError
+from prioritizer.report.view_tables import partner_choices
 from ui import layout, runs, state
 
 VIEW = "edit"
@@ -25,16 +34,16 @@ def _upload_callback(role: str) -> None:
     base = runs.base_dataset(ss["priority_basis"], ss["uploads"].get("partners"))
     try:
         if role == "partners":
-            n = V.parse_partners_upload(data, name, base.dictionary)
+            n = parse_partners_upload(data, name, base.dictionary)
             ss["uploads"]["partners"] = (name, data)
             ss["edits"]["data_files"] = {**ss["edits"].get("data_files", {}), "partners": name}
             msg = f"{name}: {n} partners loaded and validated; scores now use this file."
         elif role == "priority":
-            edits = V.parse_priority_upload(data, name, base)
+            edits = parse_priority_upload(data, name, base)
             ss["edits"]["priority_edits"] = {**ss["edits"]["priority_edits"], **edits}
             msg = f"{name}: priorities for {len(edits)} partners applied."
         else:
-            edits = V.parse_funding_upload(data, name, base)
+            edits = parse_funding_upload(data, name, base)
             ss["edits"]["funding_edits"] = {**ss["edits"]["funding_edits"], **edits}
             msg = f"{name}: baseline funding for {len(edits)} partners applied."
         ss["upload_msgs"][role] = ("success", msg)
@@ -50,7 +59,7 @@ def render(ctx: dict[str, Any]) -> None:
         st.caption("Edit US priority (1 low – 5 critical) and baseline funding (US$ M per year). Edits belong to "
                    "this scenario, travel in its link and are saved with it.")
         base = ctx["base"]
-        table = V.priority_table(dataset, ctx["result"].scores)
+        table = priority_table(dataset, ctx["result"].scores)
         edited = st.data_editor(
             table, hide_index=True, key=f"priority_editor_{ss.get('editor_version', 0)}",
             disabled=["partner_id", "name", "command", "propensity", "priority_basis"], height=420,
@@ -64,8 +73,8 @@ def render(ctx: dict[str, Any]) -> None:
         fund_base = base.funding["baseline_usd_m"].reindex(dataset.partners.index)
         for rec in scen["non_state"]:
             fund_base[rec["partner_id"]] = float(rec.get("baseline_usd_m") or 0.0)
-        prio_edits = V.edits_from_table(edited, prio_base, "priority")
-        fund_edits = V.edits_from_table(edited, fund_base.fillna(0.0), "baseline_usd_m")
+        prio_edits = edits_from_table(edited, prio_base, "priority")
+        fund_edits = edits_from_table(edited, fund_base.fillna(0.0), "baseline_usd_m")
         if prio_edits != ss["edits"]["priority_edits"] or fund_edits != ss["edits"]["funding_edits"]:
             ss["edits"]["priority_edits"], ss["edits"]["funding_edits"] = prio_edits, fund_edits
             st.rerun()
@@ -92,7 +101,7 @@ def render(ctx: dict[str, Any]) -> None:
             c1, c2 = st.columns(2)
             ns_id = c1.text_input("Partner id (lower-case slug)", key="ns_id", placeholder="e.g. kurdish-peshmerga")
             ns_name = c2.text_input("Name", key="ns_name")
-            ns_command = c1.selectbox("Command", list(allocate.COMMANDS), key="ns_command")
+            ns_command = c1.selectbox("Command", list(domain.COMMANDS), key="ns_command")
             ns_region = c2.text_input("Region", key="ns_region")
             ns_priority = c1.number_input("Priority (1–5)", 1, 5, 3, key="ns_priority")
             ns_base = c2.number_input("Baseline funding (US$ M/yr)", 0.0, value=0.0, key="ns_baseline")
@@ -105,7 +114,7 @@ def render(ctx: dict[str, Any]) -> None:
             submitted = st.form_submit_button("Add non-state partner")
         if submitted:
             try:
-                partner, over = V.new_non_state_partner(ns_id, ns_name, ns_command, ns_region, ratings, rationale,
+                partner, over = new_non_state_partner(ns_id, ns_name, ns_command, ns_region, ratings, rationale,
                                                         dataset.partners.index, dataset.constructs.index,
                                                         ns_priority, ns_base)
                 ss["edits"]["non_state"] = [*ss["edits"]["non_state"], partner]
@@ -121,7 +130,7 @@ def render(ctx: dict[str, Any]) -> None:
         scores = ctx["result"].scores
         with st.form("ov_form"):
             c1, c2 = st.columns(2)
-            ov_pid = c1.selectbox("Partner", V.partner_choices(scores), key="ov_partner",
+            ov_pid = c1.selectbox("Partner", partner_choices(scores), key="ov_partner",
                                   format_func=lambda p: f"{scores.at[p, 'name']} ({p})")
             ov_con = c2.selectbox("Construct", list(dataset.constructs.index), key="ov_construct",
                                   format_func=lambda c: str(dataset.constructs.at[c, "construct_label"]))
@@ -130,18 +139,18 @@ def render(ctx: dict[str, Any]) -> None:
             ov_submit = st.form_submit_button("Add override")
         if ov_submit:
             try:
-                ss["edits"]["overrides"] = V.add_override(scen, ov_pid, ov_con, ov_val, ov_why,
+                ss["edits"]["overrides"] = add_override(scen, ov_pid, ov_con, ov_val, ov_why,
                                                           dataset.partners.index, dataset.constructs.index)
                 state.flash("success", f"Override added for {ov_pid} / {ov_con}.")
                 st.rerun()
             except InputError as exc:
                 st.error(f"Not added — {exc}")
-        over = V.overrides_frame(scen)
+        over = scenario.overrides_frame(scen)
         if not over.empty:
             st.dataframe(over, hide_index=True, key="ov_table")
     st.divider()
     if st.button("Discard all data edits", key="reset_edits"):
-        ss["edits"] = {k: V.default_scenario()[k] for k in state.EDIT_KEYS}
+        ss["edits"] = {k: scenario.default_scenario()[k] for k in state.EDIT_KEYS}
         ss["uploads"].pop("partners", None)
         ss["editor_version"] = ss.get("editor_version", 0) + 1
         st.rerun()

@@ -11,8 +11,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from prioritizer import views as V
+from prioritizer import scenario
 from prioritizer.errors import InfeasibleError, InputError
+from prioritizer.report.view_tables import compare_allocations, compare_rankings, compare_settings
 from ui import layout, runs, state
 
 VIEW = "scenarios"
@@ -22,7 +23,7 @@ RUN_NAMES = {"allocation": "allocation", "frontier": "efficient frontier", "robu
 
 def saved_table(store: Any) -> Any:
     """Saved scenarios with planner headers, times in the user's local format and the runs saved with each."""
-    table = V.store_table(store)
+    table = scenario.store_table(store)
     tz = layout.user_timezone()
     return pd.DataFrame({
         "Scenario": table["name"],
@@ -35,7 +36,7 @@ def saved_table(store: Any) -> Any:
 def _store_action(action: str, path: Any) -> None:
     """Save / load / duplicate / delete in the scenario database (a button callback, before the widgets)."""
     try:
-        store = V.open_store(path)
+        store = scenario.open_store(path)
         pick = ss.get("saved_pick")
         if action == "save":
             scen = state.scenario_from_widgets()
@@ -66,11 +67,11 @@ def _store_action(action: str, path: Any) -> None:
 
 def render(ctx: dict[str, Any]) -> None:
     scen = ctx["scenario"]
-    path = V.default_db_path(os.environ)
+    path = scenario.default_db_path(os.environ)
     st.caption(f"Scenario database: `{path}` (set PRIORITIZER_SCENARIO_DB to use another file).")
     try:
-        store = V.open_store(path)
-        names = V.store_names(store)
+        store = scenario.open_store(path)
+        names = scenario.store_names(store)
     except InputError as exc:
         st.error(f"The scenario database cannot be used — {exc}. Nothing in it was changed.")
         return
@@ -86,7 +87,7 @@ def render(ctx: dict[str, Any]) -> None:
         st.caption("Saving also keeps the current allocation, frontier and robustness runs, so loading the "
                    "scenario or opening its link shows them without re-running.")
         st.markdown("**Shareable link** (reproduces this view and scenario)")
-        st.code(V.share_url(getattr(st.context, "url", None), VIEW, state.encode_scenario_token(scen)),
+        st.code(scenario.share_url(getattr(st.context, "url", None), VIEW, state.encode_scenario_token(scen)),
                 language=None, wrap_lines=True)
     with right:
         st.markdown("**Saved scenarios**")
@@ -116,25 +117,25 @@ def render(ctx: dict[str, Any]) -> None:
                 "has only “(current)”." if not names else "Choose two different scenarios to compare.")
         return
     try:
-        sa = scen if a == "(current)" else V.normalise_scenario(store.load(a), V.default_scenario())[0]
-        sb = scen if b == "(current)" else V.normalise_scenario(store.load(b), V.default_scenario())[0]
+        sa = scen if a == "(current)" else scenario.normalise_scenario(store.load(a), scenario.default_scenario())[0]
+        sb = scen if b == "(current)" else scenario.normalise_scenario(store.load(b), scenario.default_scenario())[0]
         ra, rb = runs.score_scenario(sa), runs.score_scenario(sb)
     except InputError as exc:
         st.error(f"Cannot compare — {exc}")
         return
-    diff = V.compare_settings(sa, sb)
+    diff = compare_settings(sa, sb)
     if diff.empty:
         st.caption("The two scenarios have the same settings.")
     else:
         st.markdown("**Settings that differ**")
         st.dataframe(diff.rename(columns={"a": f"A: {a}", "b": f"B: {b}"}), hide_index=True, key="compare_settings")
     st.markdown("**Rank shifts** (positive = moves up in B)")
-    layout.display_table(V.compare_rankings(ra["result"].scores, rb["result"].scores), "compare_ranks", height=360)
+    layout.display_table(compare_rankings(ra["result"].scores, rb["result"].scores), "compare_ranks", height=360)
     if st.button("Compare allocations", key="compare_alloc", icon=":material/compare_arrows:"):
         try:
             oa = runs.allocation_for(ra, sa)
             ob = runs.allocation_for(rb, sb)
-            ss["compare_alloc_out"] = (a, b, V.compare_allocations(oa["result"].partners, ob["result"].partners))
+            ss["compare_alloc_out"] = (a, b, compare_allocations(oa["result"].partners, ob["result"].partners))
         except InfeasibleError as exc:
             st.error("Cannot compare allocations — the constraints cannot all be met:\n\n"
                      + "\n".join(f"- {d}" for d in exc.diagnosis))

@@ -7,8 +7,18 @@ from typing import Any
 
 import streamlit as st
 
-from prioritizer import charts, columns, report
-from prioritizer import views as V
+from prioritizer.charts.ranking import ranking_bar
+from prioritizer.report.columns import priority_label, spec
+from prioritizer.report.export import to_csv_bytes, workbook_bytes
+from prioritizer.report.tables import scenario_settings_frame
+from prioritizer.report.view_tables import (
+    CATEGORY_SHORT,
+    category_label,
+    file_stem,
+    filter_scores,
+    ranking_summary,
+    top_sheet,
+)
 from ui import layout
 
 VIEW = "top_sheet"
@@ -46,25 +56,25 @@ def table_config(table: Any, ctx: dict[str, Any], present: bool) -> dict[str, An
                                                         format="percent"),
               "confidence": st.column_config.TextColumn("Low conf.", width="small",
                                                         help="LOW = coverage below the profile's threshold"),
-              "priority": st.column_config.NumberColumn(columns.priority_label(ctx["basis"]), format="%.0f",
-                                                        help=columns.spec("priority").description),
+              "priority": st.column_config.NumberColumn(priority_label(ctx["basis"]), format="%.0f",
+                                                        help=spec("priority").description),
               "quadrant": st.column_config.TextColumn("Quadrant", help=layout.glossary("quadrant")),
               "baseline_usd_m": st.column_config.NumberColumn("Baseline ($M/yr)", format="$%.1fM"),
               "funding_flag": "Funding flag", "overrides": "Overrides", "peers": "Peers"}
     for c in table.columns:
         if c.endswith("_score"):
-            label = V.CATEGORY_SHORT.get(c.removesuffix("_score"), V.category_label(c)) if present \
-                else V.category_label(c)
+            label = CATEGORY_SHORT.get(c.removesuffix("_score"), category_label(c)) if present \
+                else category_label(c)
             config[c] = st.column_config.ProgressColumn(
-                label, help=f"{V.category_label(c)}, 0–100 (higher = better for SC)", **bar)
+                label, help=f"{category_label(c)}, 0–100 (higher = better for SC)", **bar)
     return config
 
 
 def render(ctx: dict[str, Any]) -> None:
     scen, ranked = ctx["scenario"], ctx["ranked"]
     present = scen["presentation"]
-    shown = V.filter_scores(ranked, scen["filters"])
-    summary = V.ranking_summary(shown)
+    shown = filter_scores(ranked, scen["filters"])
+    summary = ranking_summary(shown)
     cols = st.columns(4)
     cols[0].metric("Partners shown", f"{summary['partners']}")
     cols[1].metric("Top propensity", f"{summary['top_score']:.0f}" if summary["top_score"] is not None else "–",
@@ -81,20 +91,20 @@ def render(ctx: dict[str, Any]) -> None:
     low = low_confidence_text(shown)
     if low and not present:
         st.markdown(low)
-    table = V.top_sheet(shown)
+    table = top_sheet(shown)
     if present:  # fits 1920 px without a horizontal scroll: the columns a briefing needs
         table = table.drop(columns=[c for c in HIDDEN_ON_SLIDE if c in table.columns])
     height = 38 * min(len(table), 20) + 40 if present else 35 * min(len(table), 18) + 40
     st.dataframe(table, hide_index=True, column_config=table_config(table, ctx, present), height=height,
                  key="top_sheet_table", row_height=38 if present else None)
     if not present:
-        stem = V.file_stem(scen["name"], "ranking")
+        stem = file_stem(scen["name"], "ranking")
         c1, c2, _ = st.columns([1, 1, 5])
-        c1.download_button("Download CSV", data=lambda: report.to_csv_bytes(
+        c1.download_button("Download CSV", data=lambda: to_csv_bytes(
             shown, scen["marking"], priority_basis=ctx["basis"]), file_name=f"{stem}.csv",
                            mime="text/csv", key="dl_top_csv", on_click="ignore", icon=":material/download:")
-        c2.download_button("Download Excel", data=lambda: report.workbook_bytes(
-            {"Rankings": shown, "Scenario settings": report.scenario_settings_frame(scen)},
+        c2.download_button("Download Excel", data=lambda: workbook_bytes(
+            {"Rankings": shown, "Scenario settings": scenario_settings_frame(scen)},
             {"Scenario": scen["name"], "Marking": scen["marking"]}, priority_basis=ctx["basis"]),
             file_name=f"{stem}.xlsx",
             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="dl_top_xlsx",
@@ -107,7 +117,7 @@ def render(ctx: dict[str, Any]) -> None:
 def ranking_chart(shown: Any, scen: dict[str, Any]) -> None:
     """The optional ranking bar chart; its toggle reruns this part only."""
     if st.toggle("Show ranking chart (top 30)", key="show_ranking_chart"):
-        layout.show_chart(charts.ranking_bar(shown.set_index("partner_id"), top_n=30), scen,
+        layout.show_chart(ranking_bar(shown.set_index("partner_id"), top_n=30), scen,
                           "Propensity ranking — top 30", "ranking_bar")
 
 
