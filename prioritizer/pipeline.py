@@ -32,11 +32,11 @@ from prioritizer.errors import InputError
 from prioritizer.paths import DEFAULT_ALLOCATION_SETTINGS, DEFAULT_MATCHING_SETTINGS, DEFAULT_PROFILE, SAMPLE_DATA_DIR
 from prioritizer.report.deck import BriefInputs
 from prioritizer.report.view_tables import backtest_table, ranked_table, tipping_table
+from prioritizer.robustness import monte_carlo as robustness_monte_carlo
 from prioritizer.robustness import settings as robustness_settings
-from prioritizer.robustness.monte_carlo import monte_carlo as robustness_monte_carlo
+from prioritizer.robustness import tornado as robustness_tornado
 from prioritizer.robustness.settings import RobustnessSettings
 from prioritizer.robustness.tipping import TippingPoints, tipping_points
-from prioritizer.robustness.tornado import tornado as robustness_tornado
 from prioritizer.scenario import build_profile, scenario_scope
 from prioritizer.scoring import match as scoring_match
 from prioritizer.scoring.match import funding_mismatch, propensity_cut, quadrants

@@ -304,9 +304,9 @@ def ranking_snapshot(page: Any) -> dict[str, Any]:
 
 
 def go_to_view(page: Any, label: str) -> None:
-    """Choose a view in the sidebar radio ("View") and wait for the run."""
-    page.locator('[data-testid="stSidebar"] [data-testid="stRadio"]').filter(
-        has=page.get_by_text("View", exact=True)).get_by_text(label, exact=True).click(timeout=NAV_TIMEOUT_MS)
+    """Open a view's page from the sidebar navigation (``st.navigation``) and wait for the run."""
+    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=label, exact=True).click(
+        timeout=NAV_TIMEOUT_MS)
     wait_for_run(page)
 
 
@@ -594,6 +594,33 @@ def drive_session(browser: Any, server: StreamlitServer, workdir: Path, views: d
                 other.close()
 
         _step(record, "deep_link", deep_link)
+
+        def saved_runs() -> None:
+            # Run → save → refresh: the saved scenario's link shows its runs without pressing a button.
+            go_to_view(page, views["scenarios"])
+            page.get_by_label("Save as").fill("Browser brief")
+            page.get_by_label("Save as").press("Enter")
+            wait_for_run(page)
+            page.get_by_role("button", name="Save scenario").click(timeout=NAV_TIMEOUT_MS)
+            wait_for_run(page, settle_ms=500)
+            record.data["save_message"] = " ".join(
+                el.inner_text() for el in page.locator('[data-testid="stAlertContentSuccess"]').all())
+            go_to_view(page, views["allocation"])
+            page.reload(wait_until="domcontentloaded", timeout=NAV_TIMEOUT_MS)
+            page.wait_for_selector(APP_SELECTOR, timeout=NAV_TIMEOUT_MS)
+            wait_for_run(page, settle_ms=800)
+            page.locator(".pp-title").first.wait_for(timeout=RUN_TIMEOUT_MS)
+            metrics = {}
+            for m in page.locator('[data-testid="stMain"] [data-testid="stMetric"]').all():
+                label = m.locator('[data-testid="stMetricLabel"]').inner_text(timeout=5_000).strip()
+                metrics[label] = m.locator('[data-testid="stMetricValue"]').inner_text(timeout=5_000).strip()
+            record.data["refresh_title"] = view_title(page)
+            record.data["refresh_metrics"] = metrics
+            record.data["refresh_charts"] = wait_for_charts(page, minimum=3)
+            record.data["refresh_text"] = page.locator('[data-testid="stMain"]').inner_text(timeout=10_000)
+            record.data["refresh_errors"] = error_texts(page)
+
+        _step(record, "saved_runs", saved_runs, page)
 
         def presentation() -> None:
             # Presentation mode on, sidebar collapsed: every view at 1920×1080 as it would be projected.

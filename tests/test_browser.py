@@ -169,6 +169,21 @@ def test_deep_link_opens_the_view(app_session: SessionRecord):
 
 
 @pytest.mark.browser
+def test_saved_runs_survive_a_refresh(app_session: SessionRecord):
+    """Run → save → browser refresh: the allocation and frontier come back from the store, not re-run."""
+    app_session.require("saved_runs")
+    data = app_session.data
+    assert "Saved scenario 'Browser brief' with its allocation" in data["save_message"], data["save_message"]
+    assert data["refresh_title"] == VIEWS["allocation"]
+    assert not data["refresh_errors"], data["refresh_errors"]
+    assert data["refresh_metrics"].get("Allocated") == data["allocation_metrics"]["Allocated"], \
+        (data["refresh_metrics"], data["allocation_metrics"])
+    assert "Saved with the scenario on" in data["refresh_text"]
+    assert "Stale" not in data["refresh_text"]
+    assert len([c for c in data["refresh_charts"] if c["w"] > 0 and c["h"] > 0]) >= 4, data["refresh_charts"]
+
+
+@pytest.mark.browser
 def test_no_browser_or_server_errors(app_session: SessionRecord):
     assert not app_session.page_errors, f"uncaught JavaScript errors: {app_session.page_errors}"
     assert not app_session.console_errors, f"browser console errors: {app_session.console_errors}"

@@ -6,7 +6,6 @@ import pandas as pd
 import pytest
 
 from prioritizer import pipeline
-from prioritizer import robustness as rb
 from prioritizer.allocation.settings_file import load_settings
 from prioritizer.charts.style import ChartMeta
 from prioritizer.cli import main
@@ -92,7 +91,7 @@ def test_robustness_without_tipping_or_resolves_solves_no_allocation(scored, set
 
 def test_app_robustness_dict(scored, settings, monkeypatch):
     quick = robustness_settings.load_settings().with_changes(draws=60, lp_draws=4)
-    monkeypatch.setattr(rb, "load_settings", lambda path=None: quick)
+    monkeypatch.setattr(robustness_settings, "load_settings", lambda path=None: quick)
     out = pipeline.run_robustness(scored.result, scored.dataset, scored.profile, settings, None)
     assert set(out) == {"partners", "tornado", "tipping", "log"}
     assert out["partners"]["p_bullish"].between(0, 1).all()

@@ -492,7 +492,6 @@ def test_briefing_pack_has_charts_workbook_and_summary(scored):
     import io
     import zipfile
 
-    from prioritizer import charts
     from prioritizer.charts.style import ChartMeta
     from prioritizer.paths import SAMPLE_DATA_DIR
     from prioritizer.report.export import workbook_bytes
@@ -502,7 +501,7 @@ def test_briefing_pack_has_charts_workbook_and_summary(scored):
 
     dataset, profile, result = scored
     scen = SC.default_scenario(profile)
-    figs = VT.briefing_charts(charts, result.scores, load_matching_settings(), SAMPLE_DATA_DIR / "world-110m.json")
+    figs = VT.briefing_charts(result.scores, load_matching_settings(), SAMPLE_DATA_DIR / "world-110m.json")
     assert list(figs) == ["Propensity ranking — top 30", "Priority × propensity", "World map — propensity"]
     meta = ChartMeta(scenario="Test", marking="UNCLASSIFIED")
     book = workbook_bytes(VT.workbook_sheets(ranked_table(result.scores), scen, dataset), {"Scenario": "Test"})

@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from prioritizer import charts, pipeline, scenario
+from prioritizer import pipeline, scenario
 from prioritizer.report.deck import build_deck
 from prioritizer.report.export import workbook_bytes
 from prioritizer.report.pack import briefing_pack
@@ -110,7 +110,7 @@ def exports(ctx: dict[str, Any]) -> None:
 
     def pack() -> bytes:
         meta = layout.chart_meta(scen, "")
-        figs = briefing_charts(charts, ctx["result"].scores, runs.matching_settings(), MAP_TOPOJSON,
+        figs = briefing_charts(ctx["result"].scores, runs.matching_settings(), MAP_TOPOJSON,
                                  None if alloc_out is None else alloc_out["result"])
         totals = None
         if alloc_out is not None:

@@ -30,8 +30,8 @@ from prioritizer.cli.common import (
 from prioritizer.domain import category_label
 from prioritizer.errors import InputError
 from prioritizer.report.export import workbook_bytes
+from prioritizer.robustness import monte_carlo as robustness_monte_carlo
 from prioritizer.robustness import settings as robustness_settings
-from prioritizer.robustness.monte_carlo import monte_carlo as robustness_monte_carlo
 from prioritizer.robustness.settings import METHODS, RobustnessSettings
 from prioritizer.robustness.tipping import TippingPoints
 

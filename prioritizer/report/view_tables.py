@@ -13,6 +13,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from prioritizer.charts.allocation import allocation_by_command, change_bars
+from prioritizer.charts.map import world_map
+from prioritizer.charts.matrix import matrix_chart
+from prioritizer.charts.ranking import ranking_bar
 from prioritizer.data.dataset import Dataset
 from prioritizer.domain import CATEGORIES, CATEGORY_LABELS, COMMANDS
 from prioritizer.domain import category_label as domain_category_label
@@ -480,18 +484,18 @@ def _call_text(calls: pd.Series) -> pd.Series:
 # ------------------------------------------------------------------------------------------- briefing
 
 
-def briefing_charts(charts: Any, scores: pd.DataFrame, matching: Any, topojson: str | Path,
+def briefing_charts(scores: pd.DataFrame, matching: Any, topojson: str | Path,
                     allocation: Any | None = None) -> dict[str, Any]:
     """Title → Altair chart for the briefing pack (allocation charts only when an allocation exists)."""
     out = {
-        "Propensity ranking — top 30": charts.ranking_bar(scores, top_n=30),
-        "Priority × propensity": charts.matrix_chart(scores, matching.priority_threshold,
-                                                     propensity_cut(scores["propensity"], matching)),
-        "World map — propensity": charts.world_map(scores, topojson),
+        "Propensity ranking — top 30": ranking_bar(scores, top_n=30),
+        "Priority × propensity": matrix_chart(scores, matching.priority_threshold,
+                                              propensity_cut(scores["propensity"], matching)),
+        "World map — propensity": world_map(scores, topojson),
     }
     if allocation is not None:
-        out["Allocation by command"] = charts.allocation_by_command(allocation.partners)
-        out["Change vs baseline"] = charts.change_bars(allocation.partners, top_n=15)
+        out["Allocation by command"] = allocation_by_command(allocation.partners)
+        out["Change vs baseline"] = change_bars(allocation.partners, top_n=15)
     return out
 
 

@@ -10,7 +10,7 @@ import streamlit as st
 from prioritizer.charts.robustness import rank_interval_chart, tornado_chart
 from prioritizer.errors import InputError
 from prioritizer.report.view_tables import filter_scores, partner_choices, robustness_table, tornado_for
-from ui import layout, panels, runs
+from ui import layout, panels
 
 VIEW = "robustness"
 ss = st.session_state
@@ -18,9 +18,6 @@ ss = st.session_state
 
 def render(ctx: dict[str, Any]) -> None:
     scen, scores = ctx["scenario"], ctx["result"].scores
-    if runs.robustness is None:
-        st.info("The robustness module (prioritizer.robustness) is not installed in this build yet.")
-        return
     out = panels.run_panel("robustness", "Run robustness", "run_robustness", ctx,
                     "Monte Carlo over the category weights around the current scenario, one-way swings (tornado) "
                     "and tipping points. Runs only when you press the button.",
