@@ -472,7 +472,8 @@ def drive_session(browser: Any, server: StreamlitServer, workdir: Path, views: d
     page.set_default_timeout(NAV_TIMEOUT_MS)
     page.on("websocket", lambda ws: record.websockets.append(ws.url))
     page.on("pageerror", lambda exc: record.page_errors.append(str(exc)[:500]))
-    page.on("console", lambda msg: record.console_errors.append(msg.text[:500]) if msg.type == "error" else None)
+    page.on("console", lambda msg: record.console_errors.append(
+        f"{msg.text[:400]} [{(msg.location or {}).get('url', '')[:200]}]") if msg.type == "error" else None)
     downloads = workdir / "downloads"
     downloads.mkdir(exist_ok=True)
     try:

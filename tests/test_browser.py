@@ -186,7 +186,12 @@ def test_saved_runs_survive_a_refresh(app_session: SessionRecord):
 @pytest.mark.browser
 def test_no_browser_or_server_errors(app_session: SessionRecord):
     assert not app_session.page_errors, f"uncaught JavaScript errors: {app_session.page_errors}"
-    assert not app_session.console_errors, f"browser console errors: {app_session.console_errors}"
+    # Reloading a page's own address (/allocation) makes Streamlit's frontend probe the page path for its
+    # server endpoints before the app root (streamlit/streamlit#7074, open): two 404s, then the root answers.
+    # Only those two probes are tolerated; any other console error fails.
+    probe = re.compile(r"status of 404 .*\[http://127\.0\.0\.1:\d+/[a-z_]+/_stcore/(health|host-config)\]$")
+    errors = [e for e in app_session.console_errors if not probe.search(e)]
+    assert not errors, f"browser console errors: {errors}"
     tracebacks = [m.start() for m in re.finditer("Traceback", app_session.server_log)]
     assert not tracebacks, "the server logged tracebacks:\n" + app_session.server_log[tracebacks[0]:][:3000]
 

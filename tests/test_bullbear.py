@@ -42,6 +42,11 @@ def test_columns_and_at_most_three_per_side_and_command(solved):
         assert list(rows["rank"]) == list(range(1, len(rows) + 1))
     p = result.partners.loc[table["partner_id"]]
     np.testing.assert_allclose(table["change_usd_m"].to_numpy(), p["change_usd_m"].to_numpy())
+    # the call is what the recommendation moves: recommended minus reference (locks and gates are not calls)
+    np.testing.assert_allclose(table["call_usd_m"].to_numpy(),
+                               (table["allocation_usd_m"] - table["reference_usd_m"]).to_numpy())
+    assert (table.loc[table["side"] == "bullish", "call_usd_m"] > 0).all()
+    assert (table.loc[table["side"] == "bearish", "call_usd_m"] < 0).all()
     np.testing.assert_allclose(table["importance"].to_numpy(), p["priority"].to_numpy())
     assert (table["command"].to_numpy() == p["command"].to_numpy()).all()
 

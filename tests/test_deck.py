@@ -57,7 +57,7 @@ def test_one_slide_per_command_with_its_six_calls(deck_bytes, brief):
         slide = by_title[f"{command} — bullish / bearish"]
         table = next(sh.table for sh in slide.shapes if sh.has_table)
         header = [c.text for c in table.rows[0].cells]
-        assert header[:4] == ["Call", "Partner", "Change ($M/yr)", "Importance"]
+        assert header[:4] == ["Call", "Partner", "Recommended change ($M/yr)", "Importance"]
         assert {"Expected benefit", "Relative cost", "Risk (0–1)", "Confidence"} <= set(header)
         rows = [[c.text for c in r.cells] for r in list(table.rows)[1:]]
         calls = brief.bullbear[brief.bullbear["command"] == command]

@@ -380,6 +380,22 @@ def test_allocation_helpers_and_cards():
     assert CA.money(-1234.5) == "−$1,234.5M" and CA.money(None) == "–" and CA.pct(0.456) == "46%"
 
 
+def test_a_locked_partner_card_shows_the_call_not_the_lock():
+    """Israel-like: a lock raises the reference above the baseline; the optimizer cuts the unlocked rest.
+    The card shows the cut (the call), orange under Bearish, and says what it is measured from."""
+    bb = pd.DataFrame({"command": ["CENTCOM"], "side": ["bearish"], "rank": [1], "partner_id": ["ISR"],
+                       "name": ["Israel"], "importance": [5], "expected_benefit": [9.2], "relative_cost": [3.7],
+                       "risk": [0.0], "baseline_usd_m": [3099.4], "reference_usd_m": [3816.9],
+                       "allocation_usd_m": [3558.5], "change_usd_m": [459.1], "call_usd_m": [-258.4],
+                       "rationale": ["Reduce −$258.4 M: weak x"]})
+    card = CA.bullbear_cards(bb)["CENTCOM"]["bearish"][0]
+    text = CA.card_html(card, "bearish")
+    assert '<span class="pp-bear">−$258.4M</span>' in text and "+$459.1M" not in text
+    assert "from $3,816.9M (baseline $3,099.4M; locks and gates)" in text
+    plain = bb.assign(reference_usd_m=3099.4, call_usd_m=459.1, side="bullish")
+    assert "locks and gates" not in CA.card_html(CA.bullbear_cards(plain)["CENTCOM"]["bullish"][0], "bullish")
+
+
 def test_short_rationale_drops_what_the_card_already_shows():
     assert CA.short_rationale("Surge +$3.7 M: strong stability (87) and governance (67); priority 1") == \
         "Strong stability (87) and governance (67)"

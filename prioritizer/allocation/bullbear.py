@@ -23,7 +23,7 @@ from prioritizer.domain import CATEGORIES, COMMANDS, category_label
 
 COLUMNS = ["command", "side", "rank", "partner_id", "name", "importance", "expected_benefit", "benefit_gain",
            "roi_per_usd_m", "marginal_benefit_per_usd_m", "relative_cost", "risk", "need", "baseline_usd_m",
-           "reference_usd_m", "allocation_usd_m", "change_usd_m", "rationale"]
+           "reference_usd_m", "allocation_usd_m", "change_usd_m", "call_usd_m", "rationale"]
 
 
 def min_change_usd_m(result: AllocationResult) -> float:
@@ -134,7 +134,9 @@ def _rationale(row: pd.Series, side: str) -> str:
 def bullish_bearish(result: AllocationResult, inputs: AllocationInputs, n: int = 3) -> pd.DataFrame:
     """Up to ``n`` bullish and ``n`` bearish partners per command (fewer if fewer qualify).
 
-    Money in US$ M/yr; ``expected_benefit`` is the benefit at the recommended allocation (effective US$ M),
+    Money in US$ M/yr; ``call_usd_m`` is the recommended change from the reference (what the call moves),
+    ``change_usd_m`` the change from the baseline (they differ by locks and eligibility gates);
+    ``expected_benefit`` is the benefit at the recommended allocation (effective US$ M),
     ``benefit_gain`` its change from the baseline, ``roi_per_usd_m`` = |benefit_gain| / |change|,
     ``relative_cost`` = US$ M per unit of benefit relative to the command median (> 1 = costlier),
     ``risk`` 0–1 (higher = riskier).
@@ -156,6 +158,7 @@ def bullish_bearish(result: AllocationResult, inputs: AllocationInputs, n: int =
     p["reference_usd_m"] = _reference(p)
     p["surge_usd_m"] = p["allocation_usd_m"] - p["reference_usd_m"]
     surge = p["surge_usd_m"]
+    p["call_usd_m"] = surge  # the recommendation: recommended minus reference (change_usd_m is vs baseline)
     p["roi_per_usd_m"] = (_surge_gain(result, inputs) / surge).where(surge.abs() > min_change)
     # bearish: what the last dollar kept buys (= what the first dollar restored would buy back)
     p["benefit_lost"] = _cut_loss(result, inputs)

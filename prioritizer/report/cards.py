@@ -113,7 +113,8 @@ def as_display_percent(frame: pd.DataFrame) -> pd.DataFrame:
 def bullbear_cards(table: pd.DataFrame, robust: pd.DataFrame | None = None) -> dict[str, dict[str, list[dict]]]:
     """Cards per command: {command: {"bullish": [card, …], "bearish": [card, …]}}.
 
-    A card has name, change_usd_m, importance, expected_benefit, relative_cost, risk, rationale and,
+    A card has name, call_usd_m (the recommended change from the reference), change_usd_m (from the
+    baseline), reference_usd_m, importance, expected_benefit, relative_cost, risk, rationale and,
     when robustness has been run, p_bullish / p_bearish (0–1).
     """
     out: dict[str, dict[str, list[dict]]] = {}
@@ -125,7 +126,8 @@ def bullbear_cards(table: pd.DataFrame, robust: pd.DataFrame | None = None) -> d
         rows = table[table["command"] == command].sort_values(["side", "rank"])
         for _, r in rows.iterrows():
             card = {k: (None if k not in r or pd.isna(r[k]) else r[k]) for k in
-                    ("partner_id", "name", "change_usd_m", "importance", "expected_benefit", "relative_cost",
+                    ("partner_id", "name", "call_usd_m", "change_usd_m", "reference_usd_m", "importance",
+                     "expected_benefit", "relative_cost",
                      "risk", "baseline_usd_m", "allocation_usd_m", "roi_per_usd_m", "rationale", "rank")}
             for col in ("p_bullish", "p_bearish", "core_class", "rank_p5", "rank_p95"):
                 val = None
@@ -153,13 +155,24 @@ def card_html(card: Mapping[str, Any], side: str, compact: bool = False) -> str:
         v = card.get(key)
         return "–" if v is None or pd.isna(v) else format(float(v), fmt)
 
+    call = card.get("call_usd_m") if card.get("call_usd_m") is not None else card.get("change_usd_m")
     return (f'<div class="pp-item"><b>{html.escape(str(card.get("name") or card.get("partner_id")))}</b> '
-            f'<span class="{css}">{money(card.get("change_usd_m"))}</span><br>'
+            f'<span class="{css}">{money(call)}</span>{reference_note(card)}<br>'
             f'<span class="pp-small">{tip("importance")} {num("importance", ".0f")} · {tip("benefit")} '
             f'{num("expected_benefit", ".2f")} · {tip("relative cost")} {num("relative_cost", ".2f")} · '
             f'{tip("risk")} {num("risk", ".2f")}{robust}</span>'
             + ("" if compact else f'<br><span class="pp-small">{html.escape(short_rationale(card.get("rationale")))}'
                '</span>') + '</div>')
+
+
+def reference_note(card: Mapping[str, Any], tolerance_usd_m: float = 0.05) -> str:
+    """' from $3,300.0M (baseline $2,582.5M; locks and gates)' when the call is measured from a reference
+    that differs from the baseline (a lock raises it, an eligibility gate lowers it), else ''."""
+    ref, base = card.get("reference_usd_m"), card.get("baseline_usd_m")
+    if ref is None or base is None or pd.isna(ref) or pd.isna(base) or abs(float(ref) - float(base)) <= tolerance_usd_m:
+        return ""
+    return (f' <span class="pp-small">from {money(float(ref), signed=False)} (baseline '
+            f'{money(float(base), signed=False)}; locks and gates)</span>')
 
 
 def short_rationale(text: Any) -> str:

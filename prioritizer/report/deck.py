@@ -235,7 +235,8 @@ def _bullbear_slides(prs: Any, b: BriefInputs) -> None:
         slide = _slide(prs, b.meta, f"{command} — bullish / bearish", line)
         frame = pd.DataFrame({
             "side": rows["side"].to_numpy(), "name": rows["name"].to_numpy(),
-            "change_usd_m": rows["change_usd_m"].to_numpy(), "importance": rows["importance"].to_numpy(),
+            "call_usd_m": (rows["call_usd_m"] if "call_usd_m" in rows else rows["change_usd_m"]).to_numpy(),
+            "importance": rows["importance"].to_numpy(),
             "expected_benefit": rows["expected_benefit"].to_numpy(),
             "relative_cost": rows["relative_cost"].to_numpy(), "risk": rows["risk"].to_numpy(),
             "confidence": [confidence_text(pid, side, b) for pid, side in zip(rows["partner_id"], rows["side"],

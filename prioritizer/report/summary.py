@@ -112,9 +112,10 @@ def summary_text(scores: pd.DataFrame, bullbear: pd.DataFrame | None = None,
             for side in ("bullish", "bearish"):
                 rows = grp[grp["side"].astype(str).str.lower() == side]
                 if len(rows):
+                    key = "call_usd_m" if "call_usd_m" in rows else "change_usd_m"  # from the reference
                     items = ", ".join(
-                        f"{md_escape(r['name'])} ({money_text(float(r['change_usd_m']), signed=True)})"
-                        if pd.notna(r.get("change_usd_m")) else md_escape(r["name"])
+                        f"{md_escape(r['name'])} ({money_text(float(r[key]), signed=True)})"
+                        if pd.notna(r.get(key)) else md_escape(r["name"])
                         for _, r in rows.iterrows())
                     parts.append(f"{side} {items}")
             lines.append(f"- **{md_escape(cmd)}** — " + "; ".join(parts))

@@ -43,6 +43,7 @@ def _store_action(action: str, path: Any) -> None:
             name = (ss.get("save_name") or "").strip()
             saved = store.save(name, {**scen, "name": name}, overwrite=bool(ss.get("overwrite")))
             kinds = runs.save_results(store, saved, ss["page_ctx"]) if ss.get("page_ctx") else []
+            ss["scenario_name"] = saved  # the address now names the saved scenario, so its link restores it
             with_runs = f" with its {' and '.join(RUN_NAMES[k] for k in kinds)}" if kinds else ""
             state.flash("success", f"Saved scenario '{saved}'{with_runs}.")
         elif action == "load":

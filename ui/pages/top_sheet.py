@@ -23,6 +23,11 @@ from ui import layout
 
 VIEW = "top_sheet"
 HIDDEN_ON_SLIDE = ("partner_id", "region", "partner_type", "overrides", "peers", "confidence")
+# Pixel widths on a projector (1920 px, sidebar collapsed: the grid is ~1830 px wide); they sum to ~1785 px
+# so every briefing column (priority, quadrant, baseline, funding flag, six categories) shows without a scroll.
+SLIDE_WIDTHS_PX = {"rank": 60, "name": 180, "command": 110, "propensity": 140, "priority": 150, "quadrant": 110,
+                   "baseline_usd_m": 130, "funding_flag": 170, "coverage": 105}
+SLIDE_CATEGORY_WIDTH_PX = 105
 
 
 def low_confidence_text(shown: Any, limit: int = 6) -> str:
@@ -53,7 +58,7 @@ def table_config(table: Any, ctx: dict[str, Any], present: bool) -> dict[str, An
               "propensity": st.column_config.ProgressColumn("Propensity", help="0–100, higher = SC more likely to "
                                                             "work", color="#1F4E79", **bar),
               "coverage": st.column_config.NumberColumn("Data coverage", help=layout.glossary("coverage"),
-                                                        format="percent"),
+                                                        format="%.0f%%"),
               "confidence": st.column_config.TextColumn("Low conf.", width="small",
                                                         help="LOW = coverage below the profile's threshold"),
               "priority": st.column_config.NumberColumn(priority_label(ctx["basis"]), format="%.0f",
@@ -67,6 +72,14 @@ def table_config(table: Any, ctx: dict[str, Any], present: bool) -> dict[str, An
                 else category_label(c)
             config[c] = st.column_config.ProgressColumn(
                 label, help=f"{category_label(c)}, 0–100 (higher = better for SC)", **bar)
+    if present:
+        for c, cfg in config.items():
+            width = SLIDE_CATEGORY_WIDTH_PX if c.endswith("_score") else SLIDE_WIDTHS_PX.get(c)
+            if width is None:
+                continue
+            if isinstance(cfg, str):
+                cfg = st.column_config.Column(cfg)
+            config[c] = {**cfg, "width": width}
     return config
 
 
@@ -92,6 +105,8 @@ def render(ctx: dict[str, Any]) -> None:
     if low and not present:
         st.markdown(low)
     table = top_sheet(shown)
+    if "coverage" in table:  # shown as a whole percentage (89%), exported as the 0–1 share
+        table["coverage"] = (table["coverage"] * 100).round()
     if present:  # fits 1920 px without a horizontal scroll: the columns a briefing needs
         table = table.drop(columns=[c for c in HIDDEN_ON_SLIDE if c in table.columns])
     height = 38 * min(len(table), 20) + 40 if present else 35 * min(len(table), 18) + 40
