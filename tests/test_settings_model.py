@@ -64,3 +64,46 @@ def test_errors_name_file_key_and_value(raw: object, expected: str) -> None:
 def test_prefix_places_a_section_inside_its_file() -> None:
     assert _error({"name": "x", "ratio": "two"}, prefix="matching") == \
         "file 'demo.yaml', key 'matching.ratio': must be a number (got 'two')"
+
+
+# ------------------------------------------------------------------------------------ the scenario model
+
+
+def test_the_scenario_model_has_every_scenario_entry_and_accepts_the_default():
+    from prioritizer import scenario, scenario_model
+
+    base = scenario.default_scenario()
+    assert set(scenario_model.ScenarioModel.model_fields) == set(base)
+    checked = scenario_model.ScenarioModel.model_validate(base)
+    assert checked.model_dump(by_alias=True) == base
+
+
+def test_a_bad_scenario_entry_is_named_and_falls_back_while_the_rest_opens():
+    from prioritizer import scenario, scenario_model
+
+    base = scenario.default_scenario()
+    scen, notes = scenario_model.normalise({
+        "name": "Brief", "aggregation": "median", "presentation": "yes",
+        "construct_weights": {"alignment": "2.5", "capacity": True},
+        "scope": {"command": "EUCOM", "normalise_within": True},
+        "overrides": [{"partner_id": "KEN", "construct": "rule_of_law", "value": 55, "rationale": "  "},
+                      {"partner_id": "KEN", "construct": "rule_of_law", "value": "60", "rationale": "IMF review"}],
+    }, base)
+    assert scen["name"] == "Brief" and scen["aggregation"] == "arithmetic" and scen["presentation"] is False
+    assert scen["construct_weights"] == {"alignment": 2.5}  # numeric text is a number, a flag is not
+    assert scen["scope"] == {"command": "EUCOM", "normalise_within": True}
+    assert scen["overrides"] == [{"partner_id": "KEN", "construct": "rule_of_law", "value": 60.0,
+                                  "rationale": "IMF review"}]
+    assert "aggregation: must be one of 'arithmetic' or 'geometric' (got 'median'); ignored" in notes
+    assert any(n.startswith("construct_weights.capacity:") for n in notes), notes
+    assert "overrides[0] ignored: column 'rationale': an override needs a written rationale" in notes
+
+
+def test_the_edit_form_check_names_the_column():
+    from prioritizer.scenario_model import check_non_state
+
+    with pytest.raises(InputError, match="priority must be 1 – 5") as err:
+        check_non_state({"partner_id": "militia-x", "name": "X", "command": "AFRICOM", "priority": 7})
+    assert err.value.column == "priority"
+    with pytest.raises(InputError, match="already used"):
+        check_non_state({"partner_id": "militia-x", "name": "X", "command": "AFRICOM"}, existing=["militia-x"])

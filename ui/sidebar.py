@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from prioritizer import pipeline, scenario
+from prioritizer import pipeline, scenario_model
 from prioritizer.report.deck import build_deck
 from prioritizer.report.export import workbook_bytes
 from prioritizer.report.pack import briefing_pack
@@ -51,11 +51,11 @@ def sidebar(ctx: dict[str, Any]) -> None:
                 label = constructs.at[con, "construct_label"] if con in constructs.index else con
                 st.slider(str(label), 0.0, 3.0, key=f"cw_{con}", step=0.25)
         with st.expander("Method", expanded=False):
-            st.selectbox("Normalisation", scenario.NORMALISATIONS, key="normalisation")
-            st.radio("Aggregation", scenario.AGGREGATIONS, key="aggregation", horizontal=True)
-            st.selectbox("Missing data", scenario.MISSING_POLICIES, key="missing",
+            st.selectbox("Normalisation", scenario_model.NORMALISATIONS, key="normalisation")
+            st.radio("Aggregation", scenario_model.AGGREGATIONS, key="aggregation", horizontal=True)
+            st.selectbox("Missing data", scenario_model.MISSING_POLICIES, key="missing",
                          format_func={"available": "average what is available", "knn": "k-NN imputation"}.get)
-            st.radio("Priority basis", scenario.PRIORITY_BASES, key="priority_basis", horizontal=True,
+            st.radio("Priority basis", scenario_model.PRIORITY_BASES, key="priority_basis", horizontal=True,
                      format_func={"proxy": "public-facts proxy", "neutral": "neutral (all 3)"}.get)
             st.checkbox("Normalise within the scope", key="normalise_within_scope",
                         disabled=ss.get("scope_mode") != "one",

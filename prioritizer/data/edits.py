@@ -19,7 +19,8 @@ from prioritizer.data.planner_inputs import validate_funding, validate_overrides
 from prioritizer.data.reading import read_table
 from prioritizer.errors import InputError
 from prioritizer.paths import SAMPLE_DATA_DIR
-from prioritizer.scenario import check_non_state, number, overrides_frame
+from prioritizer.scenario import overrides_frame
+from prioritizer.scenario_model import check_non_state, number
 
 
 def apply_edits(dataset: Dataset, scenario: Mapping[str, Any]) -> tuple[Dataset, list[str]]:
