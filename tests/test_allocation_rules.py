@@ -199,7 +199,7 @@ def sample_inputs():
 
     dataset, _, result = run_scoring()
     s = load_settings(known_partners=dataset.partners.index)
-    return build_inputs(result.scores, dataset.raw, dataset.funding, s), s
+    return build_inputs(result.scores, dataset.allocation_raw, dataset.funding, s), s
 
 
 def test_a_planner_defence_estimate_stands_in_for_a_missing_sipri_figure_and_is_shown_as_such():
@@ -220,6 +220,44 @@ def test_a_planner_defence_estimate_stands_in_for_a_missing_sipri_figure_and_is_
     assert any("planner estimate for Kenya is not used" in n for n in inputs.notes)
     res = allocate(inputs, s, 100)
     assert res.partners.at["SOM", "milex_source"] == "planner estimate"
+
+
+def test_national_security_forces_count_as_a_counterpart_by_their_recent_spending():
+    """SIPRI's 0 (no armed forces) or missing figure: a recent COW NMC figure of the national security forces
+    stands in for need, scale and the counterpart test (10 U.S.C. 333); a stale one (before the setting's year)
+    does not; a positive SIPRI figure always wins."""
+    rows = [{"id": "PAN", "name": "Panama", "milex": 0.0, "milper": 0.0, "income": "UMC"},
+            {"id": "SOM", "name": "Somalia", "milex": np.nan, "milper": 14.0, "income": "LIC"},
+            {"id": "KEN", "name": "Kenya", "milex": 1200.0, "income": "LMC"}]
+    scores, raw, funding = table(rows)
+    raw["cow_milex_usd_m"] = [847.0, 60.0, 999.0]
+    raw["cow_milex_usd_m_year"] = [2022, 2009, 2022]
+    cfg = copy.deepcopy(CFG)
+    cfg["eligibility"]["defence_forces"] = {"spending_indicator": "sipri_milex_usd_m",
+                                            "personnel_indicator": "cow_milper_thousands",
+                                            "security_forces_indicator": "cow_milex_usd_m",
+                                            "security_forces_basis": "10 U.S.C. 333", "security_forces_min_year": 2018}
+    s = settings_from_dict(cfg)
+    inputs = build_inputs(scores, raw, funding, s)
+    p, e = inputs.partners, inputs.eligible
+    assert e.at["PAN", "train_equip"] and e.at["PAN", "fmf"]
+    assert p.at["PAN", "milex_usd_m"] == 847.0 and p.at["PAN", "milex_source"] == "COW NMC (national security forces)"
+    assert p.at["PAN", "scale_usd_m"] == pytest.approx(s.scale_fraction * 847.0)
+    assert not e.at["SOM", "train_equip"] and p.at["SOM", "milex_source"] == "none"  # 2009 figure: stale
+    assert p.at["KEN", "milex_usd_m"] == 1200.0 and p.at["KEN", "milex_source"] == "SIPRI"
+    note = next(n for n in inputs.notes if "national security forces" in n)
+    assert "Panama" in note and "Somalia" not in note and "10 U.S.C. 333" in note and "2018 or later" in note
+    without, _ = build(rows)  # no security_forces_indicator in the settings: the old rule
+    assert not without.eligible.at["PAN", "train_equip"]
+
+
+def test_the_sample_counts_panama_and_costa_rica_by_their_security_forces(sample_inputs):
+    sample_inputs, _ = sample_inputs
+    p = sample_inputs.partners
+    for pid in ("PAN", "CRI"):
+        assert p.at[pid, "defence_forces"] and p.at[pid, "milex_source"].startswith("COW NMC"), pid
+        assert sample_inputs.eligible.at[pid, "train_equip"], pid
+    assert not p.at["SOM", "defence_forces"]  # COW's last Somalia figure is from 2009: not used
 
 
 @pytest.mark.parametrize(("estimate", "key", "words"), [

@@ -246,7 +246,7 @@ def test_security_share_and_split_are_data_with_basis(tmp_path):
 
 
 def test_income_group_column(partners):
-    assert list(partners.columns[6:8]) == list(OPTIONAL_BASE_COLUMNS)
+    assert list(partners.columns[6:10]) == list(OPTIONAL_BASE_COLUMNS)
     groups = partners["income_group"].dropna()
     assert set(groups) <= {"HIC", "UMC", "LMC", "LIC"} and len(groups) >= 185
     p = partners.set_index("partner_id")
@@ -275,3 +275,16 @@ def test_world_map_has_iso3():
     iso3 = {g["properties"].get("iso3") for g in geoms}
     assert len(geoms) >= 170
     assert {"USA", "FRA", "CHN", "BRA", "NGA"} <= iso3
+
+
+def test_cow_military_expenditure_column(partners):
+    """COW NMC v7 milex (thousands of current US$) becomes cow_milex_usd_m with its data year: Panama and Costa
+    Rica, which SIPRI records as 0 (no armed forces), have their public-force budgets."""
+    p = partners.set_index("partner_id")
+    nmc = _panel(refresh_sources.F_NMC)
+    pan = nmc[(nmc["iso3"] == "PAN") & nmc["milex"].notna()].sort_values("year").iloc[-1]
+    assert p.at["PAN", "cow_milex_usd_m"] == pytest.approx(pan["milex"] / 1000.0)
+    assert p.at["PAN", "cow_milex_usd_m_year"] == pan["year"]
+    assert p.at["PAN", "sipri_milex_usd_m"] == 0 and p.at["CRI", "cow_milex_usd_m"] > 100
+    assert (partners["cow_milex_usd_m"].notna() == partners["cow_milex_usd_m_year"].notna()).all()
+    assert (partners["cow_milex_usd_m"].dropna() >= 0).all()

@@ -336,7 +336,9 @@ def test_indicators_sheet_has_sources_for_every_value(sample):
     dataset, _ = sample
     sheet = VT.indicators_sheet(dataset)
     assert sheet["value"].notna().all()
-    assert len(sheet) == int(dataset.raw.notna().to_numpy().sum())
+    aux = int(dataset.partners["cow_milex_usd_m"].notna().sum())  # allocation-only source values, also listed
+    assert len(sheet) == int(dataset.raw.notna().to_numpy().sum()) + aux
+    assert (sheet.loc[sheet["indicator_id"] == "cow_milex_usd_m", "source"].str.startswith("COW")).all()
     assert sheet["source"].ne("").all() and sheet["licence"].ne("").all()
 
 

@@ -18,6 +18,7 @@ from prioritizer.allocation.value import (
     _names,
     _partners_have,
     apply_defence_estimates,
+    apply_security_force_spending,
     benefit_curve,
     has_defence_forces,
     need_terms,
@@ -92,17 +93,28 @@ def build_inputs(scores: pd.DataFrame, raw: pd.DataFrame, funding: pd.DataFrame,
 
     raw, estimated = apply_defence_estimates(raw.reindex(idx), settings)
     _estimate_notes(frame, estimated, settings, raw, notes)
+    raw, security = apply_security_force_spending(raw, settings)
+    security &= ~estimated & (frame["partner_type"] == "state")
+    if security.any():
+        basis = settings.defence_forces.security_forces_basis
+        n = int(security.sum())
+        notes.append(f"{count(n, 'state partner')} with no positive SIPRI military-spending figure "
+                     f"{'is' if n == 1 else 'are'} counted by the "
+                     f"{indicator(settings.defence_forces.security_forces_indicator)}"
+                     f", {settings.defence_forces.security_forces_min_year} or later: {_names(frame, security, 40)}"
+                     + (f". Basis: {basis}" if basis else "") + ".")
     state = frame["partner_type"] == "state"
     frame["income_group"] = _income_groups(scores, raw, notes)
 
     # defence forces: a positive spending figure and, where reported, non-zero personnel
-    frame["defence_forces"] = has_defence_forces(raw, frame["partner_type"], settings)
+    frame["defence_forces"] = has_defence_forces(raw, frame["partner_type"], settings, security)
 
     # need and additionality
     milex = pd.to_numeric(raw[settings.need.indicator], errors="coerce") if settings.need.indicator in raw.columns \
         else pd.Series(np.nan, index=idx)
     frame["milex_usd_m"] = milex
-    frame["milex_source"] = np.where(estimated, "planner estimate", np.where(milex.notna(), "SIPRI", "none"))
+    frame["milex_source"] = np.where(estimated, "planner estimate", np.where(
+        security, "COW NMC (national security forces)", np.where(milex.notna(), "SIPRI", "none")))
     frame["frontline"] = idx.isin(settings.need.frontline)
     frame = frame.join(need_terms(milex, frame["income_group"], frame["frontline"], settings,
                                   frame["defence_forces"]))

@@ -146,6 +146,14 @@ class DefenceForces:
 
     spending_indicator: str = "sipri_milex_usd_m"
     personnel_indicator: str | None = "cow_milper_thousands"
+    security_forces_indicator: str | None = None
+    """Spending of national-level security forces (e.g. COW NMC ``cow_milex_usd_m``), used where the
+    spending indicator has no positive figure: a state whose forces are a coast guard, border or public
+    force (Panama, Costa Rica) is a counterpart under 10 U.S.C. 333 ("national military or national-level
+    security forces")."""
+    security_forces_basis: str = ""
+    security_forces_min_year: int = 2018
+    """Oldest data year of a security-force spending figure that is used (an older one is stale)."""
 
 
 @dataclass(frozen=True)

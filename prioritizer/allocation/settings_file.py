@@ -151,7 +151,10 @@ class _Builder:
             "expected a list of World Bank income groups such as [HIC]", INCOME_GROUPS[:-1])
         exceptions = tuple((self.partner(pid, _join("eligibility.grant_exceptions", pid)), item.basis)
                            for pid, item in (el.grant_exceptions or {}).items())
-        forces = DefenceForces(el.defence_forces.spending_indicator, el.defence_forces.personnel_indicator) \
+        forces = DefenceForces(el.defence_forces.spending_indicator, el.defence_forces.personnel_indicator,
+                               el.defence_forces.security_forces_indicator,
+                               el.defence_forces.security_forces_basis,
+                               el.defence_forces.security_forces_min_year) \
             if el.defence_forces is not None else DefenceForces()
         rk = top.risk
         risk = Risk(rk.discount, rk.data_uncertainty, tuple(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any
 
-from pydantic import PlainValidator
+from pydantic import Field, PlainValidator
 
 from prioritizer.allocation.settings import (
     BUDGET_RULES,
@@ -171,6 +171,9 @@ class BasisModel(SettingsModel):
 class DefenceForcesModel(SettingsModel):
     spending_indicator: Text = DefenceForces.spending_indicator
     personnel_indicator: Text | None = None
+    security_forces_indicator: Text | None = None
+    security_forces_basis: Text = ""
+    security_forces_min_year: int = Field(DefenceForces.security_forces_min_year, ge=1990, le=2100)
 
 
 class EligibilityModel(SettingsModel):

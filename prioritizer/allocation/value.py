@@ -113,9 +113,38 @@ def apply_defence_estimates(raw: pd.DataFrame, settings: AllocationSettings) -> 
     return raw, used
 
 
-def has_defence_forces(raw: pd.DataFrame, partner_type: pd.Series, settings: AllocationSettings) -> pd.Series:
-    """True where a partner has armed forces: a positive defence-spending figure and, where reported, non-zero
-    personnel. Non-state partners always count as having forces (the rule is about states)."""
+def apply_security_force_spending(raw: pd.DataFrame, settings: AllocationSettings) -> tuple[pd.DataFrame, pd.Series]:
+    """``raw`` with the national-security-force spending (``defence_forces.security_forces_indicator``, US$ M)
+    put in place of a military-spending figure that is missing or 0, and the mask of partners it was used for.
+
+    SIPRI records 0 for states without armed forces (Costa Rica, Panama, Iceland); their coast guard, border or
+    public force is still the counterpart 10 U.S.C. 333 names ("national-level security forces"), and COW NMC
+    counts its budget. A positive SIPRI figure or a planner estimate always wins; a figure older than
+    ``security_forces_min_year`` is not used."""
+    df = settings.defence_forces
+    used = pd.Series(False, index=raw.index)
+    if not df.security_forces_indicator or df.security_forces_indicator not in raw.columns:
+        return raw, used
+    security = pd.to_numeric(raw[df.security_forces_indicator], errors="coerce")
+    year_col = f"{df.security_forces_indicator}_year"
+    if year_col in raw.columns:  # a figure older than the setting's year is stale, not used
+        year = pd.to_numeric(raw[year_col], errors="coerce")
+        security = security.where(year >= df.security_forces_min_year)
+    raw = raw.copy()
+    for col in dict.fromkeys((df.spending_indicator, settings.need.indicator, settings.scale_indicator)):
+        current = pd.to_numeric(raw[col], errors="coerce") if col in raw.columns else \
+            pd.Series(np.nan, index=raw.index)
+        fill = ~(current > 0) & (security > 0)
+        raw[col] = current.where(~fill, security)
+        used |= fill
+    return raw, used
+
+
+def has_defence_forces(raw: pd.DataFrame, partner_type: pd.Series, settings: AllocationSettings,
+                       security_forces: pd.Series | None = None) -> pd.Series:
+    """True where a partner has a military counterpart: a positive defence-spending figure and, where reported,
+    non-zero personnel — or national-level security forces with a spending figure (``security_forces`` mask).
+    Non-state partners always count as having forces (the rule is about states)."""
     df = settings.defence_forces
     idx = partner_type.index
     spend = pd.to_numeric(raw[df.spending_indicator], errors="coerce") if df.spending_indicator in raw.columns \
@@ -123,6 +152,8 @@ def has_defence_forces(raw: pd.DataFrame, partner_type: pd.Series, settings: All
     forces = spend > 0
     if df.personnel_indicator and df.personnel_indicator in raw.columns:
         forces &= ~(pd.to_numeric(raw[df.personnel_indicator], errors="coerce") == 0)
+    if security_forces is not None:
+        forces |= security_forces.reindex(idx, fill_value=False)
     return forces | (partner_type != "state")
 
 

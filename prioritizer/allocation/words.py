@@ -77,6 +77,7 @@ INDICATOR_WORDS = {
     "sipri_milex_usd_m": "SIPRI military-spending figure",
     "pts_mean": "Political Terror Scale score",
     "cow_milper_thousands": "COW military-personnel figure",
+    "cow_milex_usd_m": "COW NMC v7 military expenditure (national security forces included)",
     "income_group": "World Bank income group",
 }
 """Indicators as planners name them in sentences ("no SIPRI military-spending figure")."""

@@ -15,7 +15,7 @@ from prioritizer.data.bounds import BOUNDS_FILE, validate_bounds
 from prioritizer.data.checks import default_note
 from prioritizer.data.dictionary import validate_constructs, validate_dictionary
 from prioritizer.data.numeric import to_numeric_column
-from prioritizer.data.partners import validate_partners
+from prioritizer.data.partners import AUXILIARY_COLUMNS, validate_partners
 from prioritizer.data.planner_inputs import validate_funding, validate_priority
 from prioritizer.data.reading import read_table
 from prioritizer.paths import SAMPLE_DATA_DIR
@@ -57,6 +57,14 @@ class Dataset:
     def raw(self) -> pd.DataFrame:
         """Raw indicator values (source units), partners × indicators."""
         return self.partners[self.indicator_ids]
+
+    @property
+    def allocation_raw(self) -> pd.DataFrame:
+        """:attr:`raw` plus the auxiliary source columns the allocation reads (``AUXILIARY_COLUMNS``, e.g. COW
+        NMC security-force spending, and their ``_year``) where the partners file has them."""
+        aux = [c for a in AUXILIARY_COLUMNS for c in (a, f"{a}_year")
+               if c in self.partners.columns and c not in self.indicator_ids]
+        return self.partners[self.indicator_ids + aux]
 
     def with_priority(self, priority: pd.Series) -> Dataset:
         """A copy with another priority series (1–5)."""

@@ -18,8 +18,13 @@ from prioritizer.domain import COMMANDS, INCOME_GROUPS, PARTNER_TYPES
 from prioritizer.errors import InputError
 
 BASE_COLUMNS = ("partner_id", "name", "partner_type", "command", "region", "subregion")
-OPTIONAL_BASE_COLUMNS = ("income_group", "income_group_year")
-"""Optional partners columns: World Bank income group (HIC/UMC/LMC/LIC, blank = unknown) and its fiscal year."""
+OPTIONAL_BASE_COLUMNS = ("income_group", "income_group_year", "cow_milex_usd_m", "cow_milex_usd_m_year")
+"""Optional partners columns: World Bank income group (HIC/UMC/LMC/LIC, blank = unknown) and its fiscal year;
+COW NMC v7 military expenditure (current US$ M, national security forces included) and its year — used by the
+allocation only where SIPRI has no positive figure (states whose forces are national security forces)."""
+AUXILIARY_COLUMNS = ("cow_milex_usd_m",)
+"""Numeric source columns that are not scored indicators but feed the allocation (``Dataset.allocation_raw``);
+their label, unit and citation: ``prioritizer.data.refresh_sources.AUXILIARY_SOURCES``."""
 STATE_ID = re.compile(r"^[A-Z]{3}$")
 NON_STATE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{1,62}$")
 
@@ -96,8 +101,17 @@ def _optional_base(frame: pd.DataFrame, index: pd.Index, file: str) -> pd.DataFr
                              file=file, row=pos + 2, column="income_group")
     year = (to_numeric_column(frame["income_group_year"], file=file, column="income_group_year")
             if "income_group_year" in frame.columns else pd.Series(np.full(n, np.nan)))
-    return pd.DataFrame({"income_group": group.where(~missing, None).to_numpy(dtype=object),
-                         "income_group_year": pd.array(year.to_numpy(), dtype="Int64")}, index=index)
+    out = pd.DataFrame({"income_group": group.where(~missing, None).to_numpy(dtype=object),
+                        "income_group_year": pd.array(year.to_numpy(), dtype="Int64")}, index=index)
+    for col in AUXILIARY_COLUMNS:  # numeric source columns (US$ M, not negative) with their data year
+        if col in frame.columns:
+            out[col] = to_numeric_column(frame[col], file=file, column=col, low=0.0,
+                                         bound_basis="spending is not negative").to_numpy()
+            ycol = f"{col}_year"
+            out[ycol] = pd.array(to_numeric_column(frame[ycol], file=file, column=ycol, low=YEAR_RANGE[0],
+                                                   high=YEAR_RANGE[1], bound_basis="a calendar year").to_numpy()
+                                 if ycol in frame.columns else np.full(n, np.nan), dtype="Int64")
+    return out
 
 
 def _check_transform_domain(values: pd.Series, transform: str, file: str, column: str) -> None:

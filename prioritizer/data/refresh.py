@@ -274,6 +274,11 @@ def build_partners(panels_dir: Path, settings_dir: Path | None = None, as_of: in
     income = refresh_funding.latest_income_group(_aid_rows(panels_dir, as_of)).reindex(ids)
     out["income_group"] = income["income_group"]
     out["income_group_year"] = income["income_group_year"].astype("Int64")
+    nmc = read(F_NMC)
+    nmc = nmc[~(nmc["iso3"].isin(["DEU", "YEM"]) & nmc["ccode"].isin([260, 678]))]  # pre-unification rows
+    cow = _latest(nmc, "milex").reindex(ids)  # thousands of current US$
+    out["cow_milex_usd_m"] = cow["value"] / 1000.0
+    out["cow_milex_usd_m_year"] = cow["year"].astype("Float64").round().astype("Int64")
     for ind in INDICATOR_IDS:
         out[ind] = vals[ind].astype(float)
         out[f"{ind}_year"] = years[ind].astype("Float64").round().astype("Int64")

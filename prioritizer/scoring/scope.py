@@ -279,7 +279,7 @@ def allocation_for_scope(scores: pd.DataFrame, dataset: Dataset, settings: Alloc
     settings come back unchanged.
     """
     ids = scores.index
-    inputs = build_inputs(scores, dataset.raw, dataset.funding.reindex(ids), settings)
+    inputs = build_inputs(scores, dataset.allocation_raw, dataset.funding.reindex(ids), settings)
     restricted, notes = restrict_settings(settings, inputs, whole_baseline_by_mechanism(dataset, settings))
     budget = (check_budget(budget_usd_m) if budget_usd_m is not None
               else restricted.default_budget(inputs.baseline_total_usd_m))
