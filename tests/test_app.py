@@ -422,6 +422,18 @@ def test_presentation_mode_hides_exports_and_keeps_the_marking():
     assert scenario.decode_token(at.query_params["s"])["presentation"] is True
 
 
+def test_presentation_allocation_keeps_relaxations_to_one_line():
+    at = start("allocation")
+    at.button(key="run_allocation").click().run()
+    ok(at)
+    full = [w.value for w in at.warning if "relaxed to give an answer" in w.value]
+    assert full and full[0].count("\n- ") >= 8  # the working view lists them
+    at.sidebar.toggle(key="presentation").set_value(True).run()
+    ok(at)
+    slide = [w.value for w in at.warning if "relaxed to give an answer" in w.value]
+    assert len(slide) == 1 and "\n" not in slide[0] and "Relaxations sheet" in slide[0], slide
+
+
 def test_chosen_partner_survives_a_view_switch_and_travels_in_the_url():
     at = start("profile")
     at.selectbox(key="partner").set_value("KEN").run()

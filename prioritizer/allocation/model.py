@@ -406,7 +406,8 @@ def set_budget(h: highspy.Highs, st: _Structure, budget: float) -> None:
     """Move a ``highs_model`` to another budget: the budget row and every budget-share floor row."""
     lo, hi = st.row_bounds(budget)
     rows = np.array([r for r, row in enumerate(st.rows) if r == st.budget_row or row.lo_pct], dtype=np.int32)
-    h.changeRowsBounds(len(rows), rows, _finite(lo[rows]), _finite(hi[rows]))
+    for r, low, high in zip(rows, _finite(lo[rows]), _finite(hi[rows]), strict=True):  # a few rows; the
+        h.changeRowBounds(int(r), float(low), float(high))  # batch call is missing before highspy 1.8
 
 
 def value_vector(st: _Structure, value: pd.Series | np.ndarray) -> np.ndarray:

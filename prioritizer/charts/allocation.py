@@ -133,10 +133,12 @@ def allocation_by_mechanism(mech_long: pd.DataFrame, value_col: str | None = Non
 
 def change_bars(partners_alloc: pd.DataFrame, top_n: int = 15, change_col: str | None = None,
                 recommended_col: str | None = None, baseline_col: str = "baseline_usd_m", *,
-                presentation: bool = False) -> AnyChart:
-    """Diverging bars of the change vs baseline (US$ M per year) for the ``top_n`` largest movers.
+                presentation: bool = False,
+                x_title: str = "Change vs baseline (US$ millions per year)") -> AnyChart:
+    """Diverging bars of a change (US$ M per year) for the ``top_n`` largest movers.
 
-    Uses ``change_usd_m`` if present, else recommended − baseline. Blue = increase, vermillion = cut.
+    Uses ``change_col``, else ``change_usd_m`` if present, else recommended − baseline. Blue = increase,
+    vermillion = cut; ``x_title`` names what the change is measured from.
     """
     df = with_id_column(partners_alloc)
     require(df, ["name"], "change_bars")
@@ -159,7 +161,7 @@ def change_bars(partners_alloc: pd.DataFrame, top_n: int = 15, change_col: str |
     span = max(hi - min(lo, 0.0), max(hi, 0.0) - lo, 1e-9)
     x_scale = alt.Scale(domain=[min(lo, 0.0) - 0.28 * span * (lo < 0), max(hi, 0.0) + 0.28 * span * (hi > 0)])
     bars = alt.Chart(df).mark_bar(height={"band": 0.75}).encode(
-        y=y, x=alt.X(f"{change_col}:Q", title="Change vs baseline (US$ millions per year)", scale=x_scale),
+        y=y, x=alt.X(f"{change_col}:Q", title=x_title, scale=x_scale),
         color=alt.Color("direction:N", title=None,
                         scale=alt.Scale(domain=["increase", "decrease"], range=[INCREASE, DECREASE])),
         tooltip=[alt.Tooltip("name:N", title="Partner"), alt.Tooltip("change_text:N", title="Change")])

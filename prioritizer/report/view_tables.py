@@ -494,6 +494,17 @@ def _call_text(calls: pd.Series) -> pd.Series:
 # ------------------------------------------------------------------------------------------- briefing
 
 
+CALL_AXIS_TITLE = "Recommended change from the reference (US$ M per year)"
+"""Axis title of the recommended-change chart: the reference is the baseline less gated money, plus locks."""
+
+
+def with_calls(partners: pd.DataFrame) -> pd.DataFrame:
+    """``partners`` (an allocation's partner table) with ``call_usd_m`` = recommended − reference (US$ M/yr):
+    what the optimizer moves, without the money locks add or eligibility gates take out."""
+    ref = partners["reference_usd_m"] if "reference_usd_m" in partners else partners["baseline_usd_m"]
+    return partners.assign(call_usd_m=partners["allocation_usd_m"] - ref)
+
+
 def briefing_charts(scores: pd.DataFrame, matching: Any, topojson: str | Path,
                     allocation: Any | None = None) -> dict[str, Any]:
     """Title → Altair chart for the briefing pack (allocation charts only when an allocation exists)."""
@@ -505,7 +516,8 @@ def briefing_charts(scores: pd.DataFrame, matching: Any, topojson: str | Path,
     }
     if allocation is not None:
         out["Allocation by command"] = allocation_by_command(allocation.partners)
-        out["Change vs baseline"] = change_bars(allocation.partners, top_n=15)
+        out["Largest recommended changes"] = change_bars(with_calls(allocation.partners), top_n=15,
+                                                         change_col="call_usd_m", x_title=CALL_AXIS_TITLE)
     return out
 
 

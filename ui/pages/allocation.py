@@ -12,11 +12,13 @@ import streamlit as st
 from prioritizer.charts.allocation import allocation_by_command, allocation_by_mechanism, change_bars
 from prioritizer.report.cards import money
 from prioritizer.report.view_tables import (
+    CALL_AXIS_TITLE,
     allocation_table,
     binding_table,
     filter_scores,
     mechanism_long,
     mechanism_summary,
+    with_calls,
 )
 from ui import layout, panels, runs
 
@@ -46,12 +48,18 @@ def tiles(res: Any, partners: Any, shown_label: str) -> None:
                 help=f"dual value of the whole budget; solver {res.solver}. {layout.glossary('benefit')}")
 
 
-def warnings(res: Any) -> None:
+def warnings(res: Any, present: bool = False) -> None:
+    """Statute and relaxation warnings; on a slide (``present``) the relaxations are one line."""
     if not res.meets_statute:
         st.error("The budget is below the sum of the locks (statutory earmarks / MOUs): they are scaled pro "
                  "rata — this allocation does NOT meet the statute.")
     n = len(res.relaxations)
-    if n:
+    if n and present:
+        total = float(res.relaxations["relaxed_by_usd_m"].sum()) if "relaxed_by_usd_m" in res.relaxations else None
+        amount = f" (${total:,.1f} M in all)" if total is not None else ""
+        st.warning(f"{layout.plural(n, 'partner or command limit')} relaxed to give an answer{amount}; "
+                   "listed in the workbook's Relaxations sheet.")
+    elif n:
         lines = [f"- {t}" for t in res.relaxations["text"].head(8)]
         more = f"\n- … and {n - 8} more (Relaxations in the export)" if n > 8 else ""
         st.warning(f"{layout.plural(n, 'limit')} relaxed to give an answer:\n" + "\n".join(lines) + more)
@@ -76,7 +84,7 @@ def render(ctx: dict[str, Any]) -> None:
         panels.frontier_section(ctx)
         return
     res = out["result"]
-    warnings(res)
+    warnings(res, bool(scen["presentation"]))
     partners = filter_scores(res.partners, scen["filters"])
     shown_label = filter_label(scen["filters"]) if len(partners) != len(res.partners) else ""
     tiles(res, partners, shown_label)
@@ -95,9 +103,11 @@ def render(ctx: dict[str, Any]) -> None:
         layout.show_chart(allocation_by_mechanism(mech), scen, "Allocation by mechanism", "alloc_mechanism")
     left, right = st.columns(2)
     with left:
-        st.markdown("**Largest changes vs baseline**")
-        layout.show_chart(change_bars(partners, top_n=15), scen, "Change vs baseline (largest movers)",
-                          "alloc_change")
+        st.markdown("**Largest recommended changes** (from the reference: baseline less money the gates close, "
+                    "plus locks)")
+        layout.show_chart(change_bars(with_calls(partners), top_n=15, change_col="call_usd_m",
+                                      presentation=bool(scen["presentation"]), x_title=CALL_AXIS_TITLE), scen,
+                          "Largest recommended changes", "alloc_change")
     with right:
         panels.frontier_section(ctx)
     with st.expander("Allocation table, mechanisms and binding constraints", expanded=not scen["presentation"]):
