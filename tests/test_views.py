@@ -393,9 +393,11 @@ def test_a_locked_partner_card_shows_the_call_not_the_lock():
     card = CA.bullbear_cards(bb)["CENTCOM"]["bearish"][0]
     text = CA.card_html(card, "bearish")
     assert '<span class="pp-bear">−$258.4M</span>' in text and "+$459.1M" not in text
-    assert "from $3,816.9M (baseline $3,099.4M; locks and gates)" in text
+    assert "from $3,816.9M with locks (baseline $3,099.4M)" in text
+    gated = CA.card_html({**card, "reference_usd_m": 3.7, "baseline_usd_m": 15.7}, "bearish")
+    assert "from $3.7M eligible (baseline $15.7M)" in gated
     plain = bb.assign(reference_usd_m=3099.4, call_usd_m=459.1, side="bullish")
-    assert "locks and gates" not in CA.card_html(CA.bullbear_cards(plain)["CENTCOM"]["bullish"][0], "bullish")
+    assert "baseline $" not in CA.card_html(CA.bullbear_cards(plain)["CENTCOM"]["bullish"][0], "bullish")
 
 
 def test_short_rationale_drops_what_the_card_already_shows():

@@ -166,13 +166,15 @@ def card_html(card: Mapping[str, Any], side: str, compact: bool = False) -> str:
 
 
 def reference_note(card: Mapping[str, Any], tolerance_usd_m: float = 0.05) -> str:
-    """' from $3,300.0M (baseline $2,582.5M; locks and gates)' when the call is measured from a reference
-    that differs from the baseline (a lock raises it, an eligibility gate lowers it), else ''."""
+    """Where the call is measured from when that is not the baseline: ' from $3.7M eligible (baseline $15.7M)'
+    (eligibility gates close part of the baseline) or ' from $3,300.0M with locks (baseline $2,582.5M)'
+    (an MOU or earmark lock raises it); '' when reference and baseline agree."""
     ref, base = card.get("reference_usd_m"), card.get("baseline_usd_m")
     if ref is None or base is None or pd.isna(ref) or pd.isna(base) or abs(float(ref) - float(base)) <= tolerance_usd_m:
         return ""
-    return (f' <span class="pp-small">from {money(float(ref), signed=False)} (baseline '
-            f'{money(float(base), signed=False)}; locks and gates)</span>')
+    what = "eligible" if float(ref) < float(base) else "with locks"
+    return (f' <span class="pp-small">from {money(float(ref), signed=False)} {what} (baseline '
+            f'{money(float(base), signed=False)})</span>')
 
 
 def short_rationale(text: Any) -> str:
