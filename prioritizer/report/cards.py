@@ -12,19 +12,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from prioritizer.charts.style import money_text
 from prioritizer.domain import COMMANDS
 from prioritizer.report.view_tables import GLOSSARY
 
 
 def money(x: Any, signed: bool = True) -> str:
-    """US$ millions as text, e.g. '+$12.3M' (signed) or '$12.3M'; '–' when missing."""
+    """US$ millions as text, e.g. '+$12.3M' (signed) or '$12.3M'; '–' when missing (the charts' and deck's
+    :func:`~prioritizer.charts.style.money_text`, with a dash for a missing value)."""
     if x is None or pd.isna(x):
         return "–"
-    v = float(x)
-    if not signed:
-        return f"${v:,.1f}M"
-    sign = "+" if v > 0 else "−" if v < 0 else ""
-    return f"{sign}${abs(v):,.1f}M"
+    return money_text(float(x), signed=signed)
 
 
 def pct(x: Any) -> str:
