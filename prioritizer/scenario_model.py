@@ -11,6 +11,7 @@ Limits: at most ``MAX_RECORDS`` items per list or mapping, text cut to ``MAX_TEX
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Iterable, Mapping
 from typing import Annotated, Any, Literal
@@ -289,8 +290,7 @@ def _records(key: str, value: Any, notes: list[str]) -> list[dict[str, Any]] | N
 def normalise(data: Any, base: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """Check a scenario dict against :class:`ScenarioModel`; unusable entries keep ``base``'s value and get a
     note. Returns the cleaned scenario and one message per entry (or item) ignored; never raises."""
-    out = {k: (dict(v) if isinstance(v, Mapping) else list(v) if isinstance(v, list) else v)
-           for k, v in base.items()}
+    out = copy.deepcopy(dict(base))  # the caller's base (often a shared default) is never changed
     notes: list[str] = []
     if not isinstance(data, Mapping):
         return out, ["the scenario is not a mapping; defaults used"]
