@@ -79,6 +79,12 @@ def _reference(p: pd.DataFrame) -> pd.Series:
     return p["reference_usd_m"] if "reference_usd_m" in p.columns else p["baseline_usd_m"]
 
 
+def recommended_change(partners: pd.DataFrame) -> pd.Series:
+    """What a call moves, US$ M/yr: recommended allocation minus the reference (eligible, unlocked baseline
+    plus locks); unlike ``change_usd_m`` (vs baseline) it leaves out what locks add and gates close."""
+    return partners["allocation_usd_m"] - _reference(partners)
+
+
 def _cut_loss(result: AllocationResult, inputs: AllocationInputs) -> pd.Series:
     """Benefit lost (effective US$ M) from the reference cells (eligible, unlocked baseline plus locks) to the
     recommended allocation, per partner."""
@@ -156,7 +162,7 @@ def bullish_bearish(result: AllocationResult, inputs: AllocationInputs, n: int =
     if "need" not in p.columns:
         p["need"] = inputs.partners["need"].reindex(p.index) if "need" in inputs.partners else np.nan
     p["reference_usd_m"] = _reference(p)
-    p["surge_usd_m"] = p["allocation_usd_m"] - p["reference_usd_m"]
+    p["surge_usd_m"] = recommended_change(p)
     surge = p["surge_usd_m"]
     p["call_usd_m"] = surge  # the recommendation: recommended minus reference (change_usd_m is vs baseline)
     p["roi_per_usd_m"] = (_surge_gain(result, inputs) / surge).where(surge.abs() > min_change)

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from prioritizer.allocation.bullbear import recommended_change
 from prioritizer.charts.allocation import allocation_by_command, change_bars
 from prioritizer.charts.map import world_map
 from prioritizer.charts.matrix import matrix_chart
@@ -501,8 +502,7 @@ CALL_AXIS_TITLE = "Recommended change from the reference (US$ M per year)"
 def with_calls(partners: pd.DataFrame) -> pd.DataFrame:
     """``partners`` (an allocation's partner table) with ``call_usd_m`` = recommended − reference (US$ M/yr):
     what the optimizer moves, without the money locks add or eligibility gates take out."""
-    ref = partners["reference_usd_m"] if "reference_usd_m" in partners else partners["baseline_usd_m"]
-    return partners.assign(call_usd_m=partners["allocation_usd_m"] - ref)
+    return partners.assign(call_usd_m=recommended_change(partners))
 
 
 def briefing_charts(scores: pd.DataFrame, matching: Any, topojson: str | Path,
