@@ -137,7 +137,7 @@ def bench_browser_latency(reps: int, port: int) -> None:
             settle(page)
             page.wait_for_function(FRESH_JS, timeout=120_000)
             thumb = page.locator('[data-testid="stSidebar"] [data-testid="stSlider"]').filter(
-                has=page.get_by_text("US engagement", exact=False)).get_by_role("slider").first
+                has=page.get_by_text("Consistency of US support", exact=False)).get_by_role("slider").first
             thumb.scroll_into_view_if_needed()
             page.evaluate(WATCH_JS, FRESH_JS)
             times, starts, ends = [], [], []

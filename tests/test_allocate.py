@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 
 import numpy as np
@@ -392,6 +393,23 @@ def test_cli_allocate_prints_bullbear_and_writes_allocation(capsys, tmp_path, sa
     assert code == 0, err
     sheets = pd.read_excel(xlsx, sheet_name=None)
     assert {"Allocation", "Binding", "Bullish-bearish", "Offsets"} <= set(sheets)
+
+
+def test_cli_allocate_summary_reads_in_words_and_folds_tiny_relaxations(capsys, sample_ok):
+    code, out, err = run_cli(capsys, "allocate")
+    assert code == 0, err
+    limits = next(line for line in out.splitlines() if "partner limits at bound:" in line)
+    assert "_" not in limits and "max " not in limits and re.search(r"\d+ (increase|cut) limits?", limits)
+    relax = [line for line in out.splitlines() if line.startswith("    - ")]
+    assert relax and not any("$0.00 M" in line for line in relax)
+    folded = [line for line in relax if "smaller relaxation" in line]
+    total = int(re.search(r"relaxations \((\d+),", out).group(1))
+    shown = [line for line in relax if "relaxed by" in line]
+    if folded:  # every relaxation is either printed or counted in the folded line
+        assert len(shown) + int(re.search(r"and (\d+) smaller", folded[0]).group(1)) == total
+        assert "Relaxations sheet" in folded[0]
+    else:
+        assert len(shown) == total
 
 
 def test_cli_frontier_writes_levels(capsys, tmp_path, sample_ok):

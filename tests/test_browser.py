@@ -1,7 +1,7 @@
 """Real-browser test: Chromium drives a running ``streamlit run app.py`` like a planner would.
 
 The session (see ``tests/browser_support.py``) is driven once by the session-scoped ``app_session`` fixture:
-load → raise the "US engagement" category weight to 100 with the keyboard → run the optimizer and the
+load → raise the "Consistency of US support" category weight to 100 with the keyboard → run the optimizer and the
 efficient frontier → download a chart PNG and the Excel workbook → run robustness → visit every view through
 the sidebar and save a full-page screenshot of each to ``test-artifacts/screenshots/<view>.png`` → open a
 ``?view=matrix`` deep link in a fresh tab. Each test below checks one part of that record, so a broken step

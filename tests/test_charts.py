@@ -343,7 +343,7 @@ def test_tornado_orders_by_swing_and_handles_ranks():
                        "low_rank": [5, 3, 4], "high_rank": [2, 12, 4]})
     spec = tornado_chart(df, base=4).to_dict()
     y = next(d["y"] for d in _walk(spec) if isinstance(d.get("y"), dict) and d["y"].get("field") == "label")
-    assert y["sort"] == ["Stability", "Governance & institutions", "US engagement"]
+    assert y["sort"] == ["Stability", "Governance & institutions", "Consistency of US support"]
     assert any(d.get("scale", {}).get("reverse") is True for d in _walk(spec) if isinstance(d.get("scale"), dict))
     with pytest.raises(InputError):
         tornado_chart(pd.DataFrame({"category": ["x"], "a": [1]}))

@@ -160,6 +160,49 @@ def test_ucdp_zero_when_absent(partners):
     assert p.at["UKR", "ucdp_conflict_years_2020_2024"] >= 3
 
 
+def test_conflict_years_count_primary_parties_not_coalition_contributors(partners):
+    """Troops sent to another state's war (secondary party: the coalition against IS, the task forces in Mali)
+    are not instability at home; the state's own conflicts are."""
+    years = partners.set_index("partner_id")["ucdp_conflict_years_2020_2024"]
+    acd = _panel(refresh_sources.F_UCDP)
+    recent = acd[acd["year"].between(2020, 2024)]
+    canada, estonia, mali = 20, 366, 432  # Gleditsch–Ward codes
+    assert (recent["gwno_a_2nd"] == canada).any() and (recent["gwno_a_2nd"] == estonia).any()  # secondary
+    assert not recent[["gwno_a", "gwno_b"]].isin([canada, estonia]).any().any()
+    for coalition_partner in ("CAN", "EST", "NOR", "AUS", "PER", "SWE"):
+        assert years[coalition_partner] == 0, coalition_partner
+    assert (recent["gwno_a"] == mali).any()
+    for at_war in ("UKR", "ISR", "COL", "PHL", "MLI"):
+        assert years[at_war] == 5, at_war
+
+
+def test_conflict_country_years_map_every_state_code_and_refuse_unknown_ones(tmp_path):
+    counts = refresh.conflict_country_years(PANELS_DIR)
+    assert counts["year"].min() >= refresh_sources.MIN_YEAR and (counts["n_conflicts"] >= 1).all()
+    assert {"DEU", "SRB", "YEM", "TON"} <= set(refresh.gw_to_iso3(PANELS_DIR).values())
+    assert counts.set_index(["iso3", "year"]).at[("RUS", 2022), "n_conflicts"] >= 1  # interstate: both primary
+    for name in (refresh_sources.F_UCDP, refresh_sources.F_NMC):
+        (tmp_path / name).write_bytes((PANELS_DIR / name).read_bytes())
+    acd = pd.read_csv(tmp_path / refresh_sources.F_UCDP)
+    acd.loc[acd.index[-1], "gwno_a"] = 999
+    acd.to_csv(tmp_path / refresh_sources.F_UCDP, index=False)
+    with pytest.raises(InputError, match=r"ucdp_acd_1946_2024\.csv.*999"):
+        refresh.conflict_country_years(tmp_path)
+
+
+def test_aid_variation_left_missing_where_us_aid_is_negligible(partners):
+    """A CV of a few one-off grants (France, the UK, Australia: < $1 M a year) is no track record; it is
+    missing, not 0 on the consistency-of-US-support category."""
+    p = partners.set_index("partner_id")
+    aid = refresh._us_aid(PANELS_DIR)
+    small = aid.index[aid["mean"] < refresh_sources.AID_VARIATION_MIN_MEAN_USD_M].intersection(p.index)
+    assert {"GBR", "FRA", "AUS"} <= set(small)
+    assert p.loc[small, "us_aid_variation_fy2020_2024"].isna().all()
+    large = aid.index[aid["mean"] >= refresh_sources.AID_VARIATION_MIN_MEAN_USD_M].intersection(p.index)
+    assert p.loc[large, "us_aid_variation_fy2020_2024"].notna().all()
+    assert p.at["CAN", "us_aid_variation_fy2020_2024"] == pytest.approx(aid.at["CAN", "cv"])
+
+
 def test_fmf_negative_years_clipped():
     ds = _panel(refresh_sources.F_DSCA).dropna(subset=["iso3"]).set_index("iso3")
     cols = [f"fmf_fy{y}" for y in range(2020, 2025)]

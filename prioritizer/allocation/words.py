@@ -102,6 +102,20 @@ RELAX_NOUN = {
 """What a group of relaxed limits is called in a sentence (elastic re-solve)."""
 
 
+LIMIT_NOUN = {
+    "partner_cap": ("partner cap", "partner caps"), "partner_floor": ("partner floor", "partner floors"),
+    "max_cut": ("cut limit", "cut limits"), "max_increase": ("increase limit", "increase limits"),
+    "curve_ceiling": ("absorption ceiling", "absorption ceilings"),
+}
+"""A partner-level limit kind as counted in a sentence: (singular, plural)."""
+
+
+def limits(n: int, kind: str) -> str:
+    """``1 cut limit`` / ``18 increase limits`` (a kind with no noun reads with spaces)."""
+    one, many = LIMIT_NOUN.get(kind, (kind.replace("_", " "),) * 2)
+    return count(n, one, many)
+
+
 def namer(partners: Any, settings: Any) -> Namer:
     """A :class:`Namer` from a partners frame (index partner_id, column name) and the allocation settings."""
     names = partners["name"].astype(str).to_dict() if "name" in partners.columns else {}

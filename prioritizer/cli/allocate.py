@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from prioritizer import pipeline
+from prioritizer.allocation import words
 from prioritizer.allocation.inputs import AllocationInputs
 from prioritizer.allocation.settings import SOLVERS, AllocationSettings
 from prioritizer.allocation.settings_file import load_settings
@@ -42,7 +43,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="annual budget in US$ M (default: the settings' rule, e.g. the baseline total of the "
                         "partners in scope)")
     a.add_argument("--solver", choices=SOLVERS, default="auto",
-                   help="LP solver: auto (HiGHS via highspy, else CBC), highs, cbc")
+                   help="HiGHS method: auto or highs (dual simplex, fastest on this LP), simplex, ipm (interior point)")
     a.add_argument("--top", type=int, default=3, help="bullish and bearish partners per command (default 3)")
     a.add_argument("--out", help="write the allocation to FILE.csv or FILE.xlsx (xlsx adds more sheets)")
     a.set_defaults(func=cmd_allocate)
@@ -79,6 +80,11 @@ def cmd_allocate(args: argparse.Namespace) -> int:
     return 0
 
 
+RELAXATION_SHOWN_USD_M = 0.1
+"""Relaxations at least this large (US$ M) are printed one per line; smaller ones are counted and named."""
+RELAXATIONS_SHOWN = 12
+
+
 def summary_text(result: AllocationResult, inputs: AllocationInputs) -> str:
     """A few lines: solver, budget, benefit, marginal values and what binds."""
     lines = [
@@ -96,7 +102,7 @@ def summary_text(result: AllocationResult, inputs: AllocationInputs) -> str:
                      f"{row.dual:+.4f}")
     counts = b[~b["group"].isin(["budget", "command_cap", "command_floor", "pool_max", "pool_min", "lock"])]
     if len(counts):
-        parts = ", ".join(f"{n} {g.replace('_', ' ')}" for g, n in counts["group"].value_counts().items())
+        parts = ", ".join(words.limits(int(n), g) for g, n in counts["group"].value_counts().items())
         lines.append(f"  partner limits at bound: {parts}")
     if not result.meets_statute:
         lines.append("  WARNING: the budget is below the sum of locks (statutory earmarks / MOUs); they are scaled "
@@ -105,10 +111,19 @@ def summary_text(result: AllocationResult, inputs: AllocationInputs) -> str:
         total = result.relaxations["relaxed_by_usd_m"].sum()
         lines.append(f"  relaxations ({len(result.relaxations)}, ${total:,.1f} M in all; penalty "
                      f"{result.penalty:,.2f} benefit units):")
-        for text in result.relaxations["text"].head(25):
+        relax = result.relaxations
+        shown = relax[relax["relaxed_by_usd_m"] >= RELAXATION_SHOWN_USD_M].head(RELAXATIONS_SHOWN)
+        for text in shown["text"]:
             lines.append(f"    - {text}")
-        if len(result.relaxations) > 25:
-            lines.append(f"    … and {len(result.relaxations) - 25} more (see the Relaxations sheet)")
+        rest = relax.drop(shown.index)
+        if len(rest):
+            label = inputs.partners["name"] if "name" in inputs.partners.columns else pd.Series(dtype=str)
+            who = [str(label.get(p, p)) if p else str(c)
+                   for p, c in zip(rest["partner_id"], rest["constraint"], strict=True)]
+            names = ", ".join(who[:8]) + (", …" if len(who) > 8 else "")
+            lines.append(f"    - and {words.count(len(rest), 'smaller relaxation')} "
+                         f"({words.money(float(rest['relaxed_by_usd_m'].sum()))} in all: {names}); every row "
+                         "is on the Relaxations sheet of --out FILE.xlsx")
     locks = result.settings.locks if result.settings is not None else ()
     for lk in locks:
         lines.append(f"  lock: {lk.partner_id}/{lk.mechanism} ${lk.amount_usd_m or 0:,.1f} M — {lk.basis}"

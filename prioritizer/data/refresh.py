@@ -25,6 +25,7 @@ import pandas as pd
 from prioritizer.data import refresh_funding, refresh_priority
 from prioritizer.data.partners import BASE_COLUMNS, OPTIONAL_BASE_COLUMNS
 from prioritizer.data.refresh_sources import (
+    AID_VARIATION_MIN_MEAN_USD_M,
     CODE_ALIASES,
     ENTITY_FIXES,
     EXCLUDED_FROM_UNIVERSE,
@@ -44,8 +45,10 @@ from prioritizer.data.refresh_sources import (
     F_VDEM,
     F_WGI,
     FY_WINDOW,
+    GW_CODE_EXCEPTIONS,
     INDICATOR_IDS,
     MIN_YEAR,
+    UCDP_PRIMARY_SIDES,
     UCDP_WINDOW,
     US,
     WGI_CODES,
@@ -106,6 +109,38 @@ def _read(panels_dir: Path, name: str, as_of: int | None = None, **kwargs) -> pd
     return df.rename(columns={key: "iso3"})
 
 
+def gw_to_iso3(panels_dir: Path) -> dict[int, str]:
+    """Gleditsch–Ward state code → ISO3: the COW NMC panel's code → ISO3 (latest year per code) with the
+    documented GW/COW differences (:data:`GW_CODE_EXCEPTIONS`)."""
+    nmc = read_panel(Path(panels_dir) / F_NMC, columns=("iso3", "ccode", "year")).dropna(subset=["iso3", "ccode"])
+    codes = nmc.sort_values("year").groupby("ccode")["iso3"].last()
+    mapping = {int(code): str(iso3) for code, iso3 in codes.items()}
+    mapping.update(GW_CODE_EXCEPTIONS)
+    return mapping
+
+
+def conflict_country_years(panels_dir: Path, as_of: int | None = None) -> pd.DataFrame:
+    """State-years in which the state is a **primary** party to ≥ 1 UCDP state-based armed conflict →
+    DataFrame(iso3, year, n_conflicts ≥ 1). Secondary parties (troops sent to another state's conflict) do
+    not count (:data:`UCDP_PRIMARY_SIDES`). Years from MIN_YEAR (2000); ``as_of``: years up to then only."""
+    path = Path(panels_dir) / F_UCDP
+    acd = read_panel(path, columns=("conflict_id", "year", *UCDP_PRIMARY_SIDES))
+    acd = acd[acd["year"] >= MIN_YEAR]
+    if as_of is not None:
+        acd = acd[acd["year"] <= as_of]
+    mapping = gw_to_iso3(panels_dir)
+    sides = pd.concat([acd[["conflict_id", "year", side]].rename(columns={side: "gw"})
+                       for side in UCDP_PRIMARY_SIDES]).dropna(subset=["gw"])
+    sides["iso3"] = sides["gw"].astype(int).map(mapping)
+    unknown = sorted(sides.loc[sides["iso3"].isna(), "gw"].astype(int).unique())
+    if unknown:
+        raise InputError(f"UCDP state code(s) {unknown[:5]} have no ISO3 (add them to GW_CODE_EXCEPTIONS)",
+                         file=path, column="gwno_a")
+    sides["year"] = sides["year"].astype(int)
+    counts = sides.drop_duplicates(["iso3", "year", "conflict_id"]).groupby(["iso3", "year"]).size()
+    return counts.rename("n_conflicts").reset_index()
+
+
 def _latest(df: pd.DataFrame, value: str, year: str = "year") -> pd.DataFrame:
     """Latest non-missing ``value`` (data year >= MIN_YEAR) per iso3 → DataFrame(index iso3; value, year).
 
@@ -157,12 +192,13 @@ def _aid_rows(panels_dir: Path, as_of: int | None = None) -> pd.DataFrame:
 
 
 def _us_aid(panels_dir: Path, window: tuple[int, int] = FY_WINDOW) -> pd.DataFrame:
-    """US aid obligations in the FY window (default 2020–24) per iso3: annual mean (US$ m, constant) and CV."""
+    """US aid obligations in the FY window (default 2020–24) per iso3: annual mean (US$ m, constant) and CV
+    (missing where the mean is below :data:`AID_VARIATION_MIN_MEAN_USD_M`)."""
     aid = _aid_rows(panels_dir)
     m = _fy_matrix(aid, "constant_amount", window=window).clip(lower=0.0) / 1e6
     mean = m.mean(axis=1)
     sd = m.std(axis=1, ddof=0)
-    cv = (sd / mean).where(mean > 0)
+    cv = (sd / mean).where((mean > 0) & (mean >= AID_VARIATION_MIN_MEAN_USD_M))
     return pd.DataFrame({"mean": mean, "cv": cv})
 
 
@@ -238,8 +274,8 @@ def build_partners(panels_dir: Path, settings_dir: Path | None = None, as_of: in
     put("pts_mean", _latest(pts, "pts_mean", "Year"))
     put("fsi_c1_security_apparatus", _latest(read(F_FSI), "fsi_c1_security_apparatus"))
 
-    ucdp = read(F_UCDP)
-    u = ucdp[ucdp["year"].between(*ucdp_window) & (ucdp["n_conflicts"] >= 1)]
+    ucdp = conflict_country_years(panels_dir, as_of)
+    u = ucdp[ucdp["year"].between(*ucdp_window)]
     conflict_years = u.groupby("iso3")["year"].nunique()
     put_const("ucdp_conflict_years_2020_2024", conflict_years.reindex(ids, fill_value=0), ucdp_window[1])
 

