@@ -659,6 +659,8 @@ def drive_session(browser: Any, server: StreamlitServer, workdir: Path, views: d
                                 vh: window.innerHeight,
                                 sidebar: (document.querySelector('[data-testid="stSidebar"]') || {}).offsetWidth || 0,
                                 grid: sc ? {sw: sc.scrollWidth, cw: sc.clientWidth} : null,
+                                items: Array.from(document.querySelectorAll('[data-testid="stMain"] .pp-item'))
+                                    .map(el => el.getBoundingClientRect().bottom),
                                 buttons: Array.from(document.querySelectorAll('[data-testid="stMain"] .stButton'))
                                     .filter(b => b.offsetParent !== null).length};
                     }""")

@@ -212,3 +212,7 @@ def test_presentation_mode_holds_on_a_projector(app_session: SessionRecord, view
     assert not rec["errors"], rec["errors"]
     if view == "top_sheet":
         assert rec["grid"] and rec["grid"]["sw"] <= rec["grid"]["cw"] + 2, f"top sheet scrolls sideways: {rec}"
+    if view == "bullbear":  # all six commands' calls on one screen, above the bottom band
+        assert len(rec["items"]) >= 6 * 4, rec["items"]
+        hidden = [b for b in rec["items"] if b > rec["bottom"]["top"] + 0.5]
+        assert not hidden, f"{len(hidden)} bullish/bearish calls are below the fold: {rec['items']}"

@@ -12,6 +12,7 @@ from prioritizer.allocation.settings_file import settings_from_dict
 from prioritizer.allocation.solve import AllocationResult, allocate
 from prioritizer.allocation.synthetic import synthetic_tables
 from prioritizer.domain import CATEGORIES, category_label
+from prioritizer.pipeline import allocate_scenario, allocation_settings, run_scoring
 
 CFG = {
     "name": "bullbear test",
@@ -127,6 +128,42 @@ def test_offsets_sum_the_listed_surges_and_cuts(solved):
         p = result.partners[result.partners["command"] == row.command]
         assert row.command_change_usd_m == pytest.approx(p["change_usd_m"].sum())
     assert offs["surge_usd_m"].ge(0).all() and offs["offsets_usd_m"].ge(0).all()
+
+
+def _check_unlisted_cuts(table: pd.DataFrame, result: AllocationResult) -> pd.DataFrame:
+    offs = bb.offsets(table, result).set_index("command")
+    call = bb.recommended_change(result.partners)
+    for command, members in result.partners.groupby("command"):
+        listed = table[(table["command"] == command) & (table["side"] == "bearish")]
+        cuts = (listed["allocation_usd_m"] - listed["reference_usd_m"])
+        smallest = float(cuts.max()) if len(listed) else 0.0
+        others = call.reindex(members.index).drop(listed["partner_id"])
+        bigger = others[others < min(smallest, 0.0)]
+        row = offs.loc[command]
+        if len(bigger):  # the largest cut the list leaves out, and only one larger than a listed cut
+            assert row["unlisted_cut_partner_id"] == bigger.idxmin()
+            assert row["unlisted_cut_usd_m"] == pytest.approx(bigger.min())
+            assert row["unlisted_cut_partner_id"] not in set(listed["partner_id"])
+        else:
+            assert pd.isna(row["unlisted_cut_usd_m"])
+    return offs
+
+
+def test_offsets_name_the_largest_cut_the_bearish_list_leaves_out(solved):
+    _, result, table = solved
+    _check_unlisted_cuts(table, result)
+
+
+def test_on_the_sample_large_unlisted_cuts_are_named():
+    """Lebanon's −$113 M and Ukraine's cut sit below the top-3 bearish ranks (benefit lost per $1 M); a
+    briefer must still see them."""
+    dataset, _, scored = run_scoring()
+    run = allocate_scenario(scored.scores, dataset, allocation_settings(None, dataset))
+    offs = _check_unlisted_cuts(run.bullbear, run.result)
+    assert offs.at["CENTCOM", "unlisted_cut_name"] == "Lebanon" and offs.at["CENTCOM", "unlisted_cut_usd_m"] < -50
+    assert offs.at["EUCOM", "unlisted_cut_name"] == "Ukraine"
+    text = bb.unlisted_cut_text(offs.loc["CENTCOM"], lambda x: f"{x:+.1f}")
+    assert text.startswith("larger cut not on the list: Lebanon -1")
 
 
 def test_relative_cost_is_relative_to_the_command_median(solved):

@@ -66,6 +66,9 @@ def test_one_slide_per_command_with_its_six_calls(deck_bytes, brief):
         assert [r[0] for r in rows] == ["bullish"] * 3 + ["bearish"] * 3  # a missing call says "none qualifies"
         assert all(r[2].startswith(("+$", "−$")) for r in named), rows  # signed $M
         assert all("data" in r[-1] for r in named)  # coverage named in the confidence cell
+        unlisted = brief.offsets.set_index("command").loc[command, "unlisted_cut_name"]
+        if isinstance(unlisted, str):  # a large cut below the list is named under the title
+            assert f"Larger cut not on the list: {unlisted} −$" in "\n".join(_texts(slide))
 
 
 def test_top_sheet_is_a_native_table_and_priority_says_proxy(deck_bytes):

@@ -379,6 +379,8 @@ def test_allocation_helpers_and_cards():
     offsets = pd.DataFrame({"command": ["EUCOM"], "surge_usd_m": [8.0], "offsets_usd_m": [5.0],
                             "command_change_usd_m": [3.0]})
     assert CA.offsets_text(offsets, "EUCOM") == "listed surge +$8.0M · listed cuts −$5.0M · command total +$3.0M"
+    offsets = offsets.assign(unlisted_cut_name=["Ukraine"], unlisted_cut_usd_m=[-67.31])
+    assert CA.offsets_text(offsets, "EUCOM").endswith("· larger cut not on the list: Ukraine −$67.3M")
     assert CA.money(-1234.5) == "−$1,234.5M" and CA.money(None) == "–" and CA.pct(0.456) == "46%"
 
 

@@ -51,6 +51,7 @@ def page_setup() -> None:
     .pp-title {font-size:2.0rem;} .pp-meta {font-size:1.15rem;}
     .pp-marking {font-size:1.05rem;}
     [data-testid="stDataFrame"] {font-size:1.05rem;}
+    .pp-item {margin:2px 0 5px 0;line-height:1.22;}
     .pp-export {display:none;}
     .pp-marking[data-band] {position:fixed;left:0;right:0;z-index:999990;border-radius:0;pointer-events:none;}
     .pp-marking[data-band="top"] {top:0;} .pp-marking[data-band="bottom"] {bottom:0;}

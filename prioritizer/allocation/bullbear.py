@@ -14,6 +14,9 @@ partner's strongest / weakest category scores.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -214,12 +217,46 @@ def shortfall(table: pd.DataFrame, result: AllocationResult, n: int = 3) -> pd.D
     return pd.DataFrame(rows, columns=["command", "side", "text"])
 
 
+UNLISTED_CUT_COLUMNS = ["command", "unlisted_cut_partner_id", "unlisted_cut_name", "unlisted_cut_usd_m"]
+
+
+def _largest_unlisted_cut(table: pd.DataFrame, partners: pd.DataFrame) -> pd.DataFrame:
+    """Per command, the largest recommended cut (US$ M/yr, negative, from the reference) of a partner that is
+    not on the bearish list, when it is larger than the smallest listed cut (or there is no list): the list
+    ranks by benefit lost per $1 M, so a large cut of a partner whose last dollars still buy something can sit
+    below it, and a briefer must see it. Commands with none are left out."""
+    call = recommended_change(partners)
+    listed = table[table["side"] == "bearish"]
+    rows = []
+    for command, members in partners.groupby("command"):
+        mine = listed[listed["command"] == command]
+        smallest = float((mine["allocation_usd_m"] - mine["reference_usd_m"]).max()) if len(mine) else 0.0
+        others = call.reindex(members.index).drop(mine["partner_id"], errors="ignore")
+        others = others[others < min(smallest, 0.0)]
+        if len(others):
+            pid = others.idxmin()
+            name = members.at[pid, "name"] if "name" in members.columns else pid
+            rows.append({"command": command, "unlisted_cut_partner_id": pid, "unlisted_cut_name": str(name),
+                         "unlisted_cut_usd_m": float(others[pid])})
+    return pd.DataFrame(rows, columns=UNLISTED_CUT_COLUMNS)
+
+
+def unlisted_cut_text(row: Mapping[str, Any], money: Callable[[float], str]) -> str:
+    """``larger cut not on the list: Ukraine −$299.0 M`` for an offsets row (empty when there is none);
+    ``money`` formats a signed US$ M amount."""
+    amount = row.get("unlisted_cut_usd_m")
+    if amount is None or pd.isna(amount):
+        return ""
+    return f"larger cut not on the list: {row.get('unlisted_cut_name')} {money(float(amount))}"
+
+
 def offsets(table: pd.DataFrame, result: AllocationResult | None = None) -> pd.DataFrame:
     """Per command: bullish surge vs the bearish cuts that offset it (US$ M/yr; net = surge − offsets), both
     measured from the reference as the calls are.
 
     With ``result``, also the command-wide totals over every partner: ``all_increases_usd_m``,
-    ``all_cuts_usd_m`` and ``command_change_usd_m`` (the listed partners are only the top of each side).
+    ``all_cuts_usd_m`` and ``command_change_usd_m`` (the listed partners are only the top of each side), and
+    the largest cut not on the bearish list (``unlisted_cut_*``, see :func:`_largest_unlisted_cut`).
     """
     commands = list(dict.fromkeys(table["command"]))
     if result is not None:
@@ -240,5 +277,7 @@ def offsets(table: pd.DataFrame, result: AllocationResult | None = None) -> pd.D
         frame["all_increases_usd_m"] = change.clip(lower=0).groupby(by).sum().reindex(commands).fillna(0.0)
         frame["all_cuts_usd_m"] = (-change.clip(upper=0)).groupby(by).sum().reindex(commands).fillna(0.0)
         frame["command_change_usd_m"] = frame["all_increases_usd_m"] - frame["all_cuts_usd_m"]
+        unlisted = _largest_unlisted_cut(table, result.partners)
+        frame = frame.join(unlisted.set_index("command"), how="left")
     frame.index.name = "command"
     return frame.reset_index()

@@ -15,6 +15,7 @@ import pandas as pd
 
 from prioritizer import pipeline
 from prioritizer.allocation import words
+from prioritizer.allocation.bullbear import unlisted_cut_text
 from prioritizer.allocation.inputs import AllocationInputs
 from prioritizer.allocation.settings import SOLVERS, AllocationSettings
 from prioritizer.allocation.settings_file import load_settings
@@ -78,6 +79,11 @@ def cmd_allocate(args: argparse.Namespace) -> int:
                                 **output_options(args))
         print(f"\nwrote the allocation of {len(run.result.partners)} partners to {path}")
     return 0
+
+
+def signed_money(x: float) -> str:
+    """``−$113.1 M`` / ``+$2.0 M`` (US$ M, sign always shown)."""
+    return ("−" if x < 0 else "+") + words.money(abs(x))
 
 
 RELAXATION_SHOWN_USD_M = 0.1
@@ -158,7 +164,10 @@ def bullbear_text(table: pd.DataFrame, offs: pd.DataFrame, short: pd.DataFrame |
         if len(o):
             o = o.iloc[0]
             lines.append(f"  surge ${o.surge_usd_m:,.1f} M vs offsets from bearish cuts "
-                         f"${o.offsets_usd_m:,.1f} M (net ${o.net_usd_m:+,.1f} M)")
+                         f"${o.offsets_usd_m:,.1f} M (net {signed_money(o.net_usd_m)})")
+            unlisted = unlisted_cut_text(o, signed_money)
+            if unlisted:
+                lines.append(f"  {unlisted} (the list ranks cuts by the benefit lost per $1 M, not by size)")
     return "\n".join(lines)
 
 

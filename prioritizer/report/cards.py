@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from prioritizer.allocation.bullbear import unlisted_cut_text
 from prioritizer.charts.style import money_text
 from prioritizer.domain import COMMANDS
 from prioritizer.report.view_tables import GLOSSARY
@@ -141,7 +142,8 @@ def bullbear_cards(table: pd.DataFrame, robust: pd.DataFrame | None = None) -> d
 
 def card_html(card: Mapping[str, Any], side: str, compact: bool = False) -> str:
     """One bullish/bearish entry as HTML: name, $ change, ROI components, robustness, rationale (escaped);
-    ``compact`` (presentation mode) leaves the rationale out so six commands fit one screen."""
+    ``compact`` (presentation mode) leaves the rationale and the reference note out so six commands fit one
+    screen (both stay in the normal view, the workbook and the deck)."""
     css = "pp-bull" if side == "bullish" else "pp-bear"
     prob = card.get("p_bullish") if side == "bullish" else card.get("p_bearish")
     robust = f" · P({side}) {pct(prob)}" if prob is not None else ""
@@ -155,7 +157,7 @@ def card_html(card: Mapping[str, Any], side: str, compact: bool = False) -> str:
 
     call = card.get("call_usd_m") if card.get("call_usd_m") is not None else card.get("change_usd_m")
     return (f'<div class="pp-item"><b>{html.escape(str(card.get("name") or card.get("partner_id")))}</b> '
-            f'<span class="{css}">{money(call)}</span>{reference_note(card)}<br>'
+            f'<span class="{css}">{money(call)}</span>{"" if compact else reference_note(card)}<br>'
             f'<span class="pp-small">{tip("importance")} {num("importance", ".0f")} · {tip("benefit")} '
             f'{num("expected_benefit", ".2f")} · {tip("relative cost")} {num("relative_cost", ".2f")} · '
             f'{tip("risk")} {num("risk", ".2f")}{robust}</span>'
@@ -185,13 +187,16 @@ def short_rationale(text: Any) -> str:
     return out[:1].upper() + out[1:]
 
 
-def offsets_text(offsets: pd.DataFrame, command: str) -> str:
-    """One line under a command card: listed surge, listed cuts and the command's total change."""
+def offsets_text(offsets: pd.DataFrame, command: str, compact: bool = False) -> str:
+    """One line under a command card: listed surge, listed cuts and the command's total change, and the largest
+    cut not on the list; ``compact`` (presentation mode) drops the listed sums, which the cards below show."""
     frame = offsets.set_index("command") if "command" in offsets.columns else offsets
     if command not in frame.index:
         return ""
     row = frame.loc[command]
-    text = f"listed surge {money(row.get('surge_usd_m'))} · listed cuts {money(-float(row.get('offsets_usd_m', 0)))}"
+    parts = [] if compact else [f"listed surge {money(row.get('surge_usd_m'))}",
+                                f"listed cuts {money(-float(row.get('offsets_usd_m', 0)))}"]
     if "command_change_usd_m" in row and pd.notna(row["command_change_usd_m"]):
-        text += f" · command total {money(row['command_change_usd_m'])}"
-    return text
+        parts.append(f"command total {money(row['command_change_usd_m'])}")
+    unlisted = unlisted_cut_text(row, money)
+    return " · ".join(parts + ([unlisted] if unlisted else []))

@@ -22,6 +22,7 @@ from pptx.dml.color import RGBColor
 from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.util import Emu, Inches, Pt
 
+from prioritizer.allocation.bullbear import unlisted_cut_text
 from prioritizer.charts.allocation import allocation_by_command, allocation_by_mechanism
 from prioritizer.charts.export.image import to_png
 from prioritizer.charts.matrix import matrix_chart
@@ -232,6 +233,9 @@ def _bullbear_slides(prs: Any, b: BriefInputs) -> None:
             o = b.offsets[b.offsets["command"] == command].iloc[0]
             line = (f"Listed surge ${o['surge_usd_m']:,.1f}M · listed cuts ${o['offsets_usd_m']:,.1f}M · "
                     f"net {_cell(o['net_usd_m'], columns.spec('net_usd_m'))}")
+            unlisted = unlisted_cut_text(o, money_text)
+            if unlisted:
+                line += f" · {unlisted[:1].upper()}{unlisted[1:]}"
         slide = _slide(prs, b.meta, f"{command} — bullish / bearish", line)
         frame = pd.DataFrame({
             "side": rows["side"].to_numpy(), "name": rows["name"].to_numpy(),

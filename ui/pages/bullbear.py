@@ -35,7 +35,7 @@ def render(ctx: dict[str, Any]) -> None:
         for col, command in zip(cols, commands[start:start + per_row], strict=False):
             with col.container(border=True):
                 st.markdown(f'<div class="pp-card-head">{command}</div>'
-                            f'<div class="pp-small">{offsets_text(offsets, command)}</div>',
+                            f'<div class="pp-small">{offsets_text(offsets, command, scen["presentation"])}</div>',
                             unsafe_allow_html=True)
                 for side, css, label in (("bullish", "pp-bull", "▲ Bullish"), ("bearish", "pp-bear", "▼ Bearish")):
                     items = cards[command][side]
