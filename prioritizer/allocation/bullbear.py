@@ -230,7 +230,7 @@ def _largest_unlisted_cut(table: pd.DataFrame, partners: pd.DataFrame) -> pd.Dat
     rows = []
     for command, members in partners.groupby("command"):
         mine = listed[listed["command"] == command]
-        smallest = float((mine["allocation_usd_m"] - mine["reference_usd_m"]).max()) if len(mine) else 0.0
+        smallest = float(mine["call_usd_m"].max()) if len(mine) else 0.0
         others = call.reindex(members.index).drop(mine["partner_id"], errors="ignore")
         others = others[others < min(smallest, 0.0)]
         if len(others):
@@ -261,7 +261,7 @@ def offsets(table: pd.DataFrame, result: AllocationResult | None = None) -> pd.D
     commands = list(dict.fromkeys(table["command"]))
     if result is not None:
         commands += [c for c in dict.fromkeys(result.partners["command"]) if c not in commands]
-    surge = table["allocation_usd_m"] - table["reference_usd_m"]  # the change the calls are ranked on
+    surge = recommended_change(table)  # the change the calls are ranked on
     bull = surge[table["side"] == "bullish"].groupby(table["command"]).sum()
     bear = -surge[table["side"] == "bearish"].groupby(table["command"]).sum()
     frame = pd.DataFrame({

@@ -13,8 +13,11 @@ from typing import Any
 from prioritizer.domain import COMMAND_NAMES
 
 
-def money(x: float) -> str:
-    """US$ M/yr as text: ``$1,234.5 M``; amounts under $0.1 M keep two decimals (``$0.04 M``)."""
+def money(x: float, signed: bool = False) -> str:
+    """US$ M/yr as text: ``$1,234.5 M``; amounts under $0.1 M keep two decimals (``$0.04 M``); ``signed``
+    writes the sign first (``−$113.1 M``, ``+$0.1 M``)."""
+    if signed:
+        return ("−" if x < 0 else "+") + money(abs(x))
     return f"${x:,.2f} M" if 0 < abs(x) < 0.05 else f"${x:,.1f} M"
 
 
@@ -93,21 +96,21 @@ def have(n: int, word: str = "partner") -> str:
     return f"{count(n, word)} {'has' if n == 1 else 'have'}"
 
 
-RELAX_NOUN = {
-    "budget": "the budget", "command_floor": "command floors", "command_cap": "command caps",
-    "pool_min": "pool minimums", "pool_max": "pool maximums", "lock": "locks",
-    "curve_ceiling": "absorption ceilings (partner scale × u_max)", "partner_floor": "partner floors",
-    "partner_cap": "partner caps", "max_cut": "cut limits", "max_increase": "increase limits",
-}
-"""What a group of relaxed limits is called in a sentence (elastic re-solve)."""
-
-
 LIMIT_NOUN = {
     "partner_cap": ("partner cap", "partner caps"), "partner_floor": ("partner floor", "partner floors"),
     "max_cut": ("cut limit", "cut limits"), "max_increase": ("increase limit", "increase limits"),
     "curve_ceiling": ("absorption ceiling", "absorption ceilings"),
 }
 """A partner-level limit kind as counted in a sentence: (singular, plural)."""
+
+
+RELAX_NOUN = {
+    "budget": "the budget", "command_floor": "command floors", "command_cap": "command caps",
+    "pool_min": "pool minimums", "pool_max": "pool maximums", "lock": "locks",
+    **{kind: many for kind, (_, many) in LIMIT_NOUN.items()},
+    "curve_ceiling": "absorption ceilings (partner scale × u_max)",
+}
+"""What a group of relaxed limits is called in a sentence (elastic re-solve)."""
 
 
 def limits(n: int, kind: str) -> str:

@@ -81,11 +81,6 @@ def cmd_allocate(args: argparse.Namespace) -> int:
     return 0
 
 
-def signed_money(x: float) -> str:
-    """``−$113.1 M`` / ``+$2.0 M`` (US$ M, sign always shown)."""
-    return ("−" if x < 0 else "+") + words.money(abs(x))
-
-
 RELAXATION_SHOWN_USD_M = 0.1
 """Relaxations at least this large (US$ M) are printed one per line; smaller ones are counted and named."""
 RELAXATIONS_SHOWN = 12
@@ -123,9 +118,8 @@ def summary_text(result: AllocationResult, inputs: AllocationInputs) -> str:
             lines.append(f"    - {text}")
         rest = relax.drop(shown.index)
         if len(rest):
-            label = inputs.partners["name"] if "name" in inputs.partners.columns else pd.Series(dtype=str)
-            who = [str(label.get(p, p)) if p else str(c)
-                   for p, c in zip(rest["partner_id"], rest["constraint"], strict=True)]
+            partner = words.Namer(inputs.partners.get("name", {}), {}).partner
+            who = [partner(p) if p else str(c) for p, c in zip(rest["partner_id"], rest["constraint"], strict=True)]
             names = ", ".join(who[:8]) + (", …" if len(who) > 8 else "")
             lines.append(f"    - and {words.count(len(rest), 'smaller relaxation')} "
                          f"({words.money(float(rest['relaxed_by_usd_m'].sum()))} in all: {names}); every row "
@@ -164,8 +158,8 @@ def bullbear_text(table: pd.DataFrame, offs: pd.DataFrame, short: pd.DataFrame |
         if len(o):
             o = o.iloc[0]
             lines.append(f"  surge ${o.surge_usd_m:,.1f} M vs offsets from bearish cuts "
-                         f"${o.offsets_usd_m:,.1f} M (net {signed_money(o.net_usd_m)})")
-            unlisted = unlisted_cut_text(o, signed_money)
+                         f"${o.offsets_usd_m:,.1f} M (net {words.money(o.net_usd_m, signed=True)})")
+            unlisted = unlisted_cut_text(o, lambda x: words.money(x, signed=True))
             if unlisted:
                 lines.append(f"  {unlisted} (the list ranks cuts by the benefit lost per $1 M, not by size)")
     return "\n".join(lines)
