@@ -454,3 +454,23 @@ def test_mechanism_legend_uses_short_domain_labels_and_tooltip_the_full_ones():
     assert rows[0]["mechanism_name"] == "Professional military education (IMET-type)"  # tooltip
     short = _datasets(allocation_by_mechanism(mech, short_labels={"education": "PME"}))[0]
     assert short[0]["mechanism"] == "PME"
+
+
+@pytest.mark.parametrize("build", [
+    lambda: category_bars(pd.Series({"governance_score": 96.0, "us_engagement_score": np.nan})),
+    lambda: construct_bars(pd.Series({"effectiveness": 70.0, "track_record": np.nan})),
+])
+def test_a_missing_score_is_labelled_no_data_at_zero_not_dropped(build):
+    """A category or construct with no data (e.g. aid consistency for a partner with < $1 M of US aid) shows
+    'no data' at the axis origin; a label placed at NaN is dropped by Vega and the row reads as 0."""
+    spec = build().to_dict()
+    rows = [r for d in _walk(spec) for v in d.values() if isinstance(v, list) for r in v
+            if isinstance(r, dict) and "score_text" in r]
+    missing = [r for r in rows if r["score_text"].startswith("no data")]
+    assert len(missing) == 1 and missing[0]["text_x"] == 0.0, rows
+    texts = [d for d in _walk(spec) if d.get("mark") in ("text", {"type": "text"}) or
+             (isinstance(d.get("mark"), dict) and d["mark"].get("type") == "text")]
+    assert texts and all(t["encoding"]["x"]["field"] == "text_x" for t in texts)
+    titles = {d["encoding"]["x"].get("title") for d in _walk(spec) if isinstance(d.get("encoding"), dict)
+              and "x" in d["encoding"]}
+    assert len(titles) == 1 and next(iter(titles)).endswith("(0–100, higher = better)"), titles

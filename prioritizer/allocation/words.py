@@ -119,6 +119,27 @@ def limits(n: int, kind: str) -> str:
     return count(n, one, many)
 
 
+RELAXATION_SHOWN_USD_M = 0.1
+"""Relaxations at least this large (US$ M) are written one per line; smaller ones are counted and named."""
+
+
+def relaxation_lines(relaxations: Any, names: Mapping[str, str], max_shown: int = 12,
+                     where: str = "the Relaxations sheet of the workbook") -> list[str]:
+    """The relaxations a planner reads: the sentence of each one of at least RELAXATION_SHOWN_USD_M (largest
+    first, at most ``max_shown``), then one line counting, sizing and naming the rest (``names``: partner_id →
+    name); every row stays in ``where``."""
+    big = relaxations[relaxations["relaxed_by_usd_m"] >= RELAXATION_SHOWN_USD_M].head(max_shown)
+    lines = [str(t) for t in big["text"]]
+    rest = relaxations.drop(big.index)
+    if len(rest):
+        partner = Namer(names, {}).partner
+        who = [partner(p) if p else str(c) for p, c in zip(rest["partner_id"], rest["constraint"], strict=True)]
+        lines.append(f"and {count(len(rest), 'smaller relaxation')} "
+                     f"({money(float(rest['relaxed_by_usd_m'].sum()))} in all: {', '.join(who[:8])}"
+                     f"{', …' if len(who) > 8 else ''}); every row is on {where}")
+    return lines
+
+
 def namer(partners: Any, settings: Any) -> Namer:
     """A :class:`Namer` from a partners frame (index partner_id, column name) and the allocation settings."""
     names = partners["name"].astype(str).to_dict() if "name" in partners.columns else {}

@@ -30,14 +30,16 @@ def category_bars(profile_row: pd.Series, reference: pd.Series | None = None, *,
     df = pd.DataFrame({"category": [category_text(k) for k in keys],
                        "score": pd.to_numeric(row[keys], errors="coerce").to_numpy(dtype=float)})
     df["score_text"] = df["score"].map(lambda v: "no data" if pd.isna(v) else f"{v:.0f}")
+    df["text_x"] = df["score"].fillna(0.0)  # "no data" sits at 0 (a NaN position would drop the label)
     order = df["category"].tolist()
     y = alt.Y("category:N", sort=order, title=None)
-    x = alt.X("score:Q", scale=alt.Scale(domain=[0, 100]), title="Category score (0–100, higher = better)")
+    x_title = "Category score (0–100, higher = better)"
+    x = alt.X("score:Q", scale=alt.Scale(domain=[0, 100]), title=x_title)
     bars = alt.Chart(df).mark_bar(color=OKABE_ITO["blue"], height={"band": 0.7}).encode(
         y=y, x=x, tooltip=[alt.Tooltip("category:N", title="Category"),
                            alt.Tooltip("score:Q", title="Score", format=".1f")])
     text = alt.Chart(df).mark_text(align="left", dx=4, fontSize=text_size(presentation)).encode(
-        y=y, x=alt.X("score:Q", impute=None), text="score_text:N")
+        y=y, x=alt.X("text_x:Q", title=x_title), text="score_text:N")
     layers = [bars, text]
     if reference is not None:
         ref_keys = [k for k in keys if k in reference.index]
@@ -75,11 +77,13 @@ def construct_bars(construct_scores: pd.Series, constructs: pd.DataFrame | None 
     df["source"] = np.where(ov, "planner override", "indicators")
     df["score_text"] = [("no data" if pd.isna(v) else f"{v:.0f}") + ("  override" if o else "")
                         for v, o in zip(df["score"], ov, strict=True)]
+    df["text_x"] = df["score"].fillna(0.0)
     palette = [OKABE_ITO[k] for k in ("blue", "purple", "vermillion", "orange", "green", "sky")]
     cat_colours = {label: palette[i % len(palette)] for i, label in enumerate(CATEGORY_LABELS.values())}
     y = alt.Y("construct:N", sort=df["construct"].tolist(), title=None, axis=alt.Axis(labelLimit=380))
+    x_title = "Construct score (0–100, higher = better)"
     bars = alt.Chart(df).mark_bar(height={"band": 0.7}).encode(
-        y=y, x=alt.X("score:Q", scale=alt.Scale(domain=[0, 100]), title="Construct score (0–100, higher = better)"),
+        y=y, x=alt.X("score:Q", scale=alt.Scale(domain=[0, 100]), title=x_title),
         color=alt.Color("category:N", scale=colour_scale(df["category"], cat_colours), title="Category"),
         opacity=alt.Opacity("source:N", title="Source", legend=None,  # the bar label says "override"
                             scale=alt.Scale(domain=["indicators", "planner override"], range=[1.0, 0.45])),
@@ -87,6 +91,6 @@ def construct_bars(construct_scores: pd.Series, constructs: pd.DataFrame | None 
                  alt.Tooltip("score:Q", title="Score", format=".1f"), alt.Tooltip("source:N", title="Source")],
     )
     text = alt.Chart(df).mark_text(align="left", dx=4, fontSize=text_size(presentation)).encode(
-        y=y, x=alt.X("score:Q", impute=None), text="score_text:N")
+        y=y, x=alt.X("text_x:Q", title=x_title), text="score_text:N")
     return style(alt.layer(bars, text).properties(width=DEFAULT_WIDTH - 120, height=max(120, 30 * len(df))),
                  presentation=presentation)

@@ -81,11 +81,6 @@ def cmd_allocate(args: argparse.Namespace) -> int:
     return 0
 
 
-RELAXATION_SHOWN_USD_M = 0.1
-"""Relaxations at least this large (US$ M) are printed one per line; smaller ones are counted and named."""
-RELAXATIONS_SHOWN = 12
-
-
 def summary_text(result: AllocationResult, inputs: AllocationInputs) -> str:
     """A few lines: solver, budget, benefit, marginal values and what binds."""
     lines = [
@@ -112,18 +107,10 @@ def summary_text(result: AllocationResult, inputs: AllocationInputs) -> str:
         total = result.relaxations["relaxed_by_usd_m"].sum()
         lines.append(f"  relaxations ({len(result.relaxations)}, ${total:,.1f} M in all; penalty "
                      f"{result.penalty:,.2f} benefit units):")
-        relax = result.relaxations
-        shown = relax[relax["relaxed_by_usd_m"] >= RELAXATION_SHOWN_USD_M].head(RELAXATIONS_SHOWN)
-        for text in shown["text"]:
-            lines.append(f"    - {text}")
-        rest = relax.drop(shown.index)
-        if len(rest):
-            partner = words.Namer(inputs.partners.get("name", {}), {}).partner
-            who = [partner(p) if p else str(c) for p, c in zip(rest["partner_id"], rest["constraint"], strict=True)]
-            names = ", ".join(who[:8]) + (", …" if len(who) > 8 else "")
-            lines.append(f"    - and {words.count(len(rest), 'smaller relaxation')} "
-                         f"({words.money(float(rest['relaxed_by_usd_m'].sum()))} in all: {names}); every row "
-                         "is on the Relaxations sheet of --out FILE.xlsx")
+        names = inputs.partners.get("name", {})
+        for line in words.relaxation_lines(result.relaxations, names,
+                                           where="the Relaxations sheet of --out FILE.xlsx"):
+            lines.append(f"    - {line}")
     locks = result.settings.locks if result.settings is not None else ()
     for lk in locks:
         lines.append(f"  lock: {lk.partner_id}/{lk.mechanism} ${lk.amount_usd_m or 0:,.1f} M — {lk.basis}"

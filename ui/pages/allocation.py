@@ -9,6 +9,7 @@ from typing import Any
 
 import streamlit as st
 
+from prioritizer.allocation.words import relaxation_lines
 from prioritizer.charts.allocation import allocation_by_command, allocation_by_mechanism, change_bars
 from prioritizer.report.cards import money
 from prioritizer.report.view_tables import (
@@ -60,9 +61,10 @@ def warnings(res: Any, present: bool = False) -> None:
         st.warning(f"{layout.plural(n, 'partner or command limit')} relaxed to give an answer{amount}; "
                    "listed in the workbook's Relaxations sheet.")
     elif n:
-        lines = [f"- {t}" for t in res.relaxations["text"].head(8)]
-        more = f"\n- … and {n - 8} more (Relaxations in the export)" if n > 8 else ""
-        st.warning(f"{layout.plural(n, 'limit')} relaxed to give an answer:\n" + "\n".join(lines) + more)
+        names = res.partners.get("name", {})
+        lines = [f"- {t}" for t in relaxation_lines(res.relaxations, names, max_shown=8,
+                                                     where="the Relaxations sheet of the Excel export")]
+        st.warning(f"{layout.plural(n, 'limit')} relaxed to give an answer:\n" + "\n".join(lines))
 
 
 def render(ctx: dict[str, Any]) -> None:

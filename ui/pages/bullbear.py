@@ -18,9 +18,10 @@ ss = st.session_state
 def render(ctx: dict[str, Any]) -> None:
     scen = ctx["scenario"]
     out = panels.run_panel("allocation", "Run optimizer", "run_allocation_bb", ctx,
-                           "Bullish = largest recommended surge, ranked by return per dollar; bearish = largest "
-                           "recommended cut among funded partners. P(bullish)/P(bearish) appear after a robustness "
-                           "run.",
+                           "Bullish = partners raised above their reference, ranked by benefit per $1 M of the "
+                           "surge; bearish = funded partners cut below it, ranked by how little their last $1 M "
+                           "bought (a larger cut left off the list is named under the command). "
+                           "P(bullish)/P(bearish) appear after a robustness run.",
                            "Press **Run optimizer** to compute bullish and bearish partners per command.")
     if out is None:
         return
